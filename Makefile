@@ -1,0 +1,47 @@
+# The developer loop: the same targets in the README, .ci/run and cloudbuild.yaml.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test test-fast lint typecheck fmt clean
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard functions/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages --python $(PYTHON) --quiet
+	@touch $@
+
+install: $(VENV)/.synced ## Install the locked dependencies into .venv
+
+run: install ## Serve all four services on http://127.0.0.1:$${PORT:-8080} (embedded mode)
+	@exec $(BIN)/python -m workplace_roleplay.web.gateway
+
+lint: install ## ruff (style, banned imports) + import-linter (layers)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: install ## mypy --strict over shared, functions, tests
+	$(BIN)/mypy shared/src functions tests tools bench
+
+fmt: install ## Format and auto-fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install lint typecheck ## Lint, typecheck and the whole suite (starts the Firestore emulator and, if needed, Redis)
+	$(BIN)/python tools/run_tests.py
+
+test-fast: install ## The suite without lint/typecheck
+	$(BIN)/python tools/run_tests.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,12 @@
+"""Wiring of the identity and migration service (Cloud Run: ``uvicorn --factory ...main:create``)."""
+
+from fastapi import FastAPI
+from workplace_roleplay.settings import MigrateSessionSettings
+from workplace_roleplay.web.app import create_app
+
+from functions.migrate_session.routes import router
+
+
+def create() -> FastAPI:
+    """Build the migrate_session app from the environment's settings."""
+    return create_app(MigrateSessionSettings(), service="migrate_session", routers=[router])

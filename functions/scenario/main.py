@@ -1,0 +1,19 @@
+"""Wiring of the scenario service (Cloud Run: ``uvicorn --factory functions.scenario.main:create``)."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from workplace_roleplay.settings import ScenarioSettings
+from workplace_roleplay.web.app import create_app
+
+from functions.scenario.routes import router
+
+
+def create() -> FastAPI:
+    """Build the scenario app (it also serves the home page ``/``)."""
+    return create_app(
+        ScenarioSettings(),
+        service="scenario",
+        routers=[router],
+        template_dir=Path(__file__).parent / "templates",
+    )

@@ -1,0 +1,69 @@
+"""Builds the adapters a service runs on from its settings (the composition root's toolbox).
+
+Heavy SDKs are imported here lazily, inside the builder that needs them, so a service pays for
+Firestore or Redis only when its settings select them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from workplace_roleplay.ports import Cache, Clock, DocumentStore, SystemClock
+from workplace_roleplay.settings import ServiceSettings
+
+
+@dataclass
+class Resources:
+    """Everything built at startup and closed at shutdown, shared by a service's requests."""
+
+    settings: ServiceSettings
+    store: DocumentStore
+    cache: Cache
+    clock: Clock
+    # Service-specific objects (domain services, model gateway, ...) registered by the service's wiring.
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+async def build_store(settings: ServiceSettings) -> DocumentStore:
+    """The document store the settings select."""
+    if settings.STORE_BACKEND == "firestore":
+        from workplace_roleplay.adapters.firestore_store import FirestoreDocumentStore
+
+        return FirestoreDocumentStore.create(
+            project=settings.GOOGLE_CLOUD_PROJECT or "demo-local",
+            database=settings.FIRESTORE_DATABASE,
+            emulator_host=settings.FIRESTORE_EMULATOR_HOST or None,
+        )
+    from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
+
+    return await SqliteDocumentStore.open(settings.DATA_DIR / "store.sqlite3")
+
+
+def build_cache(settings: ServiceSettings, clock: Clock) -> Cache:
+    """Redis when ``REDIS_URL`` is set, the in-process cache otherwise."""
+    if settings.cache_backend == "redis" and settings.REDIS_URL is not None:
+        from workplace_roleplay.adapters.redis_cache import RedisCache
+
+        return RedisCache.from_url(
+            settings.REDIS_URL.get_secret_value(), timeout_s=settings.REDIS_TIMEOUT_S, clock=clock
+        )
+    from workplace_roleplay.adapters.memory_cache import MemoryCache
+
+    return MemoryCache(clock=clock)
+
+
+@asynccontextmanager
+async def open_resources(
+    settings: ServiceSettings, *, clock: Clock | None = None
+) -> AsyncIterator[Resources]:
+    """Build the store and cache, yield them, close them on exit (also on failure)."""
+    clock = clock or SystemClock()
+    async with AsyncExitStack() as stack:
+        store = await build_store(settings)
+        stack.push_async_callback(store.close)
+        cache = build_cache(settings, clock)
+        stack.push_async_callback(cache.close)
+        yield Resources(settings=settings, store=store, cache=cache, clock=clock)

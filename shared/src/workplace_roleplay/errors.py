@@ -1,0 +1,124 @@
+"""The one error tree of the application; ``web.errors`` maps it to HTTP in one place.
+
+::
+
+    AppError                       code            user message (Japanese first)
+    ├── InvalidInput               invalid_input
+    │   └── PayloadTooLarge        payload_too_large
+    ├── NotAuthenticated           not_authenticated
+    ├── PermissionDenied           permission_denied
+    │   ├── CsrfMissing            csrf_missing
+    │   └── CsrfInvalid            csrf_invalid
+    ├── NotFound                   not_found
+    ├── Conflict                   conflict
+    │   └── AlreadyExists          already_exists
+    ├── RateLimited                rate_limited     (carries retry_after seconds)
+    ├── DependencyUnavailable      dependency_unavailable
+    │   ├── StoreUnavailable       store_unavailable
+    │   └── ModelUnavailable       model_unavailable
+    └── ConfigurationError         configuration_error (startup only)
+
+Adapters translate SDK exceptions into this tree at their boundary, so nothing above them sees a
+Google, Redis or SQLite exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AppError(Exception):
+    """Base of every error the application raises on purpose."""
+
+    code: ClassVar[str] = "internal_error"
+    message_ja: ClassVar[str] = "サーバーで問題が発生しました。しばらくしてからもう一度お試しください。"
+    message_en: ClassVar[str] = "Something went wrong on our side. Please try again shortly."
+
+    def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail or self.message_en)
+        self.detail = detail
+        self.extra: dict[str, Any] = dict(extra or {})
+
+
+class InvalidInput(AppError):
+    code = "invalid_input"
+    message_ja = "入力内容を確認してください。"
+    message_en = "Please check your input."
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "payload_too_large"
+    message_ja = "送信内容が大きすぎます。短くしてもう一度お試しください。"
+    message_en = "The request is too large. Please shorten it and try again."
+
+
+class NotAuthenticated(AppError):
+    code = "not_authenticated"
+    message_ja = "ログインの有効期限が切れました。ページを再読み込みしてください。"
+    message_en = "Your sign-in has expired. Please reload the page."
+
+
+class PermissionDenied(AppError):
+    code = "permission_denied"
+    message_ja = "この操作は許可されていません。"
+    message_en = "You are not allowed to do this."
+
+
+class CsrfMissing(PermissionDenied):
+    code = "csrf_missing"
+    message_ja = "セキュリティ確認用のトークンがありません。ページを再読み込みしてください。"
+    message_en = "The security token is missing. Please reload the page."
+
+
+class CsrfInvalid(PermissionDenied):
+    code = "csrf_invalid"
+    message_ja = "セキュリティ確認用のトークンが一致しません。ページを再読み込みしてください。"
+    message_en = "The security token does not match. Please reload the page."
+
+
+class NotFound(AppError):
+    code = "not_found"
+    message_ja = "お探しのページやデータが見つかりませんでした。"
+    message_en = "We could not find what you were looking for."
+
+
+class Conflict(AppError):
+    code = "conflict"
+    message_ja = "他の操作と重なりました。もう一度お試しください。"
+    message_en = "This conflicted with another change. Please try again."
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"
+    message_ja = "すでに存在します。"
+    message_en = "It already exists."
+
+
+class RateLimited(AppError):
+    code = "rate_limited"
+    message_ja = "リクエストが多すぎます。少し時間をおいてからもう一度お試しください。"
+    message_en = "Too many requests. Please wait a moment and try again."
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = max(1, int(retry_after))
+
+
+class DependencyUnavailable(AppError):
+    code = "dependency_unavailable"
+    message_ja = "一時的にサービスを利用できません。しばらくしてからもう一度お試しください。"
+    message_en = "The service is temporarily unavailable. Please try again shortly."
+
+
+class StoreUnavailable(DependencyUnavailable):
+    code = "store_unavailable"
+
+
+class ModelUnavailable(DependencyUnavailable):
+    code = "model_unavailable"
+    message_ja = "現在AIが混み合っています。しばらくしてからもう一度お試しください。"
+    message_en = "The AI is busy right now. Please try again shortly."
+
+
+class ConfigurationError(AppError):
+    code = "configuration_error"

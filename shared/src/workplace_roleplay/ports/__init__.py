@@ -1,0 +1,25 @@
+"""Protocols the domain depends on; adapters implement them. Nothing here does I/O."""
+
+from workplace_roleplay.ports.cache import Cache, HealthStatus
+from workplace_roleplay.ports.clock import Clock, SystemClock
+from workplace_roleplay.ports.store import (
+    DocumentSnapshot,
+    DocumentStore,
+    Filter,
+    FilterOp,
+    JsonValue,
+    Transaction,
+)
+
+__all__ = [
+    "Cache",
+    "Clock",
+    "DocumentSnapshot",
+    "DocumentStore",
+    "Filter",
+    "FilterOp",
+    "HealthStatus",
+    "JsonValue",
+    "SystemClock",
+    "Transaction",
+]

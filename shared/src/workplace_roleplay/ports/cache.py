@@ -1,0 +1,53 @@
+"""The cache port: best-effort, every key expires, an outage reads as a miss.
+
+Key names (DESIGN §6): ``ai_cache:{hash}``, ``tts_cache:{text_hash}``, ``user_session:{user_id}``,
+``ratelimit:*``, ``stream:{turn_id}``, ``scenario_cache:*``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class HealthStatus:
+    """Health of one dependency as ``/ready`` reports it."""
+
+    status: Literal["ok", "degraded", "unavailable"]
+    backend: str
+    detail: str = ""
+
+
+class Cache(Protocol):
+    """A key-value cache with mandatory TTLs. Never raises for an outage: reads miss, writes drop."""
+
+    backend: str
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, *, ttl: int) -> None:
+        """Store ``value`` for ``ttl`` seconds (``ttl`` >= 1, required: no key lives forever)."""
+        ...
+
+    async def delete(self, *keys: str) -> None: ...
+
+    async def touch(self, key: str, *, ttl: int) -> None:
+        """Reset the TTL of an existing key (sliding expiry)."""
+        ...
+
+    async def append(self, key: str, item: bytes, *, ttl: int, max_items: int = 1000) -> int | None:
+        """Append to a list kept under ``key`` (resets its TTL); returns the new length, None on outage."""
+        ...
+
+    async def read_list(self, key: str, start: int = 0) -> list[bytes]:
+        """Items of the list from index ``start`` ([] when missing or on outage)."""
+        ...
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every key starting with ``prefix`` (ops: cache clear); returns how many."""
+        ...
+
+    async def health(self) -> HealthStatus: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,38 @@
+"""One settings class per service, each the core plus the concerns that service needs."""
+
+from __future__ import annotations
+
+from workplace_roleplay.settings.base import CoreSettings
+
+
+class ServiceSettings(CoreSettings):
+    """Settings shared by every service (identity verification, model access, security)."""
+
+
+class ChatSettings(ServiceSettings):
+    """Settings of the chat service."""
+
+
+class ScenarioSettings(ServiceSettings):
+    """Settings of the scenario service."""
+
+
+class WatchSettings(ServiceSettings):
+    """Settings of the watch service."""
+
+
+class MigrateSessionSettings(ServiceSettings):
+    """Settings of the identity and legacy-migration service."""
+
+
+SERVICE_SETTINGS: dict[str, type[ServiceSettings]] = {
+    "chat": ChatSettings,
+    "scenario": ScenarioSettings,
+    "watch": WatchSettings,
+    "migrate_session": MigrateSessionSettings,
+}
+
+
+def settings_for(service: str) -> ServiceSettings:
+    """Build and validate the settings of one service from the environment."""
+    return SERVICE_SETTINGS[service]()

@@ -1,0 +1,1 @@
+"""The web edge: the app factory, middleware, error map, health and metrics endpoints."""

@@ -1,0 +1,77 @@
+"""``create_app``: the one app factory every service uses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+
+from workplace_roleplay import __version__
+from workplace_roleplay.bootstrap import Resources, open_resources
+from workplace_roleplay.catalog import load_catalog
+from workplace_roleplay.settings import ServiceSettings
+from workplace_roleplay.web.errors import install_error_handlers
+from workplace_roleplay.web.health import health_router
+from workplace_roleplay.web.logs import configure_logging
+from workplace_roleplay.web.metrics import metrics_endpoint
+from workplace_roleplay.web.middleware import RequestContextMiddleware
+
+# A service's own startup: builds its domain objects from the shared resources, cleans up on exit.
+ServiceStartup = Callable[[FastAPI, Resources], AbstractAsyncContextManager[None]]
+ResourceOpener = Callable[[ServiceSettings], AbstractAsyncContextManager[Resources]]
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    service: str,
+    routers: Sequence[APIRouter] = (),
+    startup: ServiceStartup | None = None,
+    template_dir: Path | None = None,
+    resources: ResourceOpener = open_resources,
+) -> FastAPI:
+    """Build a service: middleware, error map, health, metrics, docs under its prefix, its routers.
+
+    Clients are created in the lifespan (never here), so importing or building the app does no I/O.
+    """
+    entry = load_catalog().get(service)
+    name = settings.SERVICE_NAME or entry.cloud_run_name
+    version = settings.SERVICE_VERSION if settings.SERVICE_VERSION != "dev" else f"{__version__}-dev"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(
+            service=name,
+            project=settings.GOOGLE_CLOUD_PROJECT,
+            level=settings.LOG_LEVEL,
+            as_json=settings.LOG_JSON,
+        )
+        async with resources(settings) as res:
+            app.state.resources = res
+            if startup is None:
+                yield
+            else:
+                async with startup(app, res):
+                    yield
+
+    app = FastAPI(
+        title=f"workplace-roleplay {service}",
+        version=version,
+        description=entry.description,
+        lifespan=lifespan,
+        openapi_url=f"{entry.api_prefix}/openapi.json",
+        docs_url=f"{entry.api_prefix}/docs",
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.state.settings = settings
+    app.state.template_dirs = (str(template_dir),) if template_dir else ()
+    install_error_handlers(app)
+    app.include_router(health_router(service=name, version=version, prefix=entry.api_prefix))
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
+    return app

@@ -1,0 +1,30 @@
+"""Prometheus metrics of the web layer and the ``/metrics`` endpoint."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+# Metric objects are process-wide; several services in one process (make run) share them by label.
+REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests by service, route template, method and status.",
+    ["service", "route", "method", "status"],
+)
+ERRORS = Counter(
+    "http_request_errors_total",
+    "HTTP requests answered 5xx (or failed before answering).",
+    ["service", "route", "method"],
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time to the end of the response, seconds.",
+    ["service", "route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+
+
+async def metrics_endpoint(_: Request) -> Response:
+    """Expose every registered metric in the Prometheus text format."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

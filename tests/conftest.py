@@ -1,0 +1,5 @@
+"""Suite-wide fixtures. Real services (Redis, Firestore emulator) start on demand, once per session."""
+
+from __future__ import annotations
+
+pytest_plugins: list[str] = []
