@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from workplace_roleplay.settings.auth import AuthSettings
 from workplace_roleplay.settings.base import CoreSettings
+from workplace_roleplay.settings.model import ModelSettings
 
 
-class ServiceSettings(CoreSettings):
+class ServiceSettings(CoreSettings, AuthSettings, ModelSettings):
     """Settings shared by every service (identity verification, model access, security)."""
 
 
