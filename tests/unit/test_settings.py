@@ -1,0 +1,40 @@
+"""Settings: validated at startup, missing production settings named, placeholder secrets refused."""
+
+from __future__ import annotations
+
+import pytest
+from workplace_roleplay.errors import ConfigurationError
+from workplace_roleplay.settings import ChatSettings, Environment, MigrateSessionSettings
+
+
+def test_local_defaults_need_no_configuration() -> None:
+    settings = ChatSettings()
+    assert settings.ENV is Environment.LOCAL
+    assert settings.STORE_BACKEND == "sqlite"
+    assert settings.cache_backend == "memory"
+
+
+def test_missing_production_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENV", "prod")
+    monkeypatch.setenv("STORE_BACKEND", "firestore")
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(ConfigurationError) as caught:
+        MigrateSessionSettings()
+    assert "GOOGLE_CLOUD_PROJECT" in str(caught.value)
+    assert "REDIS_URL" in str(caught.value)
+
+
+def test_cloud_refuses_the_embedded_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENV", "staging")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "wr-staging")
+    monkeypatch.setenv("REDIS_URL", "rediss://:s3cr3t-long-password@10.0.0.3:6378/0")
+    monkeypatch.setenv("STORE_BACKEND", "sqlite")
+    with pytest.raises(ConfigurationError, match="STORE_BACKEND"):
+        ChatSettings()
+
+
+def test_secrets_are_not_printed() -> None:
+    settings = ChatSettings(REDIS_URL="redis://:hunter2@127.0.0.1:6379/0")
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings.model_dump())
