@@ -62,10 +62,12 @@ async def test_every_catalog_prefix_is_served(
 def test_routing_prefers_the_longest_prefix_and_respects_segment_boundaries() -> None:
     catalog = load_catalog()
     chat = catalog.route("/api/v2/chat/conversations")
-    assert chat is not None and chat.name == "chat"
+    assert chat is not None
+    assert chat.name == "chat"
     assert catalog.route("/api/v2/chatter") is None
     home = catalog.route("/")
-    assert home is not None and home.name == "scenario"
+    assert home is not None
+    assert home.name == "scenario"
     assert catalog.route("/api/csrf-token") is None  # legacy keeps unversioned /api
 
 
