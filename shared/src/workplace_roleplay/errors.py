@@ -16,6 +16,11 @@
     ├── DependencyUnavailable      dependency_unavailable
     │   ├── StoreUnavailable       store_unavailable
     │   └── ModelUnavailable       model_unavailable
+    │       ├── ModelOverloaded    model_overloaded   (429/503/5xx; carries retry_after)
+    │       ├── ModelTimeout       model_timeout
+    │       ├── ModelCredentialRejected model_credential_rejected (401/403)
+    │       ├── ModelRejected      model_rejected     (400: the request itself)
+    │       └── FeatureUnavailable feature_unavailable (e.g. TTS switched off)
     └── ConfigurationError         configuration_error (startup only)
 
 Adapters translate SDK exceptions into this tree at their boundary, so nothing above them sees a
@@ -118,6 +123,43 @@ class ModelUnavailable(DependencyUnavailable):
     code = "model_unavailable"
     message_ja = "現在AIが混み合っています。しばらくしてからもう一度お試しください。"
     message_en = "The AI is busy right now. Please try again shortly."
+
+
+class ModelOverloaded(ModelUnavailable):
+    """The model answered 429 or 5xx: busy or failing; worth a retry, then the other model."""
+
+    code = "model_overloaded"
+
+    def __init__(self, detail: str | None = None, *, status: int = 503, retry_after: float | None = None) -> None:
+        super().__init__(detail, extra={"status": status, "retry_after": retry_after})
+        self.status = status
+        self.retry_after = retry_after
+
+
+class ModelTimeout(ModelUnavailable):
+    """The model did not answer (first chunk or whole call) within its budget."""
+
+    code = "model_timeout"
+
+
+class ModelCredentialRejected(ModelUnavailable):
+    """The credential was refused (401/403): revoked or leaked key. Never retried with the same key."""
+
+    code = "model_credential_rejected"
+
+
+class ModelRejected(ModelUnavailable):
+    """The model refused the request itself (400); retrying the same request cannot help."""
+
+    code = "model_rejected"
+
+
+class FeatureUnavailable(ModelUnavailable):
+    """A model feature switched off by configuration (e.g. text-to-speech)."""
+
+    code = "feature_unavailable"
+    message_ja = "この機能は現在ご利用いただけません。"
+    message_en = "This feature is not available right now."
 
 
 class ConfigurationError(AppError):
