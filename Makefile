@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-fast lint typecheck fmt clean
+.PHONY: install run test test-fast lint typecheck fmt docs clean
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -42,6 +42,9 @@ test: install lint typecheck ## Lint, typecheck and the whole suite (starts the 
 
 test-fast: install ## The suite without lint/typecheck
 	$(BIN)/python tools/run_tests.py
+
+docs: install ## Regenerate the README settings table from the settings classes
+	$(BIN)/python -m tools.settings_doc
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
