@@ -79,6 +79,7 @@ class Completion:
     usage: Usage = field(default_factory=Usage)
     notice: str = ""  # user-facing notice (e.g. simple-response mode) in Japanese, empty when none
     partial: bool = False  # the stream broke off; ``text`` is what arrived
+    error_code: str = ""  # with ``partial``: the error (errors.py code) that broke the stream off
 
 
 StreamEvent = TextDelta | Completion
