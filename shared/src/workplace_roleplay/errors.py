@@ -4,14 +4,18 @@
 
     AppError                       code            user message (Japanese first)
     ├── InvalidInput               invalid_input
-    │   └── PayloadTooLarge        payload_too_large
+    │   ├── PayloadTooLarge        payload_too_large
+    │   ├── MessageBlocked         message_blocked    (moderation: NG word; carries filtered_text)
+    │   └── RepeatedMessage        repeated_message   (moderation: the same line again and again)
     ├── NotAuthenticated           not_authenticated
     ├── PermissionDenied           permission_denied
     │   ├── CsrfMissing            csrf_missing
     │   └── CsrfInvalid            csrf_invalid
     ├── NotFound                   not_found
+    │   └── ConversationNotFound   conversation_not_found (also for another learner's id)
     ├── Conflict                   conflict
-    │   └── AlreadyExists          already_exists
+    │   ├── AlreadyExists          already_exists
+    │   └── TurnInProgress         turn_in_progress   (the same client_message_id is still streaming)
     ├── RateLimited                rate_limited     (carries retry_after seconds)
     ├── DependencyUnavailable      dependency_unavailable
     │   ├── StoreUnavailable       store_unavailable
@@ -57,6 +61,20 @@ class PayloadTooLarge(InvalidInput):
     message_en = "The request is too large. Please shorten it and try again."
 
 
+class MessageBlocked(InvalidInput):
+    code = "message_blocked"
+    message_ja = (
+        "不適切な表現が含まれているため、このメッセージは送信しませんでした。言い換えてもう一度お試しください。"
+    )
+    message_en = "The message contains inappropriate words and was not sent. Please rephrase it."
+
+
+class RepeatedMessage(InvalidInput):
+    code = "repeated_message"
+    message_ja = "同じメッセージが続いています。言い方を少し変えたり、質問を加えたりしてみましょう。"
+    message_en = "You sent the same message several times. Try rephrasing it or asking a question."
+
+
 class NotAuthenticated(AppError):
     code = "not_authenticated"
     message_ja = "ログインの有効期限が切れました。ページを再読み込みしてください。"
@@ -87,6 +105,12 @@ class NotFound(AppError):
     message_en = "We could not find what you were looking for."
 
 
+class ConversationNotFound(NotFound):
+    code = "conversation_not_found"
+    message_ja = "会話が見つかりませんでした。"
+    message_en = "The conversation was not found."
+
+
 class Conflict(AppError):
     code = "conflict"
     message_ja = "他の操作と重なりました。もう一度お試しください。"
@@ -97,6 +121,12 @@ class AlreadyExists(Conflict):
     code = "already_exists"
     message_ja = "すでに存在します。"
     message_en = "It already exists."
+
+
+class TurnInProgress(Conflict):
+    code = "turn_in_progress"
+    message_ja = "このメッセージへの返答を作成中です。少し待ってから会話を再読み込みしてください。"
+    message_en = "The reply to this message is still being written. Please wait and reload the conversation."
 
 
 class RateLimited(AppError):
