@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import pytest
+
 from workplace_roleplay.errors import ConfigurationError
 from workplace_roleplay.settings import ChatSettings, Environment, MigrateSessionSettings
+
+# Real-looking auth keys, so the cloud tests below reach the check they are about.
+CLOUD_AUTH = {
+    "JWT_KEYS": '{"k1": "' + "k" * 40 + '"}',
+    "JWT_ACTIVE_KID": "k1",
+    "ALE_KEYS": '{"a1": "' + "A" * 43 + '="}',
+    "ALE_PRIMARY_KID": "a1",
+    "CSRF_SECRET": "c" * 40,
+}
 
 
 def test_local_defaults_need_no_configuration() -> None:
@@ -30,6 +40,8 @@ def test_cloud_refuses_the_embedded_store(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "wr-staging")
     monkeypatch.setenv("REDIS_URL", "rediss://:s3cr3t-long-password@10.0.0.3:6378/0")
     monkeypatch.setenv("STORE_BACKEND", "sqlite")
+    for name, value in CLOUD_AUTH.items():
+        monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match="STORE_BACKEND"):
         ChatSettings()
 

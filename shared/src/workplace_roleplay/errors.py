@@ -8,6 +8,9 @@
     │   ├── MessageBlocked         message_blocked    (moderation: NG word; carries filtered_text)
     │   └── RepeatedMessage        repeated_message   (moderation: the same line again and again)
     ├── NotAuthenticated           not_authenticated
+    │   ├── InvalidToken           invalid_token    (bad signature, claims, kid, algorithm)
+    │   │   └── TokenExpired       token_expired    (refresh and retry)
+    │   └── SessionRevoked         session_revoked  (logged out, or refresh-token reuse)
     ├── PermissionDenied           permission_denied
     │   ├── CsrfMissing            csrf_missing
     │   └── CsrfInvalid            csrf_invalid
@@ -25,6 +28,9 @@
     │       ├── ModelCredentialRejected model_credential_rejected (401/403)
     │       ├── ModelRejected      model_rejected     (400: the request itself)
     │       └── FeatureUnavailable feature_unavailable (e.g. TTS switched off)
+    ├── EncryptionError            encryption_error
+    │   ├── UnknownEncryptionKey   encryption_key_unknown (no key for the record's kid)
+    │   └── DecryptionFailed       decryption_failed (wrong key or tampered ciphertext)
     └── ConfigurationError         configuration_error (startup only)
 
 Adapters translate SDK exceptions into this tree at their boundary, so nothing above them sees a
@@ -79,6 +85,20 @@ class NotAuthenticated(AppError):
     code = "not_authenticated"
     message_ja = "ログインの有効期限が切れました。ページを再読み込みしてください。"
     message_en = "Your sign-in has expired. Please reload the page."
+
+
+class InvalidToken(NotAuthenticated):
+    code = "invalid_token"
+
+
+class TokenExpired(InvalidToken):
+    code = "token_expired"
+
+
+class SessionRevoked(NotAuthenticated):
+    code = "session_revoked"
+    message_ja = "ログイン状態が無効になりました。ページを再読み込みしてください。"
+    message_en = "Your sign-in is no longer valid. Please reload the page."
 
 
 class PermissionDenied(AppError):
@@ -190,6 +210,20 @@ class FeatureUnavailable(ModelUnavailable):
     code = "feature_unavailable"
     message_ja = "この機能は現在ご利用いただけません。"
     message_en = "This feature is not available right now."
+
+
+class EncryptionError(AppError):
+    """Stored encrypted data cannot be read; never answered with garbage."""
+
+    code = "encryption_error"
+
+
+class UnknownEncryptionKey(EncryptionError):
+    code = "encryption_key_unknown"
+
+
+class DecryptionFailed(EncryptionError):
+    code = "decryption_failed"
 
 
 class ConfigurationError(AppError):

@@ -10,6 +10,8 @@ from workplace_roleplay.settings.model import ModelSettings
 class ServiceSettings(CoreSettings, AuthSettings, ModelSettings):
     """Settings shared by every service (identity verification, model access, security)."""
 
+    required_in_cloud = (*CoreSettings.required_in_cloud, *AuthSettings.auth_required_in_cloud)
+
 
 class ChatSettings(ServiceSettings):
     """Settings of the chat service."""
