@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from workplace_roleplay.ports import Cache, Clock, DocumentStore, SystemClock
+from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
 from workplace_roleplay.settings import ServiceSettings
 
 
@@ -23,6 +23,8 @@ class Resources:
     store: DocumentStore
     cache: Cache
     clock: Clock
+    # Defaults to a per-process limiter so harnesses that build Resources by hand need not pass one.
+    rate_limiter: RateLimiter = field(default_factory=lambda: _in_process_limiter(SystemClock()))
     # Service-specific objects (domain services, model gateway, ...) registered by the service's wiring.
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -55,6 +57,23 @@ def build_cache(settings: ServiceSettings, clock: Clock) -> Cache:
     return MemoryCache(clock=clock)
 
 
+def _in_process_limiter(clock: Clock) -> RateLimiter:
+    from workplace_roleplay.adapters.memory_ratelimit import MemoryRateLimiter
+
+    return MemoryRateLimiter(clock)
+
+
+def build_rate_limiter(settings: ServiceSettings, cache: Cache, clock: Clock) -> RateLimiter:
+    """Shared limits on the cache's Redis connection (local fallback in an outage), in-process otherwise."""
+    if settings.cache_backend == "redis":
+        from workplace_roleplay.adapters.redis_cache import RedisCache
+        from workplace_roleplay.adapters.redis_ratelimit import RedisRateLimiter
+
+        if isinstance(cache, RedisCache):
+            return RedisRateLimiter(cache.connection, namespace=cache.namespace)
+    return _in_process_limiter(clock)
+
+
 @asynccontextmanager
 async def open_resources(
     settings: ServiceSettings, *, clock: Clock | None = None
@@ -66,4 +85,5 @@ async def open_resources(
         stack.push_async_callback(store.close)
         cache = build_cache(settings, clock)
         stack.push_async_callback(cache.close)
-        yield Resources(settings=settings, store=store, cache=cache, clock=clock)
+        rate_limiter = build_rate_limiter(settings, cache, clock)
+        yield Resources(settings=settings, store=store, cache=cache, clock=clock, rate_limiter=rate_limiter)

@@ -2,6 +2,7 @@
 
 from workplace_roleplay.ports.cache import Cache, HealthStatus
 from workplace_roleplay.ports.clock import Clock, SystemClock
+from workplace_roleplay.ports.ratelimit import RateDecision, RateLimiter
 from workplace_roleplay.ports.store import (
     DocumentSnapshot,
     DocumentStore,
@@ -20,6 +21,8 @@ __all__ = [
     "FilterOp",
     "HealthStatus",
     "JsonValue",
+    "RateDecision",
+    "RateLimiter",
     "SystemClock",
     "Transaction",
 ]

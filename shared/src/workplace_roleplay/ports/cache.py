@@ -19,6 +19,12 @@ class HealthStatus:
     detail: str = ""
 
 
+def check_ttl(ttl: int) -> None:
+    """Refuse a TTL that would let a key live forever (every adapter validates the same way)."""
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 1:
+        raise ValueError(f"ttl must be an int >= 1 second, got {ttl!r}")
+
+
 class Cache(Protocol):
     """A key-value cache with mandatory TTLs. Never raises for an outage: reads miss, writes drop."""
 

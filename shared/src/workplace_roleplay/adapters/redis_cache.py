@@ -1,0 +1,166 @@
+"""The ``Cache`` port on Redis (Memorystore in the cloud, a local server in the stack).
+
+Best effort by contract: Redis being down never fails a request. Reads miss, writes are dropped,
+list reads are empty, and the shared :class:`RedisConnection` breaker skips Redis for a short
+cool-down after a failure, then probes again so a restarted Redis is picked up without a restart.
+Every key gets a TTL. Key names follow DESIGN §6 (``ai_cache:{hash}``, ``stream:{turn_id}``, ...),
+optionally under a ``namespace`` (e.g. one Memorystore shared by two environments, or a test run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from redis.asyncio import Redis
+
+from workplace_roleplay.adapters.redis_connection import RedisConnection, Unavailable
+from workplace_roleplay.ports import Clock, HealthStatus
+from workplace_roleplay.ports.cache import check_ttl
+from workplace_roleplay.telemetry import CACHE_EVENTS
+
+BACKEND: Final = "redis"
+SCAN_BATCH: Final = 500
+_GLOB_SPECIALS: Final = frozenset("\\*?[]")
+
+
+def glob_escape(text: str) -> str:
+    """Escape Redis glob specials so a prefix matches literally in SCAN MATCH."""
+    return "".join("\\" + ch if ch in _GLOB_SPECIALS else ch for ch in text)
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    # The client is built without decode_responses, so Redis answers bytes; str only if a URL overrides it.
+    return value if isinstance(value, bytes) else value.encode()
+
+
+class RedisCache:
+    """A ``Cache`` on Redis that degrades to misses and dropped writes while Redis is unreachable."""
+
+    backend = BACKEND
+
+    def __init__(self, connection: RedisConnection, *, namespace: str = "") -> None:
+        self.connection = connection
+        self.namespace = namespace
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        timeout_s: float,
+        clock: Clock,
+        namespace: str = "",
+        cooldown_s: float = 2.0,
+    ) -> RedisCache:
+        """A cache on the Redis at ``url`` (see :meth:`RedisConnection.from_url` for TLS and AUTH)."""
+        connection = RedisConnection.from_url(url, timeout_s=timeout_s, clock=clock, cooldown_s=cooldown_s)
+        return cls(connection, namespace=namespace)
+
+    def _key(self, key: str) -> str:
+        return self.namespace + key
+
+    async def get(self, key: str) -> bytes | None:
+        async def run(r: Redis) -> bytes | None:
+            value = await r.get(self._key(key))
+            return _as_bytes(value) if value is not None else None
+
+        result = await self.connection.call("get", run)
+        if isinstance(result, Unavailable):
+            return None
+        CACHE_EVENTS.labels(BACKEND, "get", "miss" if result is None else "hit").inc()
+        return result
+
+    async def set(self, key: str, value: bytes, *, ttl: int) -> None:
+        check_ttl(ttl)
+
+        async def run(r: Redis) -> None:
+            await r.set(self._key(key), value, ex=ttl)
+
+        await self._write("set", run)
+
+    async def delete(self, *keys: str) -> None:
+        if not keys:
+            return
+
+        async def run(r: Redis) -> None:
+            await r.unlink(*(self._key(k) for k in keys))
+
+        await self._write("delete", run)
+
+    async def touch(self, key: str, *, ttl: int) -> None:
+        check_ttl(ttl)
+
+        async def run(r: Redis) -> None:
+            await r.expire(self._key(key), ttl)
+
+        await self._write("touch", run)
+
+    async def append(self, key: str, item: bytes, *, ttl: int, max_items: int = 1000) -> int | None:
+        check_ttl(ttl)
+        if max_items < 1:
+            raise ValueError("max_items must be >= 1")
+        name = self._key(key)
+
+        async def run(r: Redis) -> int:
+            # One MULTI/EXEC: the list never exists without its TTL, and never grows past max_items.
+            async with r.pipeline(transaction=True) as pipe:
+                pipe.rpush(name, item)
+                pipe.ltrim(name, -max_items, -1)
+                pipe.expire(name, ttl)
+                pushed, _, _ = await pipe.execute()
+            return min(int(pushed), max_items)
+
+        result = await self.connection.call("append", run)
+        if isinstance(result, int):
+            CACHE_EVENTS.labels(BACKEND, "append", "ok").inc()
+            return result
+        return None
+
+    async def read_list(self, key: str, start: int = 0) -> list[bytes]:
+        if start < 0:
+            raise ValueError("start must be >= 0")
+
+        async def run(r: Redis) -> list[bytes]:
+            return [_as_bytes(item) for item in await r.lrange(self._key(key), start, -1)]
+
+        result = await self.connection.call("read_list", run)
+        if isinstance(result, list):
+            CACHE_EVENTS.labels(BACKEND, "read_list", "hit" if result else "miss").inc()
+            return result
+        return []
+
+    async def delete_prefix(self, prefix: str) -> int:
+        if not prefix:
+            raise ValueError("refusing to delete every key: the prefix must not be empty")
+        pattern = glob_escape(self._key(prefix)) + "*"
+
+        async def run(r: Redis) -> int:
+            # SCAN, never KEYS: KEYS blocks the server for the whole keyspace.
+            deleted = 0
+            batch: list[bytes] = []
+            async for name in r.scan_iter(match=pattern, count=SCAN_BATCH):
+                batch.append(name)
+                if len(batch) >= SCAN_BATCH:
+                    deleted += int(await r.unlink(*batch))
+                    batch.clear()
+            if batch:
+                deleted += int(await r.unlink(*batch))
+            return deleted
+
+        result = await self.connection.call("delete_prefix", run)
+        if isinstance(result, int):
+            CACHE_EVENTS.labels(BACKEND, "delete_prefix", "ok").inc()
+            return result
+        return 0
+
+    async def health(self) -> HealthStatus:
+        return await self.connection.health()
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def _write(self, op: str, run: Callable[[Redis], Awaitable[None]]) -> None:
+        result = await self.connection.call(op, run)
+        if not isinstance(result, Unavailable):
+            CACHE_EVENTS.labels(BACKEND, op, "ok").inc()

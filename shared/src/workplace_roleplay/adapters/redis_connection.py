@@ -1,0 +1,144 @@
+"""One Redis client (short timeouts, bounded pool, one retry) behind a circuit breaker.
+
+The cache and the rate limiter share it, so a service holds one connection pool and one view of
+whether Redis is up. Every call goes through :meth:`RedisConnection.call`, which never raises for an
+outage: it returns :data:`UNAVAILABLE` and the caller degrades (miss, dropped write, local limits).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import MaxConnectionsError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from workplace_roleplay.adapters.breaker import CircuitBreaker
+from workplace_roleplay.ports import Clock, HealthStatus
+from workplace_roleplay.telemetry import CACHE_EVENTS
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BACKEND: Final = "redis"
+# A pooled connection idle this long is PINGed before use, so a Redis restart costs no failed call.
+HEALTH_CHECK_INTERVAL_S: Final = 15
+# Per instance; Memorystore's basic tier allows 65 000 clients, Cloud Run scales to tens of instances.
+MAX_CONNECTIONS: Final = 50
+
+
+class Unavailable:
+    """The marker a call returns when Redis was skipped or did not answer."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNAVAILABLE"
+
+
+UNAVAILABLE: Final = Unavailable()
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """Errors that mean "Redis is not answering" (as opposed to a refused command)."""
+    if isinstance(exc, MaxConnectionsError):
+        # Our own pool is saturated: Redis is fine, only this call degrades.
+        return False
+    # redis-py's ConnectionError/TimeoutError are not the builtins; OSError covers raw socket/TLS errors.
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError)
+
+
+class RedisConnection:
+    """A shared Redis client whose calls degrade instead of failing while Redis is down."""
+
+    def __init__(self, client: Redis, *, clock: Clock, cooldown_s: float = 2.0) -> None:
+        self._client = client
+        self.breaker = CircuitBreaker(name=BACKEND, clock=clock, cooldown_s=cooldown_s)
+        self.clock = clock
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        timeout_s: float,
+        clock: Clock,
+        cooldown_s: float = 2.0,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> RedisConnection:
+        """Build the client without connecting (the first call connects).
+
+        ``redis://`` or ``rediss://`` (TLS, as Memorystore's in-transit encryption needs), with AUTH as
+        ``rediss://:password@host:6378/0`` or ``rediss://user:password@...``. Query options override
+        the defaults here, e.g. ``?ssl_ca_certs=/etc/memorystore-ca.pem`` or ``?socket_timeout=0.5``.
+        """
+        client = Redis.from_url(
+            url,
+            socket_connect_timeout=timeout_s,
+            socket_timeout=timeout_s,
+            # One immediate retry rides over a pooled connection the server closed (restart,
+            # idle timeout); more would multiply the timeout when the host is blackholed.
+            retry=Retry(NoBackoff(), 1),
+            health_check_interval=HEALTH_CHECK_INTERVAL_S,
+            max_connections=max_connections,
+        )
+        return cls(client, clock=clock, cooldown_s=cooldown_s)
+
+    @property
+    def client(self) -> Redis:
+        """The raw client, for adapters that need a script or pipeline (always call through ``call``)."""
+        return self._client
+
+    async def call(self, op: str, fn: Callable[[Redis], Awaitable[T]]) -> T | Unavailable:
+        """Run ``fn`` against Redis unless the breaker is open; UNAVAILABLE instead of any Redis error."""
+        if not self.breaker.allow():
+            CACHE_EVENTS.labels(BACKEND, op, "skipped").inc()
+            return UNAVAILABLE
+        try:
+            result = await fn(self._client)
+        except (RedisError, OSError) as exc:
+            CACHE_EVENTS.labels(BACKEND, op, "error").inc()
+            if _is_outage(exc):
+                self.breaker.failure(exc)
+            else:
+                # Redis answered (a refused command, a saturated local pool): not an outage.
+                self.breaker.success()
+                log.warning("redis %s failed: %s", op, type(exc).__name__, extra={"op": op})
+            return UNAVAILABLE
+        except BaseException:
+            self.breaker.release()
+            raise
+        self.breaker.success()
+        return result
+
+    async def health(self) -> HealthStatus:
+        """ok when Redis answers PING; degraded (with the reason) while it is down or being bypassed."""
+        if not self.breaker.allow():
+            wait = self.breaker.remaining_cooldown()
+            return HealthStatus("degraded", BACKEND, f"bypassed, next probe in {wait:.1f}s ({self.breaker.last_error})")
+        try:
+            await self._client.ping()
+        except (RedisError, OSError) as exc:
+            if _is_outage(exc):
+                self.breaker.failure(exc)
+            else:
+                self.breaker.success()
+            return HealthStatus("degraded", BACKEND, f"{type(exc).__name__}: {exc}"[:200])
+        except BaseException:
+            self.breaker.release()
+            raise
+        self.breaker.success()
+        return HealthStatus("ok", BACKEND)
+
+    async def close(self) -> None:
+        """Close the client and its pool."""
+        try:
+            await self._client.aclose()
+        except (RedisError, OSError) as exc:  # closing a dead connection must not fail shutdown
+            log.debug("redis close: %s", type(exc).__name__)
