@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 CACHE_EVENTS = Counter(
     "cache_operations_total",
@@ -23,3 +23,45 @@ RATE_LIMIT_DECISIONS = Counter(
     "Rate-limit decisions by backend (redis, memory, memory-fallback while Redis is down) and outcome.",
     ["backend", "outcome"],
 )
+
+# --- language model (DESIGN §10): latency, time to first token, tokens, errors, fallbacks, caches ---
+_MODEL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60)
+MODEL_LATENCY = Histogram(
+    "model_call_duration_seconds",
+    "Duration of one upstream model call (stream: to its last chunk), by model and call kind.",
+    ["model", "call"],
+    buckets=_MODEL_BUCKETS,
+)
+MODEL_TTFT = Histogram(
+    "model_time_to_first_token_seconds",
+    "Time from sending a streamed model call to its first text delta, by model.",
+    ["model"],
+    buckets=_MODEL_BUCKETS,
+)
+MODEL_TOKENS = Counter(
+    "model_tokens_total", "Tokens reported by the model, by model and direction.", ["model", "direction"]
+)
+MODEL_ERRORS = Counter("model_errors_total", "Failed model calls by model and error code.", ["model", "code"])
+MODEL_FALLBACKS = Counter(
+    "model_fallbacks_total",
+    "Fallbacks taken: to the other model, to the simple-response mode, to the standby credential.",
+    ["task", "kind"],
+)
+MODEL_BREAKER_STATE = Gauge(
+    "model_breaker_state", "Circuit breaker per model: 0 closed, 1 half-open, 2 open.", ["model"]
+)
+MODEL_CACHE_EVENTS = Counter(
+    "model_cache_events_total", "ai_cache and tts_cache lookups by cache and outcome (hit, miss).", ["cache", "outcome"]
+)
+MODEL_SIMPLE_RESPONSES = Counter(
+    "model_simple_responses_total", "Answers given by the simple-response mode, by task and reason.", ["task", "reason"]
+)
+TTS_CHARACTERS = Counter("tts_characters_total", "Characters sent to text-to-speech (cache misses only).", ["model"])
+
+
+def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
+    """Add one call's token usage to the per-model counters."""
+    if input_tokens:
+        MODEL_TOKENS.labels(model=model, direction="input").inc(input_tokens)
+    if output_tokens:
+        MODEL_TOKENS.labels(model=model, direction="output").inc(output_tokens)
