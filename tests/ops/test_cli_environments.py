@@ -1,0 +1,160 @@
+"""The ops commands on a fixture copy of a cloud environment: the traffic file and the printed apply."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.ops.cli import FAILED, REFUSED, run
+from tools.ops.settings import OpsSettings
+
+
+def traffic(root: Path, env: str = "prod") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((root / env / "traffic.auto.tfvars.json").read_text())
+    return data
+
+
+def test_status_prints_every_catalog_service(ops_settings: OpsSettings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["status", "--env", "prod"], ops_settings) == 0
+    out = capsys.readouterr().out
+    for name in ("chat", "scenario", "watch", "migrate_session"):
+        assert f"\n{name} " in out
+    assert "legacy_fallback: off" in out
+
+
+def test_canary_edits_only_that_service_and_prints_terraform(
+    ops_settings: OpsSettings, env_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = traffic(env_root)
+    code = run(["canary", "chat", "10", "--revision", "chat-00042-abc", "--env", "prod"], ops_settings)
+    assert code == 0
+    after = traffic(env_root)
+    assert after["traffic"]["chat"] == {
+        "stable_revision": before["traffic"]["chat"]["stable_revision"],
+        "candidate_revision": "chat-00042-abc",
+        "candidate_percent": 10,
+        "legacy_percent": before["traffic"]["chat"]["legacy_percent"],
+    }
+    assert {k: v for k, v in after["traffic"].items() if k != "chat"} == {
+        k: v for k, v in before["traffic"].items() if k != "chat"
+    }
+    out = capsys.readouterr().out
+    assert f"to apply:  terraform -chdir={env_root / 'prod'} apply -input=false" in out
+    stable = before["traffic"]["chat"]["stable_revision"]
+    assert f"--to-revisions={stable}=90,chat-00042-abc=10" in out
+    # Other environments are untouched.
+    assert traffic(env_root, "staging")["traffic"]["chat"]["candidate_revision"] is None
+
+
+def test_canary_then_raise_then_promote(ops_settings: OpsSettings, env_root: Path) -> None:
+    assert run(["canary", "chat", "5", "--revision", "chat-new", "--env", "dev"], ops_settings) == 0
+    assert run(["canary", "chat", "50", "--env", "dev"], ops_settings) == 0  # same candidate, more traffic
+    assert traffic(env_root, "dev")["traffic"]["chat"]["candidate_percent"] == 50
+    assert run(["promote", "chat", "--env", "dev"], ops_settings) == 0
+    chat = traffic(env_root, "dev")["traffic"]["chat"]
+    assert chat["stable_revision"] == "chat-new"
+    assert chat["candidate_revision"] is None
+    assert chat["candidate_percent"] == 0
+
+
+def test_rollback_drops_the_candidate(ops_settings: OpsSettings, env_root: Path) -> None:
+    stable = traffic(env_root)["traffic"]["watch"]["stable_revision"]
+    assert run(["canary", "watch", "25", "--revision", "watch-bad", "--env", "prod"], ops_settings) == 0
+    assert run(["rollback", "watch", "--env", "prod"], ops_settings) == 0
+    watch = traffic(env_root)["traffic"]["watch"]
+    assert (watch["stable_revision"], watch["candidate_revision"], watch["candidate_percent"]) == (stable, None, 0)
+
+
+def test_rollback_to_a_named_revision_undoes_a_promotion(ops_settings: OpsSettings, env_root: Path) -> None:
+    old = traffic(env_root)["traffic"]["scenario"]["stable_revision"]
+    assert run(["canary", "scenario", "100", "--revision", "scenario-v2", "--env", "prod"], ops_settings) == 0
+    assert run(["promote", "scenario", "--env", "prod"], ops_settings) == 0
+    assert run(["rollback", "scenario", "--to", old, "--env", "prod"], ops_settings) == 0
+    assert traffic(env_root)["traffic"]["scenario"]["stable_revision"] == old
+
+
+def test_legacy_on_and_off(ops_settings: OpsSettings, env_root: Path) -> None:
+    assert run(["legacy", "on", "--env", "staging"], ops_settings) == 0
+    assert traffic(env_root, "staging")["legacy_fallback"] is True
+    assert run(["legacy", "on", "--env", "staging"], ops_settings) == REFUSED  # already on
+    assert run(["legacy", "off", "--env", "staging"], ops_settings) == 0
+    assert traffic(env_root, "staging")["legacy_fallback"] is False
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["canary", "chat", "101", "--revision", "x"], "between 0 and 100"),
+        (["canary", "chat", "-1", "--revision", "x"], "between 0 and 100"),
+        (["canary", "billing", "10", "--revision", "x"], "unknown service 'billing'"),
+        (["canary", "chat", "10"], "pass --revision"),
+        (["promote", "chat"], "no candidate revision to promote"),
+        (["rollback", "chat"], "no canary in flight"),
+        (["promote", "nosuch"], "unknown service"),
+    ],
+)
+def test_invalid_or_unsafe_requests_are_refused_and_change_nothing(
+    ops_settings: OpsSettings, env_root: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    before = (env_root / "prod" / "traffic.auto.tfvars.json").read_bytes()
+    assert run([*argv, "--env", "prod"], ops_settings) == REFUSED
+    assert message in capsys.readouterr().err
+    assert (env_root / "prod" / "traffic.auto.tfvars.json").read_bytes() == before
+
+
+def test_second_canary_while_one_is_in_flight_is_refused(
+    ops_settings: OpsSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["canary", "chat", "10", "--revision", "chat-a", "--env", "prod"], ops_settings) == 0
+    assert run(["canary", "chat", "10", "--revision", "chat-b", "--env", "prod"], ops_settings) == REFUSED
+    assert "another canary is in flight" in capsys.readouterr().err
+
+
+def test_promoting_a_dark_candidate_needs_force(ops_settings: OpsSettings, env_root: Path) -> None:
+    assert run(["canary", "chat", "0", "--revision", "chat-dark", "--env", "prod"], ops_settings) == 0
+    assert run(["promote", "chat", "--env", "prod"], ops_settings) == REFUSED
+    assert run(["promote", "chat", "--force", "--env", "prod"], ops_settings) == 0
+    assert traffic(env_root)["traffic"]["chat"]["stable_revision"] == "chat-dark"
+
+
+def test_a_corrupt_traffic_file_is_refused(ops_settings: OpsSettings, env_root: Path) -> None:
+    path = env_root / "prod" / "traffic.auto.tfvars.json"
+    data = traffic(env_root)
+    data["traffic"]["chat"]["candidate_percent"] = 30  # a share without a candidate revision
+    path.write_text(json.dumps(data))
+    assert run(["canary", "scenario", "10", "--revision", "s2", "--env", "prod"], ops_settings) == REFUSED
+    del data["traffic"]["chat"]
+    path.write_text(json.dumps(data))
+    assert run(["status", "--env", "prod"], ops_settings) == REFUSED
+
+
+def fake_terraform(tmp_path: Path, exit_code: int) -> Path:
+    """A stand-in terraform binary that records its arguments (the real one needs the Google provider)."""
+    script = tmp_path / "terraform"
+    record = tmp_path / "terraform.args"
+    script.write_text(f'#!/bin/sh\necho "$@" > {record}\nexit {exit_code}\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def test_apply_runs_terraform_in_the_environment_root(env_root: Path, tmp_path: Path) -> None:
+    settings = OpsSettings(OPS_TERRAFORM_ROOT=env_root, OPS_TERRAFORM_BIN=str(fake_terraform(tmp_path, 0)))
+    assert run(["legacy", "on", "--env", "prod", "--apply", "--auto-approve"], settings) == 0
+    args = (tmp_path / "terraform.args").read_text().split()
+    assert args == [f"-chdir={env_root / 'prod'}", "apply", "-input=false", "-auto-approve"]
+
+
+def test_a_failing_apply_is_reported_as_failed(env_root: Path, tmp_path: Path) -> None:
+    settings = OpsSettings(OPS_TERRAFORM_ROOT=env_root, OPS_TERRAFORM_BIN=str(fake_terraform(tmp_path, 1)))
+    assert run(["legacy", "on", "--env", "prod", "--apply"], settings) == FAILED
+
+
+def test_local_without_a_running_stack_is_refused(
+    ops_settings: OpsSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["canary", "chat", "10", "--revision", "chat-candidate", "--env", "local"], ops_settings) == REFUSED
+    assert "make stack" in capsys.readouterr().err

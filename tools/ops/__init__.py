@@ -1,0 +1,1 @@
+"""Ops commands (traffic splits, legacy fallback, runtime switches, cache) and the local nginx stack."""

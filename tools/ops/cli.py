@@ -1,0 +1,168 @@
+"""The ops command line: ``make ops ARGS="status --env prod"``. Exit 0 done, 2 refused, 1 failed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from tools.ops import cache_ops, switches
+from tools.ops.environments import ENVS, Target, break_glass_traffic
+from tools.ops.settings import OpsSettings
+from tools.ops.stack_state import SWITCHES_FILE, read_state
+from tools.ops.traffic import OpsError, OpsFailed, TrafficState, canary, describe, promote, rollback, set_legacy
+from workplace_roleplay.catalog import load_catalog
+from workplace_roleplay.settings import ServiceSettings
+
+FAILED = 1
+REFUSED = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ops", description="Traffic, fallback and cache operations.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str, *, traffic: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--env", choices=ENVS, default="local", help="environment (default: local)")
+        if traffic:
+            p.add_argument("--apply", action="store_true", help="run terraform apply instead of printing it")
+            p.add_argument("--auto-approve", action="store_true", help="pass -auto-approve to terraform")
+        return p
+
+    command("status", "show the current split per service", traffic=False).add_argument(
+        "--json", action="store_true", help="print the traffic file as JSON"
+    )
+    p = command("canary", "send PERCENT %% of SERVICE to a candidate revision")
+    p.add_argument("service")
+    p.add_argument("percent", type=int)
+    p.add_argument("--revision", help="candidate revision (required when none is in flight)")
+    p = command("promote", "make the candidate the stable revision (100 %%)")
+    p.add_argument("service")
+    p.add_argument("--force", action="store_true", help="promote a candidate that has served 0 %%")
+    p = command("rollback", "send 100 %% of SERVICE back to its stable revision")
+    p.add_argument("service")
+    p.add_argument("--to", dest="to_revision", help="a known-good revision (undo a promotion)")
+    p = command("legacy", "whole-site fallback to the legacy app")
+    p.add_argument("state", choices=("on", "off"))
+    p = command("switch", "set or clear an emergency runtime switch")
+    p.add_argument("name", choices=sorted(switches.SWITCHES))
+    p.add_argument("value", nargs="?", help="new value (omit with --clear)")
+    p.add_argument("--clear", action="store_true", help="remove the switch (back to the default)")
+    p = sub.add_parser("restart", help="restart local stack processes (all, or one service's)")
+    p.add_argument("service", nargs="?")
+    p = sub.add_parser("cache-clear", help="delete cached model results (Redis at REDIS_URL)")
+    p.add_argument("--prefix", default="ai_cache:", help="key prefix (default ai_cache:)")
+    p = sub.add_parser("session-cleanup", help="drop hot session state user_session:* (Redis at REDIS_URL)")
+    p.add_argument("--user-prefix", default="", help="only users whose id starts with this")
+    p = sub.add_parser("stack", help="run the local nginx stack in the foreground (make stack)")
+    p.add_argument("--store", choices=("firestore", "sqlite"), help="store backend (default STACK_STORE)")
+    p.add_argument("--port", type=int, help="nginx port (default PORT, 8080)")
+    p.add_argument("--candidates", help="services with a candidate process (default STACK_CANDIDATES)")
+    return parser
+
+
+def _target(args: argparse.Namespace, settings: OpsSettings) -> Target:
+    return Target(name=args.env, settings=settings, catalog=load_catalog())
+
+
+def _change(
+    args: argparse.Namespace, settings: OpsSettings, transition: Callable[[TrafficState], TrafficState]
+) -> None:
+    """Edit the traffic file under its lock, make it live, and restore it if going live fails locally."""
+    target = _target(args, settings)
+    file = target.traffic_file()
+    with file.locked():
+        before = file.read()
+        after = transition(before)
+        target.check_applicable(after)
+        file.write(after)
+        try:
+            took = target.take_effect(after, apply=args.apply, auto_approve=args.auto_approve)
+        except OpsError:
+            if target.is_local:
+                file.write(before)
+            raise
+    print(f"{file.path}: updated")
+    print(describe(after))
+    if took is not None:
+        print(f"took effect in {took * 1000:.0f} ms" if target.is_local else f"applied in {took:.1f} s")
+    service = getattr(args, "service", None)
+    if service and not target.is_local:
+        print("break-glass (Terraform unavailable): " + break_glass_traffic(target, service, after))
+
+
+def _switch(args: argparse.Namespace, settings: OpsSettings) -> None:
+    target = _target(args, settings)
+    if args.clear == (args.value is not None):
+        raise OpsError("give either a VALUE or --clear")
+    if target.is_local:
+        path = target.root / SWITCHES_FILE
+        read_state(target.root)
+    else:
+        if not target.root.is_dir():
+            raise OpsError(f"environment {args.env!r}: {target.root} does not exist")
+        path = target.root / switches.CLOUD_SWITCHES_FILE
+    values = switches.read_switches(path)
+    if args.clear:
+        values.pop(args.name, None)
+    else:
+        values[args.name] = switches.parse_value(args.name, args.value)
+    switches.write_switches(path, values, cloud=not target.is_local)
+    print(f"{path}: {args.name}={values.get(args.name, '(default)')}")
+    if target.is_local:
+        _restart(settings, None)
+    else:
+        target.terraform(apply=args.apply, auto_approve=args.auto_approve)
+
+
+def _restart(settings: OpsSettings, service: str | None) -> None:
+    from tools.ops.stack import request_restart
+
+    took = request_restart(settings.STACK_DIR, service)
+    print(f"restarted {service or 'all services'} in {took:.1f} s")
+
+
+def run(argv: Sequence[str], settings: OpsSettings | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = settings or OpsSettings()
+    try:
+        match args.command:
+            case "status":
+                state = _target(args, settings).traffic_file().read()
+                print(json.dumps(state.to_json(), indent=2) if args.json else describe(state))
+            case "canary":
+                _change(args, settings, lambda s: canary(s, args.service, args.percent, args.revision))
+            case "promote":
+                _change(args, settings, lambda s: promote(s, args.service, force=args.force))
+            case "rollback":
+                _change(args, settings, lambda s: rollback(s, args.service, to_revision=args.to_revision))
+            case "legacy":
+                _change(args, settings, lambda s: set_legacy(s, args.state == "on"))
+            case "switch":
+                _switch(args, settings)
+            case "restart":
+                _restart(settings, args.service)
+            case "cache-clear":
+                backend, count = asyncio.run(cache_ops.clear_cache(ServiceSettings(), args.prefix))
+                print(f"cache-clear {args.prefix}*: deleted {count} key(s) on {backend}")
+            case "session-cleanup":
+                backend, count = asyncio.run(cache_ops.cleanup_sessions(ServiceSettings(), args.user_prefix))
+                print(f"session-cleanup: deleted {count} session key(s) on {backend}")
+            case "stack":
+                from tools.ops.stack import run_stack
+
+                return run_stack(settings, store=args.store, port=args.port, candidates=args.candidates)
+    except OpsFailed as exc:
+        print(f"ops: failed: {exc}", file=sys.stderr)
+        return FAILED
+    except OpsError as exc:
+        print(f"ops: refused: {exc}", file=sys.stderr)
+        return REFUSED
+    return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    return run(argv)
