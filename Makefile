@@ -25,6 +25,12 @@ install: $(VENV)/.synced ## Install the locked dependencies into .venv
 run: install ## Serve all four services on http://127.0.0.1:$${PORT:-8080} (embedded mode)
 	@exec $(BIN)/python -m workplace_roleplay.web.gateway
 
+stack: install ## Every service its own process behind nginx (Firestore emulator, local Redis) on :$${PORT:-8080}
+	@exec $(BIN)/python -m tools.ops stack
+
+ops: install ## Ops commands, e.g. make ops ARGS="canary chat 10 --revision chat-candidate --env local"
+	@$(BIN)/python -m tools.ops $(ARGS)
+
 lint: install ## ruff (style, banned imports) + import-linter (layers)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
