@@ -15,7 +15,8 @@
     │   ├── CsrfMissing            csrf_missing
     │   └── CsrfInvalid            csrf_invalid
     ├── NotFound                   not_found
-    │   └── ConversationNotFound   conversation_not_found (also for another learner's id)
+    │   ├── ConversationNotFound   conversation_not_found (also for another learner's id)
+    │   └── MemoryNotFound         memory_not_found
     ├── Conflict                   conflict
     │   ├── AlreadyExists          already_exists
     │   └── TurnInProgress         turn_in_progress   (the same client_message_id is still streaming)
@@ -31,7 +32,8 @@
     ├── EncryptionError            encryption_error
     │   ├── UnknownEncryptionKey   encryption_key_unknown (no key for the record's kid)
     │   └── DecryptionFailed       decryption_failed (wrong key or tampered ciphertext)
-    └── ConfigurationError         configuration_error (startup only)
+    ├── ConfigurationError         configuration_error (startup only)
+    └── TransactionReadAfterWrite  internal_error   (a bug: a store transaction read after writing)
 
 Adapters translate SDK exceptions into this tree at their boundary, so nothing above them sees a
 Google, Redis or SQLite exception.
@@ -131,6 +133,12 @@ class ConversationNotFound(NotFound):
     message_en = "The conversation was not found."
 
 
+class MemoryNotFound(NotFound):
+    code = "memory_not_found"
+    message_ja = "その記憶は見つかりませんでした。"
+    message_en = "That memory was not found."
+
+
 class Conflict(AppError):
     code = "conflict"
     message_ja = "他の操作と重なりました。もう一度お試しください。"
@@ -228,3 +236,7 @@ class DecryptionFailed(EncryptionError):
 
 class ConfigurationError(AppError):
     code = "configuration_error"
+
+
+class TransactionReadAfterWrite(AppError):
+    """A store transaction read after it wrote; Firestore forbids it, so both store adapters refuse it."""

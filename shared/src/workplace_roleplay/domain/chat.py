@@ -1,0 +1,119 @@
+"""The chat mode's use cases (雑談練習): start, take turns, review, remember, forget.
+
+Routes call exactly one of these; everything below is the shared conversation engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from workplace_roleplay.domain.background import BackgroundWork
+from workplace_roleplay.domain.chat_partner import ChatCast, chat_settings
+from workplace_roleplay.domain.conversation import Conversation, ConversationRepository, Message
+from workplace_roleplay.domain.feedback import Reports
+from workplace_roleplay.domain.memory import Memory, MemoryBook
+from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.sealing import TextSealer
+from workplace_roleplay.domain.session_state import HotSession
+from workplace_roleplay.domain.turns import TurnDone, TurnEvent, TurnOptions, TurnPipeline
+from workplace_roleplay.errors import MemoryNotFound
+from workplace_roleplay.ports import Cache, Clock, DocumentStore
+from workplace_roleplay.ports.model import LanguageModel
+
+
+@dataclass(frozen=True, slots=True)
+class ChatOptions:
+    context_tokens: int = 6000
+    memory_every_turns: int = 4
+    memories_in_prompt: int = 3
+
+
+class ChatService:
+    """Free-chat practice over the shared turn pipeline."""
+
+    def __init__(
+        self,
+        *,
+        store: DocumentStore,
+        cache: Cache,
+        model: LanguageModel,
+        clock: Clock,
+        moderator: Moderator,
+        background: BackgroundWork,
+        sealer: TextSealer | None = None,
+        options: ChatOptions | None = None,
+    ) -> None:
+        options = options or ChatOptions()
+        self.cast = ChatCast()
+        self.repo = ConversationRepository(store, clock, sealer)
+        self.memory = MemoryBook(store, model, clock, sealer)
+        self.reports = Reports(store=store, cache=cache, model=model, repo=self.repo, clock=clock, sealer=sealer)
+        self.session = HotSession(cache)
+        self.background = background
+        self.pipeline = TurnPipeline(
+            repo=self.repo,
+            model=model,
+            cast=self.cast,
+            moderator=moderator,
+            memory=self.memory,
+            background=background,
+            options=TurnOptions(
+                context_tokens=options.context_tokens,
+                memory_every_turns=options.memory_every_turns,
+                memories_in_prompt=options.memories_in_prompt,
+            ),
+        )
+
+    async def start(
+        self,
+        user_id: str,
+        *,
+        partner_type: str | None = None,
+        situation: str | None = None,
+        topic: str | None = None,
+        coaching: bool = True,
+    ) -> Conversation:
+        settings = chat_settings(partner_type, situation, topic)
+        return await self.repo.create(user_id, mode="chat", settings=settings, coaching=coaching)
+
+    async def conversation(self, user_id: str, conversation_id: str) -> Conversation:
+        return await self.repo.get(user_id, conversation_id)
+
+    async def turn(
+        self, conv: Conversation, *, text: str | None, client_message_id: str = ""
+    ) -> AsyncIterator[TurnEvent]:
+        """One turn's events; ``text`` None lets the partner open the conversation."""
+        async for event in self.pipeline.run(conv, text=text, client_message_id=client_message_id):
+            if isinstance(event, TurnDone) and not event.replayed:
+                await self.session.record_turn(conv.user_id, "chat", conv.id)
+            yield event
+
+    async def conversations(self, user_id: str, *, limit: int, offset: int) -> list[Conversation]:
+        return await self.repo.list_recent(user_id, limit=limit, offset=offset)
+
+    async def messages(self, conv: Conversation, *, limit: int, offset: int) -> list[Message]:
+        return await self.repo.messages(conv, limit=limit, offset=offset)
+
+    async def delete(self, user_id: str, conversation_id: str) -> None:
+        await self.repo.delete(user_id, conversation_id)
+        await self.session.forget(user_id, "chat", conversation_id)
+
+    async def summary(self, user_id: str, conversation_id: str) -> dict[str, object]:
+        conv = await self.repo.get(user_id, conversation_id)
+        return await self.reports.summary(conv, rank=self.cast.partner_rank(conv))
+
+    async def feedback(self, user_id: str, conversation_id: str) -> dict[str, object]:
+        """The six-axis report; asking for it also ends the session's memory window."""
+        conv = await self.repo.get(user_id, conversation_id)
+        report = await self.reports.feedback(conv, rank=self.cast.partner_rank(conv))
+        if not report.get("cached"):
+            self.background.spawn(self.pipeline.extract_memories(conv), name="memory_extraction")
+        return report
+
+    async def memories(self, user_id: str) -> list[Memory]:
+        return await self.memory.list_all(user_id)
+
+    async def forget_memory(self, user_id: str, memory_id: str) -> None:
+        if not await self.memory.delete(user_id, memory_id):
+            raise MemoryNotFound()

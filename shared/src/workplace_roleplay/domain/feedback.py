@@ -1,0 +1,247 @@
+"""After-conversation reports: the summary and the six-axis feedback report.
+
+Both come from temperature-0 structured generations, are cached in ``ai_cache`` by a hash of the
+transcript (the same conversation is never graded twice) and stored: the summary on the conversation,
+the report under ``users/{uid}/reports/{id}`` with its text sealed. In the simple-response mode the
+rubric is judged by rules over the learner's lines and the result is labelled as simplified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from workplace_roleplay.domain import rubric
+from workplace_roleplay.domain.conversation import Conversation, ConversationRepository, Message, Role
+from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
+from workplace_roleplay.errors import InvalidInput
+from workplace_roleplay.ports import Cache, Clock, DocumentStore
+from workplace_roleplay.ports.model import ChatMessage, GenerationMode, GenerationRequest, LanguageModel, ModelTask
+
+CACHE_TTL_S = 7 * 24 * 3600
+SCHEMA_VERSION = "v1"
+SIMPLE_LABEL = "簡易モード: AIを使わずに、発言の特徴から作成した簡易版です。"
+
+
+class ConversationSummary(BaseModel):
+    summary: str = Field(max_length=600)
+    key_points: list[str] = Field(default_factory=list, max_length=5)
+    learning_points: list[str] = Field(default_factory=list, max_length=5)
+
+
+class CheckVerdict(BaseModel):
+    id: str = Field(description="チェック項目のID（E1など）")
+    passed: bool
+    evidence: str = Field(default="", max_length=200, description="根拠となる学習者の発言の引用（そのまま）")
+
+
+class FeedbackDraft(BaseModel):
+    checks: list[CheckVerdict]
+    strengths: list[str] = Field(min_length=1, max_length=2)
+    growth_points: list[str] = Field(min_length=1, max_length=2)
+    tomorrow_action: str = Field(max_length=120)
+
+
+SUMMARY_SYSTEM = """\
+職場の雑談練習の会話を振り返ります。user が学習者、model が会話相手です。
+summary: 会話の流れを200文字以内で。key_points: 話題や出来事を3つまで。
+learning_points: 学習者が次に活かせる点を3つまで。JSONのみ。"""
+
+FEEDBACK_SYSTEM = """\
+あなたは職場コミュニケーションの評価者です。user が学習者、model が会話相手（{rank}）です。
+次の各チェック項目について、学習者の発言だけを根拠に yes(passed=true)/no を判定してください。
+passed=true の場合は evidence に学習者の発言をそのまま引用すること（引用できない場合は false）。
+{checks}
+strengths: 良かった点を2つ、growth_points: 伸ばせる点を2つ、
+tomorrow_action: 明日の職場で試せる具体的な行動を1つ。JSONのみ。"""
+
+
+def transcript_hash(kind: str, conv: Conversation, messages: Sequence[Message]) -> str:
+    body = json.dumps(
+        [kind, SCHEMA_VERSION, conv.mode, conv.settings, [(m.role.value, m.text) for m in messages]],
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class Reports:
+    """Builds, caches and stores summaries and feedback reports of conversations."""
+
+    def __init__(
+        self,
+        *,
+        store: DocumentStore,
+        cache: Cache,
+        model: LanguageModel,
+        repo: ConversationRepository,
+        clock: Clock,
+        sealer: TextSealer | None = None,
+    ) -> None:
+        self.store, self.cache, self.model, self.repo, self.clock = store, cache, model, repo, clock
+        self.sealer: TextSealer = sealer or PlainSealer()
+
+    async def _transcript(self, conv: Conversation) -> list[Message]:
+        messages = [m for m in await self.repo.messages(conv) if m.text]
+        if not any(m.role is Role.LEARNER for m in messages):
+            raise InvalidInput("nothing to review yet")
+        return messages
+
+    async def _cached(self, key: str) -> dict[str, Any] | None:
+        raw = await self.cache.get(key)
+        if raw is None:
+            return None
+        value: dict[str, Any] = json.loads(raw)
+        return value
+
+    def _request(
+        self, task: ModelTask, system: str, conv: Conversation, messages: Sequence[Message]
+    ) -> GenerationRequest:
+        return GenerationRequest(
+            task=task,
+            system=system,
+            messages=[ChatMessage(role="user" if m.role is Role.LEARNER else "model", text=m.text) for m in messages],
+            temperature=0.0,
+            hints={"mode": conv.mode, **conv.settings},
+            user_id=conv.user_id,
+        )
+
+    async def summary(self, conv: Conversation, *, rank: str) -> dict[str, Any]:
+        """Summary, key points and learning points of a conversation."""
+        messages = await self._transcript(conv)
+        key = f"ai_cache:summary:{transcript_hash('summary', conv, messages)}"
+        cached = await self._cached(key)
+        if cached is None:
+            result = await self.model.generate_structured(
+                self._request(ModelTask.SUMMARY, SUMMARY_SYSTEM, conv, messages), ConversationSummary
+            )
+            simple = result.completion.mode is GenerationMode.SIMPLE
+            value = _simple_summary(messages, rank) if simple else result.value
+            cached = {
+                **value.model_dump(),
+                "simple_mode": simple,
+                "notice": SIMPLE_LABEL if simple else "",
+                "model": result.completion.model,
+                "created_at": self.clock.now(),
+            }
+            await self.cache.set(key, json.dumps(cached, ensure_ascii=False).encode(), ttl=CACHE_TTL_S)
+            await self.store.update(
+                conv.path,
+                {
+                    "summary_report": self.sealer.seal(
+                        json.dumps(cached, ensure_ascii=False), context=f"{conv.path}#report"
+                    )
+                },
+            )
+            return {**cached, "conversation_id": conv.id, "cached": False}
+        return {**cached, "conversation_id": conv.id, "cached": True}
+
+    async def feedback(self, conv: Conversation, *, rank: str) -> dict[str, Any]:
+        """The six-axis report: checks with quoted evidence, scores derived from them, advice."""
+        messages = await self._transcript(conv)
+        key = f"ai_cache:feedback:{transcript_hash('feedback', conv, messages)}"
+        cached = await self._cached(key)
+        if cached is not None:
+            return {**cached, "cached": True}
+        learner_lines = [m.text for m in messages if m.role is Role.LEARNER]
+        checks_text = "\n".join(f"- {c.id} [{rubric.AXES[c.axis]}] {c.question}" for c in rubric.CHECKS)
+        system = FEEDBACK_SYSTEM.format(rank=rank, checks=checks_text)
+        result = await self.model.generate_structured(
+            self._request(ModelTask.FEEDBACK_REPORT, system, conv, messages), FeedbackDraft
+        )
+        simple = result.completion.mode is GenerationMode.SIMPLE
+        if simple:
+            counterpart_lines = [m.text for m in messages if m.role is Role.COUNTERPART]
+            judgements = rubric.rule_based_judgements(learner_lines, counterpart_lines, rank)
+            strengths, growth, action = _simple_advice(judgements)
+        else:
+            by_id = {v.id: v for v in result.value.checks}
+            judgements = [
+                rubric.Judgement(c.id, by_id[c.id].passed, by_id[c.id].evidence)
+                if c.id in by_id
+                else rubric.Judgement(c.id, False, "")
+                for c in rubric.CHECKS
+            ]
+            strengths, growth = result.value.strengths[:2], result.value.growth_points[:2]
+            action = result.value.tomorrow_action
+        report = _report_body(conv, judgements, learner_lines, strengths, growth, action)
+        report.update(
+            simple_mode=simple,
+            notice=SIMPLE_LABEL if simple else "",
+            model=result.completion.model,
+            created_at=self.clock.now(),
+            report_id="r" + secrets.token_hex(8),
+        )
+        path = f"users/{conv.user_id}/reports/{report['report_id']}"
+        await self.store.set(
+            path,
+            {
+                "conversation_id": conv.id,
+                "mode": conv.mode,
+                "scores": report["scores"],
+                "simple_mode": simple,
+                "model": report["model"],
+                "created_at": report["created_at"],
+                "report": self.sealer.seal(json.dumps(report, ensure_ascii=False), context=path),
+            },
+        )
+        await self.cache.set(key, json.dumps(report, ensure_ascii=False).encode(), ttl=CACHE_TTL_S)
+        return {**report, "cached": False}
+
+
+def _report_body(
+    conv: Conversation,
+    judgements: Sequence[rubric.Judgement],
+    learner_lines: Sequence[str],
+    strengths: Sequence[str],
+    growth: Sequence[str],
+    action: str,
+) -> dict[str, Any]:
+    scores = rubric.scores(judgements, learner_lines)
+    axes = []
+    for axis, label in rubric.AXES.items():
+        checks = [
+            {
+                "id": j.check_id,
+                "question": rubric.CHECKS_BY_ID[j.check_id].question,
+                "passed": j.passed and rubric.quoted(j.evidence, learner_lines),
+                "evidence": j.evidence if rubric.quoted(j.evidence, learner_lines) else "",
+            }
+            for j in judgements
+            if j.check_id in rubric.CHECKS_BY_ID and rubric.CHECKS_BY_ID[j.check_id].axis == axis
+        ]
+        axes.append({"axis": axis, "label": label, "score": scores[axis], "checks": checks})
+    return {
+        "conversation_id": conv.id,
+        "scores": scores,
+        "axes": axes,
+        "strengths": list(strengths),
+        "growth_points": list(growth),
+        "tomorrow_action": action,
+    }
+
+
+def _simple_advice(judgements: Sequence[rubric.Judgement]) -> tuple[list[str], list[str], str]:
+    passed = [rubric.CHECKS_BY_ID[j.check_id] for j in judgements if j.passed]
+    failed = [rubric.CHECKS_BY_ID[j.check_id] for j in judgements if not j.passed]
+    strengths = [f"{c.question.removesuffix('か')}ことができていました。" for c in passed[:2]]
+    growth = [f"{c.tip}と、さらに良くなります。" for c in failed[:2]]
+    action = failed[0].tip + "。" if failed else "今日の良かった話し方を、明日も職場で一度使ってみましょう。"
+    return strengths or ["会話に参加し、最後までやり取りを続けられました。"], growth, action
+
+
+def _simple_summary(messages: Sequence[Message], rank: str) -> ConversationSummary:
+    learner = [m.text.strip().replace("\n", " ") for m in messages if m.role is Role.LEARNER]
+    counterpart = [m for m in messages if m.role is Role.COUNTERPART]
+    judgements = rubric.rule_based_judgements(learner, [m.text for m in counterpart], rank)
+    tips = [rubric.CHECKS_BY_ID[j.check_id].tip for j in judgements if not j.passed][:2]
+    return ConversationSummary(
+        summary=f"{len(learner)}回発言した雑談です。最初の発言:「{learner[0][:60]}」",
+        key_points=[line[:60] for line in learner[:3]],
+        learning_points=tips or ["今日の話し方を次の会話でも続けましょう"],
+    )
