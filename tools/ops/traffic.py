@@ -239,11 +239,11 @@ class TrafficFile:
 def describe(state: TrafficState) -> str:
     """A human-readable table of the split (the ``status`` command)."""
     lines = [f"legacy_fallback: {'ON (whole site → legacy)' if state.legacy_fallback else 'off'}"]
-    lines.append(f"{'service':<16} {'stable':<28} {'candidate':<28} {'cand %':>6} {'legacy %':>8}")
+    lines.append(f"{'service':<16} {'stable':<34} {'candidate':<28} {'cand %':>6} {'legacy %':>8}")
     for name, t in state.traffic.items():
         candidate = t.candidate_revision or "-"
         lines.append(
-            f"{name:<16} {t.stable_revision + f' ({t.stable_percent}%)':<28} {candidate:<28} "
+            f"{name:<16} {t.stable_revision + f' ({t.stable_percent}%)':<34} {candidate:<28} "
             f"{t.candidate_percent:>6} {t.legacy_percent:>8}"
         )
     return "\n".join(lines)
