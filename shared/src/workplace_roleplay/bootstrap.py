@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
+from workplace_roleplay.ports.model import LanguageModel
 from workplace_roleplay.settings import ServiceSettings
 
 
@@ -25,7 +26,9 @@ class Resources:
     clock: Clock
     # Defaults to a per-process limiter so harnesses that build Resources by hand need not pass one.
     rate_limiter: RateLimiter = field(default_factory=lambda: _in_process_limiter(SystemClock()))
-    # Service-specific objects (domain services, model gateway, ...) registered by the service's wiring.
+    # The model gateway; defaults to the offline simple-response mode for hand-built harnesses.
+    model: LanguageModel = field(default_factory=lambda: _simple_model())
+    # Service-specific objects (domain services, ...) registered by the service's wiring.
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -57,6 +60,35 @@ def build_cache(settings: ServiceSettings, clock: Clock) -> Cache:
     return MemoryCache(clock=clock)
 
 
+def _simple_model(reason: str = "unconfigured") -> LanguageModel:
+    from workplace_roleplay.adapters.simple_model import SimpleModel, SimpleReason
+
+    return SimpleModel(SimpleReason(reason))
+
+
+def build_language_model(settings: ServiceSettings, cache: Cache, clock: Clock) -> LanguageModel:
+    """Gemini behind routing, retries, breakers and ai_cache; the simple-response mode when Gemini is
+    not configured or ``MODEL_FORCE_SIMPLE`` is on (then ``google.genai`` is never imported)."""
+    if settings.MODEL_FORCE_SIMPLE:
+        return _simple_model("forced")
+    if not settings.gemini_configured:
+        return _simple_model("unconfigured")
+    from workplace_roleplay.adapters.gemini import GeminiBackend
+    from workplace_roleplay.adapters.resilient_model import ResilientModel
+    from workplace_roleplay.domain.model_routing import ModelRouter
+
+    router = ModelRouter(flash=settings.MODEL_FLASH, pro=settings.MODEL_PRO, overrides=settings.MODEL_TASK_OVERRIDES)
+    backend = GeminiBackend.from_settings(settings, project=settings.GOOGLE_CLOUD_PROJECT)
+    return ResilientModel(backend, router=router, settings=settings, clock=clock, cache=cache)
+
+
+async def close_model(model: LanguageModel) -> None:
+    """Close the model's clients (the port has no ``close``: fakes need none)."""
+    close = getattr(model, "close", None)
+    if close is not None:
+        await close()
+
+
 def _in_process_limiter(clock: Clock) -> RateLimiter:
     from workplace_roleplay.adapters.memory_ratelimit import MemoryRateLimiter
 
@@ -75,9 +107,7 @@ def build_rate_limiter(settings: ServiceSettings, cache: Cache, clock: Clock) ->
 
 
 @asynccontextmanager
-async def open_resources(
-    settings: ServiceSettings, *, clock: Clock | None = None
-) -> AsyncIterator[Resources]:
+async def open_resources(settings: ServiceSettings, *, clock: Clock | None = None) -> AsyncIterator[Resources]:
     """Build the store and cache, yield them, close them on exit (also on failure)."""
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
@@ -86,4 +116,8 @@ async def open_resources(
         cache = build_cache(settings, clock)
         stack.push_async_callback(cache.close)
         rate_limiter = build_rate_limiter(settings, cache, clock)
-        yield Resources(settings=settings, store=store, cache=cache, clock=clock, rate_limiter=rate_limiter)
+        model = build_language_model(settings, cache, clock)
+        stack.push_async_callback(close_model, model)
+        yield Resources(
+            settings=settings, store=store, cache=cache, clock=clock, rate_limiter=rate_limiter, model=model
+        )

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextvars import ContextVar
 
 import httpx2
@@ -185,7 +185,7 @@ class GeminiBackend:
             with contextlib.suppress(Exception):
                 client.close()
 
-    async def stream(self, model: str, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, model: str, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
         """Deltas, then one Completion. Errors before the first delta raise from the first ``__anext__``."""
         client = self._clients[self._active]
         loop = asyncio.get_running_loop()

@@ -1,0 +1,276 @@
+"""The ``LanguageModel`` the services use: routing, retries, breakers, fallbacks, ``ai_cache``.
+
+Per call: the task's route gives the models to try (chosen model, then the other class). On each,
+429/5xx/timeouts are retried with backoff that honours ``Retry-After`` (a longer wait than we would
+back off moves straight to the next model), inside one waiting budget per call, unless the model's
+breaker is open. When every model failed, the simple-response mode answers with a notice the UI
+shows. A rejected credential (401/403) switches to the standby credential once, with an alert-worthy
+``security_event`` log; quota errors never do (DESIGN §8: no key rotation around quota).
+
+A stream that breaks after text was sent cannot be retried without repeating itself: it ends with a
+``Completion(partial=True, error_code=...)`` carrying the text that arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from workplace_roleplay import telemetry
+from workplace_roleplay.adapters.simple_model import SimpleModel, SimpleReason
+from workplace_roleplay.domain.ai_cache import AiCache, cache_key, is_cacheable
+from workplace_roleplay.domain.model_routing import ModelRouter
+from workplace_roleplay.domain.resilience import BREAKER_LEVEL, Backoff, CircuitBreaker
+from workplace_roleplay.errors import (
+    ModelCredentialRejected,
+    ModelOverloaded,
+    ModelRejected,
+    ModelTimeout,
+    ModelUnavailable,
+)
+from workplace_roleplay.ports.cache import Cache
+from workplace_roleplay.ports.clock import Clock
+from workplace_roleplay.ports.model import (
+    Completion,
+    GenerationMode,
+    GenerationRequest,
+    M,
+    StreamEvent,
+    Structured,
+    TextDelta,
+)
+from workplace_roleplay.settings.model import ModelSettings
+
+log = logging.getLogger("workplace_roleplay.model")
+T = TypeVar("T")
+
+
+class ModelBackend(Protocol):
+    """One HTTP call per method call (the Gemini adapter, or anything speaking like it)."""
+
+    backend: str
+
+    @property
+    def credential(self) -> str: ...
+
+    def switch_credential(self) -> bool: ...
+
+    def stream(self, model: str, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]: ...
+
+    async def generate(
+        self, model: str, request: GenerationRequest, *, schema: type[BaseModel] | None = None
+    ) -> Completion: ...
+
+    async def close(self) -> None: ...
+
+
+class _Attempts:
+    """Retry bookkeeping of one call: attempts per model and the shared waiting budget."""
+
+    def __init__(self, owner: ResilientModel) -> None:
+        self.owner = owner
+        self.waited = 0.0
+
+    async def backoff(self, model: str, attempt: int, exc: ModelUnavailable) -> bool:
+        """Sleep before the next attempt on ``model``; False when it should move on instead."""
+        s = self.owner.settings
+        if not isinstance(exc, ModelOverloaded | ModelTimeout) or attempt + 1 >= s.MODEL_RETRY_ATTEMPTS:
+            return False
+        retry_after = exc.retry_after if isinstance(exc, ModelOverloaded) else None
+        delay = self.owner.backoff.delay(attempt, retry_after)
+        if delay > s.MODEL_RETRY_MAX_DELAY_S or self.waited + delay > s.MODEL_RETRY_BUDGET_S:
+            log.info("model retry skipped: wait too long", extra={"model": model, "wait_s": round(delay, 2)})
+            return False
+        self.waited += delay
+        await self.owner.sleep(delay)
+        return True
+
+
+class ResilientModel:
+    """A ``LanguageModel`` over a backend with routing, retries, breakers, fallbacks and ``ai_cache``."""
+
+    def __init__(
+        self,
+        backend: ModelBackend,
+        *,
+        router: ModelRouter,
+        settings: ModelSettings,
+        clock: Clock,
+        cache: Cache | None = None,
+        simple: SimpleModel | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.backend = backend
+        self.router = router
+        self.settings = settings
+        self.clock = clock
+        self.simple = simple or SimpleModel(SimpleReason.OVERLOADED)
+        self.sleep = sleep
+        self.backoff = Backoff(settings.MODEL_RETRY_BASE_DELAY_S, settings.MODEL_RETRY_MAX_DELAY_S, jitter)
+        self.ai_cache = AiCache(cache, ttl_s=settings.AI_CACHE_TTL_S) if cache is not None else None
+        self.breakers: dict[str, CircuitBreaker] = {}
+
+    def breaker(self, model: str) -> CircuitBreaker:
+        if model not in self.breakers:
+            self.breakers[model] = CircuitBreaker(
+                threshold=self.settings.MODEL_BREAKER_FAILURES,
+                cooldown_s=self.settings.MODEL_BREAKER_COOLDOWN_S,
+                clock=self.clock,
+            )
+        return self.breakers[model]
+
+    def _gauge(self, model: str) -> None:
+        telemetry.MODEL_BREAKER_STATE.labels(model=model).set(BREAKER_LEVEL[self.breaker(model).state])
+
+    def _failed(self, model: str, exc: ModelUnavailable) -> None:
+        telemetry.MODEL_ERRORS.labels(model=model, code=exc.code).inc()
+        if isinstance(exc, ModelOverloaded | ModelTimeout):
+            self.breaker(model).record_failure()
+        else:
+            self.breaker(model).release()
+        self._gauge(model)
+        log.warning("model call failed", extra={"model": model, "error_code": exc.code, **exc.extra})
+
+    def _succeeded(self, model: str) -> None:
+        self.breaker(model).record_success()
+        self._gauge(model)
+
+    def _credential_rejected(self, model: str, used: str) -> bool:
+        """Switch to the standby credential (once); True when the call should be repeated."""
+        if self.backend.credential != used:
+            return True  # a concurrent call already switched
+        switched = self.backend.switch_credential()
+        if switched:
+            telemetry.MODEL_FALLBACKS.labels(task="any", kind="standby_credential").inc()
+        # Alert-worthy: a revoked or leaked key. Never logged for quota (429) errors.
+        log.error(
+            "model credential rejected" + ("; switched to the standby credential" if switched else ""),
+            extra={
+                "security_event": "model_credential_rejected",
+                "credential_from": used,
+                "credential_to": self.backend.credential if switched else None,
+                "model": model,
+            },
+        )
+        return switched
+
+    def _moving_on(self, request: GenerationRequest, model: str, kind: str) -> None:
+        telemetry.MODEL_FALLBACKS.labels(task=request.task.value, kind=kind).inc()
+        log.warning("model fallback", extra={"model": model, "fallback": kind, "task": request.task.value})
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        route = self.router.route(request.task)
+        attempts = _Attempts(self)
+        for position, model in enumerate(route.models):
+            if position:
+                self._moving_on(request, route.models[position - 1], "other_model")
+            attempt = 0
+            while self.breaker(model).allow():
+                self._gauge(model)
+                used, parts = self.backend.credential, []
+                upstream = self.backend.stream(model, request)
+                try:
+                    async for event in upstream:
+                        if isinstance(event, TextDelta):
+                            parts.append(event.text)
+                        yield event
+                    self._succeeded(model)
+                    return
+                except ModelUnavailable as exc:
+                    self._failed(model, exc)
+                    if parts:
+                        yield Completion(
+                            text="".join(parts),
+                            model=model,
+                            mode=GenerationMode.MODEL,
+                            finish_reason="ERROR",
+                            partial=True,
+                            error_code=exc.code,
+                        )
+                        return
+                    if isinstance(exc, ModelCredentialRejected):
+                        if self._credential_rejected(model, used):
+                            continue
+                        break
+                    if not await attempts.backoff(model, attempt, exc):
+                        break
+                    attempt += 1
+                except BaseException:
+                    self.breaker(model).release()  # cancelled by the consumer: proves nothing
+                    raise
+                finally:
+                    await upstream.aclose()
+        self._moving_on(request, route.models[-1], "simple")
+        async for event in self.simple.stream(request, reason=SimpleReason.OVERLOADED):
+            yield event
+
+    async def _call(self, request: GenerationRequest, call: Callable[[str], Awaitable[T]]) -> T | None:
+        """``call(model)`` along the route with retries; None when every model failed."""
+        route = self.router.route(request.task)
+        attempts = _Attempts(self)
+        for position, model in enumerate(route.models):
+            if position:
+                self._moving_on(request, route.models[position - 1], "other_model")
+            attempt = 0
+            while self.breaker(model).allow():
+                self._gauge(model)
+                used = self.backend.credential
+                try:
+                    result = await call(model)
+                except ModelUnavailable as exc:
+                    self._failed(model, exc)
+                    if isinstance(exc, ModelCredentialRejected):
+                        if self._credential_rejected(model, used):
+                            continue
+                        break
+                    if not await attempts.backoff(model, attempt, exc):
+                        break
+                    attempt += 1
+                    continue
+                except BaseException:
+                    self.breaker(model).release()
+                    raise
+                self._succeeded(model)
+                return result
+        self._moving_on(request, route.models[-1], "simple")
+        return None
+
+    async def generate(self, request: GenerationRequest) -> Completion:
+        async def call(model: str) -> Completion:
+            return await self.backend.generate(model, request)
+
+        result = await self._call(request, call)
+        return result if result is not None else await self.simple.generate(request, reason=SimpleReason.OVERLOADED)
+
+    async def generate_structured(self, request: GenerationRequest, schema: type[M]) -> Structured[M]:
+        primary = self.router.route(request.task).primary
+        key = cache_key(primary, request, schema) if self.ai_cache and is_cacheable(request) else None
+        if key is not None and self.ai_cache is not None:
+            hit = await self.ai_cache.get(key, schema)
+            if hit is not None:
+                return hit
+
+        async def call(model: str) -> Structured[M]:
+            completion = await self.backend.generate(model, request, schema=schema)
+            try:
+                value = schema.model_validate_json(completion.text)
+            except ValidationError as exc:
+                raise ModelRejected(f"{model} returned JSON that does not match {schema.__name__}") from exc
+            return Structured(value=value, completion=completion)
+
+        result = await self._call(request, call)
+        if result is None:
+            return await self.simple.generate_structured(request, schema, reason=SimpleReason.OVERLOADED)
+        # Only the routed model's own answer is cached: a fallback's answer would outlive the outage.
+        if key is not None and self.ai_cache is not None and result.completion.model == primary:
+            await self.ai_cache.put(key, result)
+        return result
+
+    async def close(self) -> None:
+        await self.backend.close()
