@@ -37,7 +37,7 @@ async def build_store(settings: ServiceSettings) -> DocumentStore:
     if settings.STORE_BACKEND == "firestore":
         from workplace_roleplay.adapters.firestore_store import FirestoreDocumentStore
 
-        return FirestoreDocumentStore.create(
+        return FirestoreDocumentStore.build(
             project=settings.GOOGLE_CLOUD_PROJECT or "demo-local",
             database=settings.FIRESTORE_DATABASE,
             emulator_host=settings.FIRESTORE_EMULATOR_HOST or None,

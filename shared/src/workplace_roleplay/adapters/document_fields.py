@@ -1,0 +1,98 @@
+"""Document paths, field paths and Firestore's write semantics over plain dicts, shared by the store adapters.
+
+Both adapters validate paths and arguments here, so a bad path or an impossible update fails the same way
+(``InvalidInput``) on SQLite and on Firestore. The merge and update rules reproduce what the Firestore
+emulator does (checked by the contract suite), so the embedded store cannot drift from the cloud one.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from workplace_roleplay.errors import InvalidInput
+from workplace_roleplay.ports import JsonValue
+
+
+def _segments(path: str) -> list[str]:
+    parts = path.split("/")
+    if not path or any(not part for part in parts):
+        raise InvalidInput(f"invalid store path {path!r}: empty segment")
+    return parts
+
+
+def check_document_path(path: str) -> str:
+    """Return ``path`` if it names a document (an even number of segments)."""
+    if len(_segments(path)) % 2:
+        raise InvalidInput(f"invalid document path {path!r}: needs an even number of segments")
+    return path
+
+
+def check_collection_path(path: str) -> str:
+    """Return ``path`` if it names a collection (an odd number of segments)."""
+    if not len(_segments(path)) % 2:
+        raise InvalidInput(f"invalid collection path {path!r}: needs an odd number of segments")
+    return path
+
+
+def parent_collection(document_path: str) -> str:
+    """The collection a document lives in: ``users/u1/conversations/c1`` -> ``users/u1/conversations``."""
+    return check_document_path(document_path).rsplit("/", 1)[0]
+
+
+def split_field_path(field: str) -> list[str]:
+    """Split a dotted field path (``profile.name``) into its map keys."""
+    parts = field.split(".")
+    if not field or any(not part for part in parts):
+        raise InvalidInput(f"invalid field path {field!r}")
+    return parts
+
+
+def check_update_fields(fields: Mapping[str, JsonValue]) -> None:
+    """Refuse updates Firestore refuses: no fields, or one field path inside another (``a`` and ``a.b``)."""
+    if not fields:
+        raise InvalidInput("an update needs at least one field")
+    paths = sorted(tuple(split_field_path(key)) for key in fields)
+    for shorter, longer in itertools.pairwise(paths):
+        if longer[: len(shorter)] == shorter:
+            raise InvalidInput(f"update fields overlap: {'.'.join(shorter)!r} and {'.'.join(longer)!r}")
+
+
+def check_window(limit: int | None, offset: int) -> None:
+    """Refuse negative query limits and offsets."""
+    if limit is not None and limit < 0:
+        raise InvalidInput("query limit must not be negative")
+    if offset < 0:
+        raise InvalidInput("query offset must not be negative")
+
+
+def merge_documents(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``set(merge=True)``: maps merge key by key at every depth; anything else, and empty maps, replace."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in patch.items():
+        current = merged.get(key)
+        # Firestore turns a merge into field paths to the leaves; an empty map is itself a leaf.
+        if isinstance(value, Mapping) and value and isinstance(current, dict):
+            merged[key] = merge_documents(current, value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def apply_update(base: Mapping[str, Any], fields: Mapping[str, JsonValue]) -> dict[str, Any]:
+    """``update``: each (dotted) key replaces the value at its path, creating or overwriting maps on the way."""
+    check_update_fields(fields)
+    updated = copy.deepcopy(dict(base))
+    for key, value in fields.items():
+        *parents, leaf = split_field_path(key)
+        node = updated
+        for name in parents:
+            child = node.get(name)
+            if not isinstance(child, dict):
+                child = {}
+                node[name] = child
+            node = child
+        node[leaf] = copy.deepcopy(value)
+    return updated

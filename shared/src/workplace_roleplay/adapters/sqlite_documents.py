@@ -1,0 +1,119 @@
+"""Documents as rows of one SQLite table: connections, schema, JSON encoding and the four kinds of write.
+
+Everything here is synchronous and runs on a store's worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from workplace_roleplay.adapters.document_fields import apply_update, merge_documents, parent_collection
+from workplace_roleplay.errors import AlreadyExists, InvalidInput, NotFound
+from workplace_roleplay.ports import JsonValue
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    path       TEXT PRIMARY KEY,
+    collection TEXT NOT NULL,
+    data       TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS documents_by_collection ON documents (collection, path);
+"""
+
+# SQLite's primary result codes for "another connection holds the lock"; extended codes keep them in the low byte.
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """True when ``exc`` means the database is locked by another connection (worth retrying)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY_CODES
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def connect(path: Path, *, busy_timeout_ms: int) -> sqlite3.Connection:
+    """Open ``path`` in autocommit mode (we issue BEGIN ourselves) with WAL journaling."""
+    conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # WAL lets readers run beside the one writer, across connections and processes.
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL syncs the WAL on every commit: a committed write survives a power cut, not only a crash.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = OFF")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def encode(data: Mapping[str, JsonValue]) -> str:
+    """Canonical JSON text (sorted keys, compact), so equal maps have equal text for ``==`` filters."""
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"document values must be JSON-compatible: {exc}") from exc
+
+
+def decode(text: str) -> dict[str, JsonValue]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise InvalidInput("stored document is not a JSON object")
+    return value
+
+
+def read(conn: sqlite3.Connection, path: str) -> dict[str, JsonValue] | None:
+    row = conn.execute("SELECT data FROM documents WHERE path = ?", (path,)).fetchone()
+    return decode(row[0]) if row is not None else None
+
+
+def write(conn: sqlite3.Connection, path: str, data: Mapping[str, JsonValue]) -> None:
+    conn.execute(
+        "INSERT INTO documents (path, collection, data) VALUES (?, ?, ?) "
+        "ON CONFLICT (path) DO UPDATE SET data = excluded.data",
+        (path, parent_collection(path), encode(data)),
+    )
+
+
+def insert_new(conn: sqlite3.Connection, path: str, data: Mapping[str, JsonValue]) -> None:
+    try:
+        conn.execute(
+            "INSERT INTO documents (path, collection, data) VALUES (?, ?, ?)",
+            (path, parent_collection(path), encode(data)),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise AlreadyExists(f"document already exists: {path}") from exc
+
+
+def remove(conn: sqlite3.Connection, path: str) -> None:
+    conn.execute("DELETE FROM documents WHERE path = ?", (path,))
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One buffered write of a transaction (or a single read-modify-write outside one)."""
+
+    kind: Literal["set", "merge", "update", "delete"]
+    path: str
+    data: dict[str, Any]
+
+
+def apply(conn: sqlite3.Connection, change: Write) -> None:
+    """Apply one write; merge and update read first, so call inside BEGIN IMMEDIATE."""
+    if change.kind == "set":
+        write(conn, change.path, change.data)
+    elif change.kind == "delete":
+        remove(conn, change.path)
+    elif change.kind == "merge":
+        write(conn, change.path, merge_documents(read(conn, change.path) or {}, change.data))
+    else:
+        current = read(conn, change.path)
+        if current is None:
+            raise NotFound(f"no document to update: {change.path}")
+        write(conn, change.path, apply_update(current, change.data))

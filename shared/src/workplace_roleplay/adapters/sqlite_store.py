@@ -1,0 +1,286 @@
+"""The embedded document store: one SQLite file in WAL mode, safe across connections and processes.
+
+Threads: plain operations run on one worker thread that owns the store's main connection (so they never
+block the event loop and never interleave). Each transaction borrows a connection of its own and runs its
+statements on a small transaction pool; it takes SQLite's write lock with ``BEGIN IMMEDIATE`` without
+blocking a thread (the wait is an ``asyncio.sleep`` loop), so any number of concurrent transactions cannot
+starve the threads the lock holder needs to commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from workplace_roleplay.adapters import sqlite_documents as rows
+from workplace_roleplay.adapters.document_fields import (
+    check_collection_path,
+    check_document_path,
+    check_update_fields,
+    check_window,
+)
+from workplace_roleplay.adapters.sqlite_query import compile_query
+from workplace_roleplay.adapters.sqlite_transaction import SqliteTransaction
+from workplace_roleplay.errors import Conflict, InvalidInput, StoreUnavailable
+from workplace_roleplay.ports import DocumentSnapshot, Filter, JsonValue, Transaction
+
+T = TypeVar("T")
+
+_MAIN_BUSY_TIMEOUT_MS = 5000
+_IDLE_TX_CONNECTIONS = 4
+
+
+class _Connection:
+    """A connection plus the lock that keeps two threads from using it at once."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self.lock:
+            return fn(self.conn)
+
+    def discard(self) -> None:
+        """Roll back anything open and close (waits for a statement still running on another thread)."""
+        with self.lock:
+            try:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+            finally:
+                self.conn.close()
+
+
+def _translated(exc: sqlite3.Error) -> StoreUnavailable:
+    if rows.is_busy(exc):
+        return StoreUnavailable(f"sqlite database is locked: {exc}")
+    return StoreUnavailable(f"sqlite error: {exc}")
+
+
+class SqliteDocumentStore:
+    """``DocumentStore`` over a SQLite file (the embedded default)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: Path, main: _Connection, *, lock_timeout_s: float) -> None:
+        self.path = path
+        self._main = main
+        self._lock_timeout_s = lock_timeout_s
+        self._main_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        self._tx_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sqlite-tx")
+        self._idle: list[_Connection] = []
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path, *, lock_timeout_s: float = 5.0) -> SqliteDocumentStore:
+        """Open (creating if needed) the store file and its parent directory."""
+
+        def setup() -> sqlite3.Connection:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = rows.connect(path, busy_timeout_ms=_MAIN_BUSY_TIMEOUT_MS)
+            try:
+                conn.executescript(rows.SCHEMA)
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+
+        try:
+            conn = await asyncio.to_thread(setup)
+        except sqlite3.Error as exc:
+            raise _translated(exc) from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot open sqlite store at {path}: {exc}") from exc
+        return cls(path, _Connection(conn), lock_timeout_s=lock_timeout_s)
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the main connection's worker thread, translating SQLite errors."""
+        if self._closed:
+            raise StoreUnavailable("sqlite store is closed")
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self._main_thread, self._main.call, fn)
+        except RuntimeError as exc:  # the pool is shut down: close() ran under us
+            raise StoreUnavailable("sqlite store is closed") from exc
+        try:
+            return await future
+        except sqlite3.Error as exc:
+            raise _translated(exc) from exc
+
+    async def get(self, path: str) -> dict[str, JsonValue] | None:
+        check_document_path(path)
+        return await self._run(lambda conn: rows.read(conn, path))
+
+    async def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
+        check_document_path(path)
+        if merge:
+            await self._run(_atomically(rows.Write("merge", path, dict(data))))
+        else:
+            snapshot = dict(data)
+            await self._run(lambda conn: rows.write(conn, path, snapshot))
+
+    async def create(self, path: str, data: Mapping[str, JsonValue]) -> None:
+        check_document_path(path)
+        snapshot = dict(data)
+        await self._run(lambda conn: rows.insert_new(conn, path, snapshot))
+
+    async def update(self, path: str, fields: Mapping[str, JsonValue]) -> None:
+        check_document_path(path)
+        check_update_fields(fields)
+        await self._run(_atomically(rows.Write("update", path, dict(fields))))
+
+    async def delete(self, path: str) -> None:
+        check_document_path(path)
+        await self._run(lambda conn: rows.remove(conn, path))
+
+    async def query(
+        self,
+        collection: str,
+        *,
+        where: Sequence[Filter] = (),
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[DocumentSnapshot]:
+        check_collection_path(collection)
+        check_window(limit, offset)
+        sql, params = compile_query(collection, where, order_by, descending, limit, offset)
+
+        def fetch(conn: sqlite3.Connection) -> list[DocumentSnapshot]:
+            return [DocumentSnapshot(path, rows.decode(data)) for path, data in conn.execute(sql, params)]
+
+        return await self._run(fetch)
+
+    async def run_transaction(self, fn: Callable[[Transaction], Awaitable[T]], *, attempts: int = 5) -> T:
+        if attempts < 1:
+            raise InvalidInput("a transaction needs at least one attempt")
+        if self._closed:
+            raise StoreUnavailable("sqlite store is closed")
+        conn = await self._checkout()
+        reusable = False
+        try:
+            for attempt in range(attempts):
+                await self._begin(conn)
+                tx = SqliteTransaction(lambda path: self._on_tx(conn, lambda db: rows.read(db, path)))
+                try:
+                    result = await fn(tx)
+                    await self._on_tx(conn, functools.partial(_commit, writes=tx.writes))
+                except sqlite3.Error as exc:
+                    await self._on_tx(conn, _rollback)
+                    if not rows.is_busy(exc):
+                        raise _translated(exc) from exc
+                    # Another connection got in between (rare under BEGIN IMMEDIATE): run fn again.
+                    await asyncio.sleep(_backoff(attempt))
+                    continue
+                except BaseException:
+                    await self._on_tx(conn, _rollback)
+                    raise
+                reusable = True
+                return result
+            reusable = True
+            raise Conflict(f"sqlite transaction still contended after {attempts} attempts")
+        except sqlite3.Error as exc:
+            raise _translated(exc) from exc
+        finally:
+            await self._checkin(conn, reusable=reusable)
+
+    async def _on_tx(self, conn: _Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self._tx_threads, conn.call, fn)
+        except RuntimeError as exc:  # the pool is shut down: close() ran under us
+            raise StoreUnavailable("sqlite store is closed") from exc
+        return await future
+
+    async def _begin(self, conn: _Connection) -> None:
+        """Take the write lock, waiting with async sleeps (not a blocked thread) up to the lock timeout."""
+        deadline = time.monotonic() + self._lock_timeout_s
+        attempt = 0
+        while True:
+            try:
+                await self._on_tx(conn, lambda db: db.execute("BEGIN IMMEDIATE"))
+                return
+            except sqlite3.Error as exc:
+                if not rows.is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(_backoff(attempt))
+            attempt += 1
+
+    async def _checkout(self) -> _Connection:
+        if self._idle:
+            return self._idle.pop()
+
+        def opened() -> sqlite3.Connection:
+            # No busy wait inside SQLite: _begin waits for the write lock on the event loop instead.
+            return rows.connect(self.path, busy_timeout_ms=0)
+
+        try:
+            return _Connection(await asyncio.to_thread(opened))
+        except sqlite3.Error as exc:
+            raise _translated(exc) from exc
+
+    async def _checkin(self, conn: _Connection, *, reusable: bool) -> None:
+        # A connection left mid-statement (cancelled while a thread still ran it) is closed, not reused.
+        pool_has_room = len(self._idle) < _IDLE_TX_CONNECTIONS
+        if reusable and pool_has_room and not self._closed and not conn.conn.in_transaction:
+            self._idle.append(conn)
+            return
+        await asyncio.shield(asyncio.to_thread(conn.discard))
+
+    async def ping(self) -> None:
+        await self._run(lambda conn: conn.execute("SELECT 1 FROM documents LIMIT 1").fetchall())
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        idle, self._idle = self._idle, []
+
+        def shutdown() -> None:
+            self._main_thread.shutdown(wait=True)
+            self._tx_threads.shutdown(wait=True)
+            for conn in [*idle, self._main]:
+                conn.discard()
+
+        await asyncio.to_thread(shutdown)
+
+
+def _atomically(change: rows.Write) -> Callable[[sqlite3.Connection], None]:
+    """A read-modify-write outside a transaction, under the write lock so no other writer interleaves."""
+
+    def run(conn: sqlite3.Connection) -> None:
+        _commit(conn, [change], begin=True)
+
+    return run
+
+
+def _commit(conn: sqlite3.Connection, writes: Sequence[rows.Write], *, begin: bool = False) -> None:
+    if begin:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        for change in writes:
+            rows.apply(conn, change)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.rollback()
+
+
+def _backoff(attempt: int) -> float:
+    """Jittered exponential backoff from ~1 ms to 50 ms, so waiting writers do not retry in lockstep."""
+    return random.uniform(0.5, 1.0) * min(0.05, 0.001 * 2.0**attempt)
