@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
         self.down = False
+        self._tx_lock = asyncio.Lock()
 
     async def get(self, path: str) -> dict[str, JsonValue] | None:
         doc = self.docs.get(path)
@@ -66,7 +68,13 @@ class FakeStore:
         return rows[:limit] if limit is not None else rows
 
     async def run_transaction(self, fn: Callable[[Transaction], Awaitable[T]], *, attempts: int = 5) -> T:
-        raise NotImplementedError("FakeStore does not do transactions; use the SQLite adapter")
+        # One transaction at a time, writes buffered until ``fn`` returns: atomic for in-process tests.
+        async with self._tx_lock:
+            tx = _FakeTransaction(self)
+            result = await fn(tx)
+            for apply in tx.writes:
+                await apply()
+            return result
 
     async def ping(self) -> None:
         if self.down:
@@ -74,6 +82,26 @@ class FakeStore:
 
     async def close(self) -> None:
         return None
+
+
+class _FakeTransaction:
+    """Reads go to the store; writes wait until the transaction function returns."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.writes: list[Callable[[], Awaitable[None]]] = []
+
+    async def get(self, path: str) -> dict[str, JsonValue] | None:
+        return await self.store.get(path)
+
+    def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
+        self.writes.append(lambda: self.store.set(path, data, merge=merge))
+
+    def update(self, path: str, fields: Mapping[str, JsonValue]) -> None:
+        self.writes.append(lambda: self.store.update(path, fields))
+
+    def delete(self, path: str) -> None:
+        self.writes.append(lambda: self.store.delete(path))
 
 
 class FakeCache:

@@ -18,6 +18,11 @@ CACHE_UP = Gauge(
 STORE_ERRORS = Counter(
     "store_errors_total", "Document-store calls that failed, by backend and operation.", ["backend", "op"]
 )
+SECURITY_EVENTS = Counter(
+    "security_events_total",
+    "Security events (refresh-token reuse, revoked token presented, ...) by event.",
+    ["event"],
+)
 RATE_LIMIT_DECISIONS = Counter(
     "rate_limit_decisions_total",
     "Rate-limit decisions by backend (redis, memory, memory-fallback while Redis is down) and outcome.",

@@ -1,0 +1,108 @@
+"""Refresh tokens: hashed at rest, rotated on use, reuse kills the family, logout revokes."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from tests.support.identity import IdentityKit
+from workplace_roleplay.domain.refresh_tokens import token_hash
+from workplace_roleplay.errors import InvalidToken, SessionRevoked, TokenExpired
+
+
+async def test_anonymous_sign_in_creates_a_user_and_a_hashed_refresh_token(kit: IdentityKit) -> None:
+    signed = await kit.identity.sign_in_anonymously()
+    assert signed.created
+    assert signed.refresh_token
+    profile = await kit.identity.profile(signed.user_id)
+    assert profile.kind == "anonymous"
+    assert kit.identity.verify_access(signed.access_token).user_id == signed.user_id
+    doc = await kit.store.get(f"refresh_tokens/{token_hash(signed.refresh_token)}")
+    assert doc is not None
+    assert doc["family"] == signed.family_id
+    assert doc["status"] == "active"
+    assert signed.refresh_token not in json.dumps(await kit.dump())  # never stored in clear
+
+
+async def test_refresh_rotates_on_every_use(kit: IdentityKit) -> None:
+    first = await kit.identity.sign_in_anonymously()
+    assert first.refresh_token
+    kit.clock.advance(60)
+    second = await kit.identity.refresh(first.refresh_token)
+    assert second.user_id == first.user_id
+    assert second.family_id == first.family_id
+    assert second.refresh_token not in (None, first.refresh_token)
+    assert second.access_token != first.access_token
+    old = await kit.store.get(f"refresh_tokens/{token_hash(first.refresh_token)}")
+    assert old is not None
+    assert old["status"] == "rotated"
+    assert old["replaced_by"] == token_hash(second.refresh_token or "")
+
+
+async def test_reuse_after_rotation_revokes_the_whole_family(
+    kit: IdentityKit, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = await kit.identity.sign_in_anonymously()
+    assert first.refresh_token
+    kit.clock.advance(60)
+    second = await kit.identity.refresh(first.refresh_token)
+    assert second.refresh_token
+    kit.clock.advance(kit.grace_s + 1)
+    with caplog.at_level(logging.WARNING, logger="workplace_roleplay.security"), pytest.raises(SessionRevoked):
+        await kit.identity.refresh(first.refresh_token)  # the thief (or the victim) replays it
+    events = [r for r in caplog.records if getattr(r, "security_event", "") == "refresh_token_reuse"]
+    assert len(events) == 1
+    assert getattr(events[0], "family_id", "") == first.family_id
+    # The newest token of the family is dead too.
+    with pytest.raises(SessionRevoked):
+        await kit.identity.refresh(second.refresh_token)
+
+
+async def test_parallel_requests_within_the_grace_window_do_not_sign_out(kit: IdentityKit) -> None:
+    first = await kit.identity.sign_in_anonymously()
+    assert first.refresh_token
+    winner = await kit.identity.refresh(first.refresh_token)
+    kit.clock.advance(kit.grace_s - 1)
+    loser = await kit.identity.refresh(first.refresh_token)
+    assert loser.refresh_token is None  # keeps the cookie the winner set
+    assert kit.identity.verify_access(loser.access_token).family_id == first.family_id
+    assert winner.refresh_token
+    assert (await kit.identity.refresh(winner.refresh_token)).refresh_token
+
+
+async def test_logout_revokes_the_family(kit: IdentityKit) -> None:
+    signed = await kit.identity.sign_in_anonymously()
+    assert signed.refresh_token
+    rotated = await kit.identity.refresh(signed.refresh_token)
+    assert rotated.refresh_token
+    await kit.identity.logout(refresh_token=rotated.refresh_token)
+    with pytest.raises(SessionRevoked):
+        await kit.identity.refresh(rotated.refresh_token)
+    await kit.identity.logout(refresh_token=rotated.refresh_token)  # idempotent
+
+
+async def test_expired_and_unknown_refresh_tokens_are_refused(kit: IdentityKit) -> None:
+    signed = await kit.identity.sign_in_anonymously()
+    assert signed.refresh_token
+    with pytest.raises(InvalidToken):
+        await kit.identity.refresh("not-a-token-we-issued")
+    with pytest.raises(InvalidToken):
+        await kit.identity.refresh("")
+    kit.clock.advance(7 * 24 * 3600 + 1)
+    with pytest.raises(TokenExpired):
+        await kit.identity.refresh(signed.refresh_token)
+
+
+async def test_families_are_independent(kit: IdentityKit) -> None:
+    phone = await kit.identity.sign_in_existing("2b7c7f0e-8d7e-4b8a-9a7c-3c1f1d6f0a11")
+    laptop = await kit.identity.sign_in_existing("2b7c7f0e-8d7e-4b8a-9a7c-3c1f1d6f0a11")
+    assert phone.created
+    assert not laptop.created
+    assert phone.refresh_token
+    assert laptop.refresh_token
+    await kit.identity.logout(family_id=phone.family_id)
+    with pytest.raises(SessionRevoked):
+        await kit.identity.refresh(phone.refresh_token)
+    assert (await kit.identity.refresh(laptop.refresh_token)).user_id == laptop.user_id
