@@ -7,6 +7,7 @@ outage: it returns :data:`UNAVAILABLE` and the caller degrades (miss, dropped wr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar
@@ -50,15 +51,19 @@ def _is_outage(exc: BaseException) -> bool:
     if isinstance(exc, MaxConnectionsError):
         # Our own pool is saturated: Redis is fine, only this call degrades.
         return False
-    # redis-py's ConnectionError/TimeoutError are not the builtins; OSError covers raw socket/TLS errors.
+    # redis-py's ConnectionError/TimeoutError are not the builtins; OSError covers raw socket/TLS errors
+    # and the builtin TimeoutError of our per-call budget.
     return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError)
 
 
 class RedisConnection:
     """A shared Redis client whose calls degrade instead of failing while Redis is down."""
 
-    def __init__(self, client: Redis, *, clock: Clock, cooldown_s: float = 2.0) -> None:
+    def __init__(self, client: Redis, *, clock: Clock, budget_s: float, cooldown_s: float = 2.0) -> None:
+        if budget_s <= 0:
+            raise ValueError("budget_s must be > 0")
         self._client = client
+        self._budget_s = budget_s
         self.breaker = CircuitBreaker(name=BACKEND, clock=clock, cooldown_s=cooldown_s)
         self.clock = clock
 
@@ -88,7 +93,9 @@ class RedisConnection:
             health_check_interval=HEALTH_CHECK_INTERVAL_S,
             max_connections=max_connections,
         )
-        return cls(client, clock=clock, cooldown_s=cooldown_s)
+        # redis-py retries the connect handshake and the command separately, so a hung host could cost
+        # four socket timeouts; one budget per call caps it at two (room for the one retry).
+        return cls(client, clock=clock, budget_s=2 * timeout_s, cooldown_s=cooldown_s)
 
     @property
     def client(self) -> Redis:
@@ -101,7 +108,8 @@ class RedisConnection:
             CACHE_EVENTS.labels(BACKEND, op, "skipped").inc()
             return UNAVAILABLE
         try:
-            result = await fn(self._client)
+            async with asyncio.timeout(self._budget_s):
+                result = await fn(self._client)
         except (RedisError, OSError) as exc:
             CACHE_EVENTS.labels(BACKEND, op, "error").inc()
             if _is_outage(exc):
@@ -123,7 +131,8 @@ class RedisConnection:
             wait = self.breaker.remaining_cooldown()
             return HealthStatus("degraded", BACKEND, f"bypassed, next probe in {wait:.1f}s ({self.breaker.last_error})")
         try:
-            await self._client.ping()
+            async with asyncio.timeout(self._budget_s):
+                await self._client.ping()
         except (RedisError, OSError) as exc:
             if _is_outage(exc):
                 self.breaker.failure(exc)
