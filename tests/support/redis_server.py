@@ -17,11 +17,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 import redis
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tests.support.tls import TlsFiles
 
 
 class RedisTestSettings(BaseSettings):
@@ -73,22 +75,56 @@ def require_redis_server() -> str:
 
 
 class RedisServer:
-    """A redis-server process of our own (no persistence) that a test may kill and restart on its port."""
+    """A redis-server process of our own (no persistence) that a test may kill and restart on its port.
 
-    def __init__(self, binary: str, workdir: Path, port: int | None = None) -> None:
+    With ``password`` it requires AUTH; with ``tls`` it speaks only TLS on its port (like Memorystore
+    with in-transit encryption), and :attr:`url` is the matching ``rediss://`` URL.
+    """
+
+    def __init__(
+        self,
+        binary: str,
+        workdir: Path,
+        port: int | None = None,
+        *,
+        password: str | None = None,
+        tls: TlsFiles | None = None,
+    ) -> None:
         self.binary = binary
         self.workdir = workdir
         self.port = port or free_port()
+        self.password = password
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / f"redis-{self.port}.log"
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        if self.tls is None:
+            return f"redis://{auth}127.0.0.1:{self.port}/0"
+        return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={quote(str(self.tls.ca_cert))}"
 
     def client(self) -> redis.Redis:
         """A plain synchronous client for looking at the server directly."""
         return redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+
+    def _args(self) -> list[str]:
+        args = [self.binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        args += ["--dir", str(self.workdir), "--daemonize", "no"]
+        if self.password:
+            args += ["--requirepass", self.password]
+        if self.tls is None:
+            return [*args, "--port", str(self.port)]
+        return [
+            *args,
+            "--port", "0",
+            "--tls-port", str(self.port),
+            "--tls-cert-file", str(self.tls.cert),
+            "--tls-key-file", str(self.tls.key),
+            "--tls-ca-cert-file", str(self.tls.ca_cert),
+            "--tls-auth-clients", "no",
+        ]  # fmt: skip
 
     def start(self, timeout_s: float = 10.0) -> None:
         """Start (or restart, same port) and wait until it answers PING."""
@@ -96,19 +132,7 @@ class RedisServer:
             raise RuntimeError(f"redis-server on port {self.port} is already running")
         log = self.log_path.open("ab")
         try:
-            self.process = subprocess.Popen(
-                [
-                    self.binary,
-                    "--port", str(self.port),
-                    "--bind", "127.0.0.1",
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--dir", str(self.workdir),
-                    "--daemonize", "no",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            self.process = subprocess.Popen(self._args(), stdout=log, stderr=subprocess.STDOUT)
         finally:
             log.close()
         deadline = time.monotonic() + timeout_s
