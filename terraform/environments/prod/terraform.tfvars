@@ -1,0 +1,29 @@
+project_id      = "workplace-roleplay-prod"
+environment     = "prod"
+domains         = ["workplace-roleplay.example.jp"]
+legacy_fqdn     = "legacy.workplace-roleplay.example.jp"
+jwt_active_kid  = "prod-2026-11"
+ale_primary_kid = "prod-2026-11"
+secret_versions = {
+  "jwt-keys"                = "1"
+  "ale-keys"                = "1"
+  "csrf-secret"             = "1"
+  "legacy-secret-key"       = "1"
+  "gemini-api-key"          = "1"
+  "gemini-api-key-fallback" = "1"
+}
+redis_memory_gb = 5
+scaling = {
+  chat            = { min_instances = 2, max_instances = 50, concurrency = 120 }
+  scenario        = { min_instances = 2, max_instances = 50, concurrency = 120 }
+  watch           = { min_instances = 1, max_instances = 30, concurrency = 120 }
+  migrate_session = { min_instances = 1, max_instances = 20, concurrency = 80 }
+}
+breakglass_members = ["group:wr-oncall@example.jp"]
+notification_channels = {
+  oncall-email = {
+    type         = "email"
+    display_name = "On-call"
+    labels       = { email_address = "wr-oncall@example.jp" }
+  }
+}

@@ -1,0 +1,44 @@
+# The durable store (DESIGN §6): native mode, point-in-time recovery, protected from deletion.
+resource "google_firestore_database" "main" {
+  project                           = var.project_id
+  name                              = "(default)"
+  location_id                       = var.location_id
+  type                              = "FIRESTORE_NATIVE"
+  concurrency_mode                  = "OPTIMISTIC"
+  app_engine_integration_mode       = "DISABLED"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = var.delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  # The provider default (ABANDON) would silently forget a database on destroy; make it explicit.
+  deletion_policy = var.delete_protection ? "ABANDON" : "DELETE"
+}
+
+# TTL policies delete expired ephemeral documents (refresh tokens, finished migration records).
+resource "google_firestore_field" "ttl" {
+  for_each = var.ttl_fields
+
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = each.key
+  field      = each.value
+
+  ttl_config {}
+  # A TTL field needs no single-field index of its own.
+  index_config {}
+}
+
+resource "google_firestore_index" "main" {
+  for_each = var.indexes
+
+  project     = var.project_id
+  database    = google_firestore_database.main.name
+  collection  = each.value.collection
+  query_scope = each.value.query_scope
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path = fields.value.field_path
+      order      = fields.value.order
+    }
+  }
+}

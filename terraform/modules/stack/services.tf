@@ -1,0 +1,86 @@
+# One Cloud Run service, serverless NEG and backend per catalog service; the catalog decides the set.
+module "routing" {
+  source = "../routing"
+
+  services        = var.services
+  traffic         = var.traffic
+  legacy_fallback = var.legacy_fallback
+}
+
+module "service" {
+  source   = "../run_service"
+  for_each = var.services
+
+  project_id         = var.project_id
+  region             = var.region
+  name               = each.value.cloud_run_name
+  bootstrap_revision = var.bootstrap ? var.traffic[each.key].stable_revision : null
+  ingress            = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+  public             = true
+  env                = merge(local.plain_env, { SERVICE_NAME = each.key })
+  secret_env         = local.secret_env
+  secret_files       = local.secret_files
+  project_roles      = ["roles/datastore.user", "roles/aiplatform.user", "roles/cloudtrace.agent", "roles/monitoring.metricWriter"]
+  min_instances      = lookup(var.scaling, each.key, local.default_scaling).min_instances
+  max_instances      = lookup(var.scaling, each.key, local.default_scaling).max_instances
+  concurrency        = lookup(var.scaling, each.key, local.default_scaling).concurrency
+  # A stream lasts as long as the request may: streaming services get Cloud Run's maximum.
+  timeout_seconds     = length(each.value.streaming_prefixes) > 0 ? 3600 : 300
+  health_path         = "${each.value.api_prefix}/health"
+  ready_path          = "${each.value.api_prefix}/ready"
+  network             = module.network.network_id
+  subnetwork          = module.network.subnetwork_id
+  traffic             = module.routing.run_traffic[each.key]
+  deletion_protection = var.deletion_protection
+  labels              = { environment = var.environment, catalog_service = replace(each.key, "_", "-") }
+}
+
+# The private Cloud Tasks worker: the worker service's image, internal ingress, invoked only by the
+# tasks-invoker account (no allUsers, IAM check on). Not canaried: it follows its latest revision.
+module "worker" {
+  source = "../run_service"
+
+  project_id          = var.project_id
+  region              = var.region
+  name                = "${var.services[var.worker_service].cloud_run_name}-worker"
+  ingress             = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+  public              = false
+  invokers            = [module.tasks.invoker_member]
+  env                 = merge(local.plain_env, { SERVICE_NAME = var.worker_service })
+  secret_env          = local.secret_env
+  secret_files        = local.secret_files
+  project_roles       = ["roles/datastore.user", "roles/aiplatform.user", "roles/cloudtrace.agent", "roles/monitoring.metricWriter"]
+  max_instances       = 5
+  concurrency         = 10
+  timeout_seconds     = 1800
+  health_path         = "${var.services[var.worker_service].api_prefix}/health"
+  ready_path          = "${var.services[var.worker_service].api_prefix}/ready"
+  network             = module.network.network_id
+  subnetwork          = module.network.subnetwork_id
+  deletion_protection = var.deletion_protection
+  labels              = { environment = var.environment, catalog_service = "worker" }
+}
+
+module "backend" {
+  source   = "../serverless_backend"
+  for_each = var.services
+
+  project_id        = var.project_id
+  region            = var.region
+  name              = each.value.cloud_run_name
+  cloud_run_service = module.service[each.key].name
+  security_policy   = module.armor.id
+}
+
+# Header-routed twin of each backend that reaches the revision tagged `candidate` (smoke tests).
+module "candidate_backend" {
+  source   = "../serverless_backend"
+  for_each = var.services
+
+  project_id        = var.project_id
+  region            = var.region
+  name              = "${each.value.cloud_run_name}-candidate"
+  cloud_run_service = module.service[each.key].name
+  cloud_run_tag     = "candidate"
+  security_policy   = module.armor.id
+}
