@@ -5,8 +5,9 @@ Routes call exactly one of these; everything below is the shared conversation en
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from typing import Any
 
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.chat_partner import ChatCast, chat_settings
@@ -82,7 +83,7 @@ class ChatService:
 
     async def turn(
         self, conv: Conversation, *, text: str | None, client_message_id: str = ""
-    ) -> AsyncIterator[TurnEvent]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         """One turn's events; ``text`` None lets the partner open the conversation."""
         async for event in self.pipeline.run(conv, text=text, client_message_id=client_message_id):
             if isinstance(event, TurnDone) and not event.replayed:
@@ -99,11 +100,11 @@ class ChatService:
         await self.repo.delete(user_id, conversation_id)
         await self.session.forget(user_id, "chat", conversation_id)
 
-    async def summary(self, user_id: str, conversation_id: str) -> dict[str, object]:
+    async def summary(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         conv = await self.repo.get(user_id, conversation_id)
         return await self.reports.summary(conv, rank=self.cast.partner_rank(conv))
 
-    async def feedback(self, user_id: str, conversation_id: str) -> dict[str, object]:
+    async def feedback(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         """The six-axis report; asking for it also ends the session's memory window."""
         conv = await self.repo.get(user_id, conversation_id)
         report = await self.reports.feedback(conv, rank=self.cast.partner_rank(conv))

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 Politeness = Literal["casual", "polite", "honorific"]
 Fit = Literal["good", "too_casual", "too_formal"]
 
-_HONORIFIC = re.compile(r"いただ|ございま|申し|存じ|伺|おっしゃ|いらっしゃ|恐れ入|拝見|参ります")
-_POLITE = re.compile(r"です|ます|でした|ましょう|ください|ません")
+_HONORIFIC = re.compile(r"いただ|いたし|ございま|申し|存じ|伺|おっしゃ|いらっしゃ|恐れ入|拝見|参ります|承知|かしこま")
+_POLITE = re.compile(r"です|ます|ました|まして|でした|ましょう|ください|ません")
 _POSITIVE = re.compile(r"ありがと|嬉し|うれし|楽し|いいです|いいね|素敵|すごい|最高|好き|助か|よかった|なるほど")
 _NEGATIVE = re.compile(r"疲れ|つら|辛い|嫌|いや|無理|だる|最悪|困|心配|不安|ムカ|イライラ")
 _QUESTION = re.compile(r"[?？]|(?:ですか|ますか|ました?か|かな)[。\s]*$")

@@ -12,7 +12,7 @@ stored as ``partial`` before the cancellation propagates, and a model failure st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from workplace_roleplay.domain.conversation import (
 from workplace_roleplay.domain.memory import MemoryBook
 from workplace_roleplay.domain.moderation import Moderator
 from workplace_roleplay.domain.prompts import Cast, counterpart_system
-from workplace_roleplay.errors import AlreadyExists, AppError, TurnInProgress
+from workplace_roleplay.errors import AlreadyExists, AppError, ModelUnavailable, TurnInProgress
 from workplace_roleplay.ports.model import (
     ChatMessage,
     Completion,
@@ -106,6 +106,23 @@ class TurnOptions:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def _status(completion: Completion, received: str) -> MessageStatus:
+    if not completion.partial:
+        return MessageStatus.COMPLETE
+    return MessageStatus.PARTIAL if completion.text or received else MessageStatus.FAILED
+
+
+def error_for_code(code: str) -> type[AppError]:
+    """The error class of the tree that carries ``code`` (the generic one when unknown)."""
+    pending: list[type[AppError]] = [AppError]
+    while pending:
+        cls = pending.pop()
+        if cls.code == code:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return ModelUnavailable
+
+
 class TurnPipeline:
     """Runs turns of conversations whose counterpart is described by ``cast``."""
 
@@ -133,7 +150,7 @@ class TurnPipeline:
 
     async def run(
         self, conv: Conversation, *, text: str | None, client_message_id: str = ""
-    ) -> AsyncIterator[TurnEvent]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         """One turn. ``text`` None: the counterpart opens the conversation."""
         turn_id = turn_id_for(conv.id, client_message_id)
         history = await self.repo.messages(conv)
@@ -258,7 +275,7 @@ class TurnPipeline:
         history: Sequence[Message],
         learner: Message | None,
         nudge: str,
-    ) -> AsyncIterator[TurnEvent]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         request, window = await self.build_request(conv, history, learner)
         analysis_task: asyncio.Task[dict[str, Any] | None] | None = None
         if learner is not None and conv.coaching:
@@ -306,7 +323,7 @@ class TurnPipeline:
                 created_at=self.repo.clock.now(),
                 turn_id=turn_id,
                 speaker=self.cast.counterpart_name(conv),
-                status=MessageStatus.PARTIAL if completion.partial else MessageStatus.COMPLETE,
+                status=_status(completion, "".join(received)),
                 model=completion.model,
                 simple_mode=completion.mode is GenerationMode.SIMPLE,
                 input_tokens=completion.usage.input_tokens,
@@ -315,6 +332,19 @@ class TurnPipeline:
             )
             await self.repo.save(conv, reply)
             await self._after_turn(conv, learner, window)
+            if completion.partial and completion.error_code:
+                # The model broke off mid-stream: keep what arrived, tell the learner, stay usable.
+                error = error_for_code(completion.error_code)
+                yield TurnFailed(
+                    conv.id,
+                    turn_id,
+                    error.code,
+                    error.message_ja,
+                    learner.id if learner else None,
+                    reply.id if reply.text else None,
+                    reply.text,
+                )
+                return
             if analysis_task is not None and learner is not None:
                 analysis = await analysis_task
                 analysis_task = None
