@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
 from workplace_roleplay.ports.model import LanguageModel
 from workplace_roleplay.settings import ServiceSettings
@@ -28,6 +29,8 @@ class Resources:
     rate_limiter: RateLimiter = field(default_factory=lambda: _in_process_limiter(SystemClock()))
     # The model gateway; defaults to the offline simple-response mode for hand-built harnesses.
     model: LanguageModel = field(default_factory=lambda: _simple_model())
+    # Text-to-speech; None when TTS_ENABLED is off or no Gemini is configured (the route answers 503).
+    speech: SpeechService | None = None
     # Service-specific objects (domain services, ...) registered by the service's wiring.
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -82,7 +85,25 @@ def build_language_model(settings: ServiceSettings, cache: Cache, clock: Clock) 
     return ResilientModel(backend, router=router, settings=settings, clock=clock, cache=cache)
 
 
-async def close_model(model: LanguageModel) -> None:
+def build_speech(settings: ServiceSettings, cache: Cache, clock: Clock) -> SpeechService | None:
+    """Gemini TTS behind the daily budget and tts_cache, when ``TTS_ENABLED`` and Gemini is configured."""
+    if not settings.TTS_ENABLED or settings.uses_simple_model:
+        return None
+    from workplace_roleplay.adapters.gemini import GeminiBackend
+
+    return SpeechService(
+        GeminiBackend.from_settings(settings, project=settings.GOOGLE_CLOUD_PROJECT),
+        cache,
+        clock,
+        model=settings.TTS_MODEL,
+        voices=settings.TTS_VOICES,
+        daily_chars=settings.TTS_DAILY_CHARS_PER_USER,
+        max_chars=settings.TTS_MAX_CHARS,
+        ttl_s=settings.TTS_CACHE_TTL_S,
+    )
+
+
+async def close_model(model: object) -> None:
     """Close the model's clients (the port has no ``close``: fakes need none)."""
     close = getattr(model, "close", None)
     if close is not None:
@@ -118,6 +139,15 @@ async def open_resources(settings: ServiceSettings, *, clock: Clock | None = Non
         rate_limiter = build_rate_limiter(settings, cache, clock)
         model = build_language_model(settings, cache, clock)
         stack.push_async_callback(close_model, model)
+        speech = build_speech(settings, cache, clock)
+        if speech is not None:
+            stack.push_async_callback(close_model, speech.synthesizer)
         yield Resources(
-            settings=settings, store=store, cache=cache, clock=clock, rate_limiter=rate_limiter, model=model
+            settings=settings,
+            store=store,
+            cache=cache,
+            clock=clock,
+            rate_limiter=rate_limiter,
+            model=model,
+            speech=speech,
         )

@@ -21,6 +21,7 @@
     │   ├── AlreadyExists          already_exists
     │   └── TurnInProgress         turn_in_progress   (the same client_message_id is still streaming)
     ├── RateLimited                rate_limited     (carries retry_after seconds)
+    │   └── SpeechBudgetExceeded   tts_budget_exceeded (daily text-to-speech characters used up)
     ├── DependencyUnavailable      dependency_unavailable
     │   ├── StoreUnavailable       store_unavailable
     │   └── ModelUnavailable       model_unavailable
@@ -165,6 +166,14 @@ class RateLimited(AppError):
     def __init__(self, retry_after: int, detail: str | None = None) -> None:
         super().__init__(detail, extra={"retry_after": retry_after})
         self.retry_after = max(1, int(retry_after))
+
+
+class SpeechBudgetExceeded(RateLimited):
+    """The learner's daily text-to-speech characters are used up (retry_after: until the next day)."""
+
+    code = "tts_budget_exceeded"
+    message_ja = "本日の音声読み上げの上限に達しました。明日またお試しください。"
+    message_en = "You have used today's text-to-speech allowance. Please try again tomorrow."
 
 
 class DependencyUnavailable(AppError):

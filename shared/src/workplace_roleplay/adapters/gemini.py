@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import re
 import time
+import wave
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextvars import ContextVar
 
@@ -99,6 +101,21 @@ def _retry_after(exc: genai_errors.APIError) -> float | None:
         if match:
             return float(match.group(1))
     return None
+
+
+def as_wav(audio: bytes, mime_type: str) -> tuple[bytes, str]:
+    """Wrap raw PCM (``audio/L16;rate=24000``) in a WAV header browsers play; pass other formats on."""
+    mime = mime_type.lower()
+    if not (mime.startswith("audio/l16") or mime.startswith("audio/pcm")):
+        return audio, mime_type
+    rate = int(m.group(1)) if (m := re.search(r"rate=(\d+)", mime)) else 24000
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(audio)
+    return buffer.getvalue(), "audio/wav"
 
 
 def _contents(request: GenerationRequest) -> list[types.Content]:
@@ -268,7 +285,7 @@ class GeminiBackend:
         )
 
     async def synthesize(self, model: str, text: str, voice: str) -> tuple[bytes, str]:
-        """Speech for ``text`` in ``voice``: raw audio bytes and their MIME type (PCM from Gemini TTS)."""
+        """Speech for ``text`` in ``voice`` as WAV (Gemini TTS answers raw 16-bit PCM)."""
         client = self._clients[self._active]
         config = types.GenerateContentConfig(
             response_modalities=["AUDIO"],
@@ -287,5 +304,5 @@ class GeminiBackend:
         for candidate in response.candidates or []:
             for part in (candidate.content.parts if candidate.content else None) or []:
                 if part.inline_data is not None and part.inline_data.data:
-                    return part.inline_data.data, part.inline_data.mime_type or "audio/L16;rate=24000"
+                    return as_wav(part.inline_data.data, part.inline_data.mime_type or "")
         raise ModelRejected("gemini tts returned no audio")

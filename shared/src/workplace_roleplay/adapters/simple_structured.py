@@ -26,6 +26,7 @@ from workplace_roleplay.ports.model import ChatMessage, ModelTask
 M = TypeVar("M", bound=BaseModel)
 
 SIMPLIFIED_NOTE = "簡易応答モードのため、AIによる詳しい分析は行っていません。"
+NO_JUDGEMENT = "判定なし"  # for one-word fields (emotion, tone): the simple mode does not guess
 _ADVICE = (
     "結論から先に伝え、そのあとに理由を添えると相手が受け取りやすくなります。",
     "相手の言葉を一度くり返してから自分の考えを伝えると、聞いていることが伝わります。",
@@ -120,6 +121,10 @@ def _by_name(name: str, annotation: Any, view: TranscriptView, *, index: int) ->
             return SIMPLIFIED_NOTE
         if name in ("note", "notice", "disclaimer"):
             return SIMPLIFIED_NOTE
+        if any(word in name for word in ("emotion", "mood", "feeling", "tone")):
+            return NO_JUDGEMENT
+        if any(word in name for word in ("phrasing", "rewrite", "rephrase")):
+            return ""  # no rewrite offered rather than a made-up one
     if typing.get_origin(base) in (list, tuple) and ("option" in name or "choice" in name):
         return view.quiz_options(index)
     if base is int and ("answer" in name or "correct" in name):
@@ -142,7 +147,8 @@ def _by_type(name: str, annotation: Any, view: TranscriptView, *, index: int) ->
     if origin in (list, tuple, set, frozenset, Sequence):
         args = typing.get_args(base)
         item = args[0] if args else str
-        count = 3 if view.task is ModelTask.QUIZ else 1
+        # Quizzes get three questions; extracted memories none (a made-up fact would be remembered).
+        count = {ModelTask.QUIZ: 3, ModelTask.MEMORY_EXTRACTION: 0}.get(view.task, 1)
         return [_by_type(name, item, view, index=index + i) for i in range(count)]
     if origin in (dict, Mapping):
         return {}
@@ -182,7 +188,8 @@ def _constrain(value: Any, metadata: Sequence[Any]) -> Any:
             break
         if isinstance(value, str | list):
             if isinstance(item, at.MaxLen) and len(value) > item.max_length:
-                value = value[: item.max_length]
+                short = isinstance(value, str) and len(NO_JUDGEMENT) <= item.max_length < 20
+                value = NO_JUDGEMENT if short else value[: item.max_length]
             if isinstance(item, at.MinLen) and len(value) < item.min_length:
                 pad = "。" if isinstance(value, str) else (value[-1:] or [""])
                 value = value + pad * (item.min_length - len(value))

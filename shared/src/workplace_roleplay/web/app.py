@@ -17,6 +17,7 @@ from workplace_roleplay.web.health import health_router
 from workplace_roleplay.web.logs import configure_logging
 from workplace_roleplay.web.metrics import metrics_endpoint
 from workplace_roleplay.web.middleware import RequestContextMiddleware
+from workplace_roleplay.web.tts import tts_router
 
 # A service's own startup: builds its domain objects from the shared resources, cleans up on exit.
 ServiceStartup = Callable[[FastAPI, Resources], AbstractAsyncContextManager[None]]
@@ -70,6 +71,7 @@ def create_app(
     app.state.template_dirs = (str(template_dir),) if template_dir else ()
     install_error_handlers(app)
     app.include_router(health_router(service=name, version=version, prefix=entry.api_prefix))
+    app.include_router(tts_router(entry.api_prefix))
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in routers:
         app.include_router(router)
