@@ -54,7 +54,7 @@ class RedisRateLimiter:
     def __init__(
         self, connection: RedisConnection, *, fallback: MemoryRateLimiter | None = None, namespace: str = ""
     ) -> None:
-        self._connection = connection
+        self.connection = connection
         self._fallback = fallback or MemoryRateLimiter(connection.clock, label="memory-fallback")
         self._namespace = namespace
         # register_script runs EVALSHA and loads the script once if the server does not know it yet
@@ -70,7 +70,7 @@ class RedisRateLimiter:
             reply = await self._script(keys=[name], args=[period_us, limit, cost], client=r)
             return [int(x) for x in reply]
 
-        reply = await self._connection.call("ratelimit", run)
+        reply = await self.connection.call("ratelimit", run)
         if isinstance(reply, Unavailable):
             return await self._fallback.hit(key, limit=limit, period_s=period_s, cost=cost)
         allowed, reset_us, retry_us = reply
