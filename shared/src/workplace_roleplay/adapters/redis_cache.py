@@ -148,7 +148,7 @@ class RedisCache:
                 deleted += int(await r.unlink(*batch))
             return deleted
 
-        result = await self.connection.call("delete_prefix", run)
+        result = await self.connection.call("delete_prefix", run, bounded=False)
         if isinstance(result, int):
             CACHE_EVENTS.labels(BACKEND, "delete_prefix", "ok").inc()
             return result

@@ -64,6 +64,7 @@ class RedisConnection:
             raise ValueError("budget_s must be > 0")
         self._client = client
         self._budget_s = budget_s
+        self._refusals_logged: set[tuple[str, str]] = set()
         self.breaker = CircuitBreaker(name=BACKEND, clock=clock, cooldown_s=cooldown_s)
         self.clock = clock
 
@@ -102,13 +103,17 @@ class RedisConnection:
         """The raw client, for adapters that need a script or pipeline (always call through ``call``)."""
         return self._client
 
-    async def call(self, op: str, fn: Callable[[Redis], Awaitable[T]]) -> T | Unavailable:
-        """Run ``fn`` against Redis unless the breaker is open; UNAVAILABLE instead of any Redis error."""
+    async def call(self, op: str, fn: Callable[[Redis], Awaitable[T]], *, bounded: bool = True) -> T | Unavailable:
+        """Run ``fn`` against Redis unless the breaker is open; UNAVAILABLE instead of any Redis error.
+
+        ``bounded=False`` lifts the per-call budget (each command keeps its socket timeout) for long
+        multi-command work such as a SCAN over the keyspace, which must not read as an outage.
+        """
         if not self.breaker.allow():
             CACHE_EVENTS.labels(BACKEND, op, "skipped").inc()
             return UNAVAILABLE
         try:
-            async with asyncio.timeout(self._budget_s):
+            async with asyncio.timeout(self._budget_s if bounded else None):
                 result = await fn(self._client)
         except (RedisError, OSError) as exc:
             CACHE_EVENTS.labels(BACKEND, op, "error").inc()
@@ -117,13 +122,21 @@ class RedisConnection:
             else:
                 # Redis answered (a refused command, a saturated local pool): not an outage.
                 self.breaker.success()
-                log.warning("redis %s failed: %s", op, type(exc).__name__, extra={"op": op})
+                self._log_refusal(op, exc)
             return UNAVAILABLE
         except BaseException:
             self.breaker.release()
             raise
         self.breaker.success()
         return result
+
+    def _log_refusal(self, op: str, exc: BaseException) -> None:
+        # Once per (operation, error): a refused write (e.g. OOM) repeats on every call; metrics count them.
+        seen = (op, type(exc).__name__)
+        if seen in self._refusals_logged:
+            return
+        self._refusals_logged.add(seen)
+        log.warning("redis refused %s: %s", op, type(exc).__name__, extra={"op": op, "error": seen[1]})
 
     async def health(self) -> HealthStatus:
         """ok when Redis answers PING; degraded (with the reason) while it is down or being bypassed."""
