@@ -211,9 +211,7 @@ class FakeGemini:
             text = json.dumps(_example(schema), ensure_ascii=False)
         return _chunk(text, last=True, prompt_tokens=_prompt_tokens(body))
 
-    async def _stream(
-        self, text: str, body: dict[str, Any], *, break_after: int | None
-    ) -> AsyncIterator[bytes]:
+    async def _stream(self, text: str, body: dict[str, Any], *, break_after: int | None) -> AsyncIterator[bytes]:
         s = self.state
         size = max(1, int(s.chunk_chars))
         pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
@@ -242,8 +240,9 @@ class FakeGemini:
     async def _hang(self, request: Request) -> Response:
         self.state.in_flight += 1
         try:
-            while not await request.is_disconnected():
-                await asyncio.sleep(0.02)
+            # The body is read, so the next ASGI message is the client's disconnect.
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
             self.state.disconnects += 1
             return Response(status_code=499)
         finally:
