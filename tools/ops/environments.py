@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,10 +89,13 @@ def reload_local(stack_dir: Path, catalog: Catalog, state: TrafficState) -> floa
     started = time.perf_counter()
     stack = read_state(stack_dir)
     paths = nginx_paths(stack_dir)
-    text = nginx.render(catalog, state, stack.revisions(), stack.legacy_port, stack.port, paths)
+    generation = uuid.uuid4().hex[:12]
+    text = nginx.render(catalog, state, stack.revisions(), stack.legacy_port, stack.port, paths, generation=generation)
     nginx.write_config(paths, text)
     nginx.check_config(stack.nginx_bin, paths)
     nginx.reload(stack.nginx_bin, paths)
+    # HUP returns at once; the master starts new workers and retires the old ones a moment later.
+    nginx.wait_for_generation(stack.port, generation)
     return time.perf_counter() - started
 
 

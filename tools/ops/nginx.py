@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from tools.ops.traffic import OpsError, OpsFailed, TrafficState
 from workplace_roleplay.catalog import Catalog
 
 LEGACY_UPSTREAM = "legacy"
+GENERATION_PATH = "/__stack/generation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ def render(
     listen_port: int,
     paths: NginxPaths,
     host: str = "127.0.0.1",
+    generation: str = "initial",
 ) -> str:
     """The whole nginx.conf. ``revisions`` maps service -> revision name -> local port."""
     for entry in catalog.services:
@@ -118,7 +122,9 @@ def render(
         upstreams="\n".join(upstreams),
         splits="\n".join(splits),
         listen=f"{host}:{listen_port}",
+        generation_path=GENERATION_PATH,
         locations="\n".join(locations),
+        generation=generation,
     )
 
 
@@ -181,6 +187,13 @@ http {{
 
 {locations}
 
+        # Local only (the LB has no such path): which config generation the workers run, so a
+        # reload can wait until it has really taken effect.
+        location = {generation_path} {{
+            default_type text/plain;
+            return 200 "{generation}";
+        }}
+
         location / {{
             proxy_pass http://legacy;
         }}
@@ -230,3 +243,21 @@ def reload(binary: str, paths: NginxPaths) -> None:
     result = subprocess.run([*paths.base_command(binary), "-s", "reload"], capture_output=True, text=True)
     if result.returncode != 0:
         raise OpsFailed(f"nginx reload failed: {result.stderr.strip()}")
+
+
+def wait_for_generation(port: int, generation: str, *, timeout: float = 10.0, streak: int = 5) -> None:
+    """Wait until fresh connections see ``generation`` several times in a row (every worker is new)."""
+    url = f"http://127.0.0.1:{port}{GENERATION_PATH}"
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                current = response.read().decode()
+        except OSError:
+            current = ""
+        seen = seen + 1 if current == generation else 0
+        if seen >= streak:
+            return
+        time.sleep(0.01)
+    raise OpsFailed(f"nginx did not switch to the new config within {timeout:.0f} s (see its error.log)")

@@ -1,0 +1,88 @@
+"""Starting and stopping ``make stack`` (``python -m tools.ops stack``) from tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.redis_server import free_port
+from tools.ops import nginx
+from tools.ops.processes import health_version
+from workplace_roleplay.catalog import load_catalog
+
+STARTUP_TIMEOUT_S = 120.0
+
+
+@dataclass
+class LocalStack:
+    process: subprocess.Popen[bytes]
+    run_dir: Path
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def health_paths(self) -> dict[str, str]:
+        return {e.name: e.health_path for e in load_catalog().services}
+
+
+def nginx_binary() -> str:
+    found = nginx.find_binary()
+    if found is None:
+        pytest.fail("nginx is required for the stack tests: apt-get install -y nginx (make stack installs it)")
+    return found
+
+
+def start_stack(run_dir: Path, *, store: str, candidates: str, redis_url: str) -> LocalStack:
+    """Start the stack and wait until nginx serves every health path; FAIL naming what did not start."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = run_dir / "stack.out"
+    env = {
+        **os.environ,
+        "STACK_DIR": str(run_dir),
+        "PORT": str(port),
+        "STACK_STORE": store,
+        "STACK_CANDIDATES": candidates,
+        "STACK_REDIS_URL": redis_url,
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tools.ops", "stack"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    stack = LocalStack(process, run_dir, port, log)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the local stack exited during startup ({process.returncode}):\n{log.read_text()[-3000:]}")
+        ready = (run_dir / "stack.json").exists() and all(
+            health_version(stack.url + path) for path in stack.health_paths.values()
+        )
+        if ready:
+            return stack
+        time.sleep(0.2)
+    stop_stack(stack)
+    pytest.fail(
+        f"the local stack did not serve every health path within {STARTUP_TIMEOUT_S:.0f} s:\n{log.read_text()[-3000:]}"
+    )
+
+
+def stop_stack(stack: LocalStack) -> None:
+    """Ctrl-C, as a developer would; kill only if it hangs."""
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGINT)
+        try:
+            stack.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            stack.process.kill()
+            stack.process.wait(timeout=10)
