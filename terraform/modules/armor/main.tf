@@ -17,7 +17,7 @@ resource "google_compute_security_policy" "main" {
     description = "Block JNDI lookup probes (CVE-2021-44228 and variants)."
     match {
       expr {
-        expression = "evaluatePreconfiguredWaf('cve-canary', {'sensitivity': 1})"
+        expression = "evaluatePreconfiguredExpr('cve-canary')"
       }
     }
   }

@@ -19,3 +19,22 @@ resource "google_compute_subnetwork" "run" {
     metadata             = "INCLUDE_ALL_METADATA"
   }
 }
+
+# Nothing listens in this VPC except Memorystore (reached over peering): refuse all other ingress.
+resource "google_compute_firewall" "deny_ingress" {
+  project   = var.project_id
+  name      = "${var.name}-deny-all-ingress"
+  network   = google_compute_network.main.id
+  direction = "INGRESS"
+  priority  = 65534
+
+  deny {
+    protocol = "all"
+  }
+
+  source_ranges = ["0.0.0.0/0"]
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
