@@ -14,6 +14,7 @@ from workplace_roleplay.adapters.document_fields import (
     check_document_path,
     check_update_fields,
     check_window,
+    split_field_path,
 )
 from workplace_roleplay.errors import (
     AlreadyExists,
@@ -35,6 +36,8 @@ def _translated(exc: Exception) -> AppError:
     """Our error for an SDK (or grpc / google-auth) exception."""
     from google.api_core import exceptions as api
 
+    if isinstance(exc, AppError):
+        return exc
     if isinstance(exc, api.AlreadyExists):
         return AlreadyExists(str(exc.message))
     if isinstance(exc, api.NotFound):
@@ -53,6 +56,18 @@ def _translated(exc: Exception) -> AppError:
     # PermissionDenied / Unauthenticated of our own credentials, RetryError, DefaultCredentialsError...:
     # none is the caller's fault, and the detail (with an index link, if any) goes to the logs.
     return StoreUnavailable(f"firestore: {type(exc).__name__}: {exc}")
+
+
+def _field_path(field: str) -> str:
+    """Our dotted field in the SDK's syntax: segments that are not plain identifiers (``相手``) need backticks."""
+    from google.cloud.firestore_v1.field_path import render_field_path
+
+    return str(render_field_path(split_field_path(field)))
+
+
+def _update_fields(fields: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    check_update_fields(fields)
+    return {_field_path(key): value for key, value in fields.items()}
 
 
 class _Raised(Exception):
@@ -88,10 +103,10 @@ class _FirestoreTransaction:
 
     def update(self, path: str, fields: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
-        check_update_fields(fields)
+        update = _update_fields(fields)
         self._wrote = True
         try:
-            self._transaction.update(self._client.document(path), dict(fields))
+            self._transaction.update(self._client.document(path), update)
         except (ValueError, TypeError) as exc:
             raise _translated(exc) from exc
 
@@ -155,9 +170,9 @@ class FirestoreDocumentStore:
 
     async def update(self, path: str, fields: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
-        check_update_fields(fields)
+        update = _update_fields(fields)
         try:
-            await self._client.document(path).update(dict(fields))
+            await self._client.document(path).update(update)
         except Exception as exc:
             raise _translated(exc) from exc
 
@@ -186,9 +201,10 @@ class FirestoreDocumentStore:
             query: Any = self._client.collection(collection)
             for item in where:
                 value = list(item.value) if isinstance(item.value, tuple) else item.value
-                query = query.where(filter=FieldFilter(item.field, item.op, value))
+                query = query.where(filter=FieldFilter(_field_path(item.field), item.op, value))
             if order_by is not None:
-                query = query.order_by(order_by, direction="DESCENDING" if descending else "ASCENDING")
+                direction = "DESCENDING" if descending else "ASCENDING"
+                query = query.order_by(_field_path(order_by), direction=direction)
             if offset:
                 query = query.offset(offset)
             if limit is not None:

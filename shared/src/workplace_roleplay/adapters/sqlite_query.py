@@ -98,7 +98,10 @@ def _condition(item: Filter) -> tuple[str, list[object]]:
     if item.op == "in":
         if not isinstance(item.value, list | tuple) or not item.value:
             raise InvalidInput("an 'in' filter needs a non-empty list of values")
-        parts = [_equals(path, value) for value in item.value]
+        # Firestore's 'in' never matches null, even when the list holds None (checked on the emulator).
+        parts = [_equals(path, value) for value in item.value if value is not None]
+        if not parts:
+            return "0", []
         return "(" + " OR ".join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params]
     if item.op in _RANGE_OPS:
         kind = type_class(item.value)
