@@ -158,3 +158,39 @@ def test_local_without_a_running_stack_is_refused(
 ) -> None:
     assert run(["canary", "chat", "10", "--revision", "chat-candidate", "--env", "local"], ops_settings) == REFUSED
     assert "make stack" in capsys.readouterr().err
+
+
+def terraform_with_outputs(tmp_path: Path, latest: dict[str, str]) -> Path:
+    """A stand-in terraform answering ``output -json latest_created_revisions`` and recording applies."""
+    script = tmp_path / "terraform"
+    record = tmp_path / "terraform.args"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"if [ \"$2\" = output ]; then echo '{json.dumps(latest)}'; exit 0; fi\n"
+        f'echo "$@" >> {record}\nexit 0\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def test_adopt_makes_the_newest_revisions_stable(env_root: Path, tmp_path: Path) -> None:
+    before = traffic(env_root)["traffic"]
+    latest = {name: t["stable_revision"] for name, t in before.items()}
+    latest["chat"] = "chat-00007-swi"
+    latest["watch"] = "watch-00003-swi"
+    settings = OpsSettings(OPS_TERRAFORM_ROOT=env_root, OPS_TERRAFORM_BIN=str(terraform_with_outputs(tmp_path, latest)))
+    assert run(["adopt", "--env", "prod", "--apply", "--auto-approve"], settings) == 0
+    after = traffic(env_root)["traffic"]
+    assert {name: t["stable_revision"] for name, t in after.items()} == latest
+    assert (tmp_path / "terraform.args").read_text().split()[1] == "apply"
+
+
+def test_adopt_is_refused_while_a_canary_is_in_flight(env_root: Path, tmp_path: Path) -> None:
+    latest = {name: f"{name}-new" for name in traffic(env_root)["traffic"]}
+    settings = OpsSettings(OPS_TERRAFORM_ROOT=env_root, OPS_TERRAFORM_BIN=str(terraform_with_outputs(tmp_path, latest)))
+    assert run(["canary", "chat", "10", "--revision", "chat-c", "--env", "prod"], settings) == 0
+    before = traffic(env_root)
+    assert run(["adopt", "--env", "prod"], settings) == REFUSED
+    assert run(["adopt", "scenario", "--env", "prod"], settings) == 0  # another service is fine
+    assert traffic(env_root)["traffic"]["chat"] == before["traffic"]["chat"]
+    assert traffic(env_root)["traffic"]["scenario"]["stable_revision"] == "scenario-new"

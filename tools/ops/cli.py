@@ -12,7 +12,7 @@ from tools.ops import cache_ops, switches
 from tools.ops.environments import ENVS, Target, break_glass_traffic
 from tools.ops.settings import OpsSettings
 from tools.ops.stack_state import SWITCHES_FILE, read_state
-from tools.ops.traffic import OpsError, OpsFailed, TrafficState, canary, describe, promote, rollback, set_legacy
+from tools.ops.traffic import OpsError, OpsFailed, TrafficState, adopt, canary, describe, promote, rollback, set_legacy
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.settings import ServiceSettings
 
@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="to_revision", help="a known-good revision (undo a promotion)")
     p = command("legacy", "whole-site fallback to the legacy app")
     p.add_argument("state", choices=("on", "off"))
+    p = command("adopt", "make the newest revisions (after a Terraform template change) stable")
+    p.add_argument("services", nargs="*", help="services (default: all)")
     p = command("switch", "set or clear an emergency runtime switch")
     p.add_argument("name", choices=sorted(switches.SWITCHES))
     p.add_argument("value", nargs="?", help="new value (omit with --clear)")
@@ -116,6 +118,8 @@ def _switch(args: argparse.Namespace, settings: OpsSettings) -> None:
         _restart(settings, None)
     else:
         target.terraform(apply=args.apply, auto_approve=args.auto_approve)
+        # Traffic is pinned to named revisions, so the revisions this apply creates serve nothing yet.
+        print(f'then, so the new revisions take the traffic:  make ops ARGS="adopt --env {args.env} --apply"')
 
 
 def _restart(settings: OpsSettings, service: str | None) -> None:
@@ -141,6 +145,11 @@ def run(argv: Sequence[str], settings: OpsSettings | None = None) -> int:
                 _change(args, settings, lambda s: rollback(s, args.service, to_revision=args.to_revision))
             case "legacy":
                 _change(args, settings, lambda s: set_legacy(s, args.state == "on"))
+            case "adopt":
+                target = _target(args, settings)
+                latest = target.latest_revisions()
+                names = args.services or [e.name for e in target.catalog.services]
+                _change(args, settings, lambda s: adopt(s, latest, names))
             case "switch":
                 _switch(args, settings)
             case "restart":

@@ -7,6 +7,7 @@ re-rendering nginx's config and reloading it gracefully.
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import time
@@ -69,6 +70,28 @@ class Target:
         if self.is_local:
             return reload_local(self.root, self.catalog, state)
         return self.terraform(apply=apply, auto_approve=auto_approve)
+
+    def latest_revisions(self) -> dict[str, str]:
+        """``terraform output -json latest_created_revisions``: the newest revision per service."""
+        if self.is_local:
+            raise OpsError("adopt is for cloud environments (local processes are named by the stack)")
+        command = [
+            self.settings.OPS_TERRAFORM_BIN,
+            f"-chdir={self.root}",
+            "output",
+            "-json",
+            "latest_created_revisions",
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise OpsFailed(f"{shlex.join(command)} failed: {result.stderr.strip()}")
+        try:
+            data = json.loads(result.stdout)
+        except json.JSONDecodeError as exc:
+            raise OpsFailed(f"terraform output is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise OpsFailed("terraform output latest_created_revisions is not a map")
+        return {str(k): str(v) for k, v in data.items()}
 
     def terraform(self, *, apply: bool, auto_approve: bool = False) -> float | None:
         """Print the environment's ``terraform apply`` or, with ``apply``, run it."""

@@ -182,6 +182,27 @@ def rollback(state: TrafficState, service: str, *, to_revision: str | None = Non
     return state.with_service(service, replace(current, candidate_revision=None, candidate_percent=0))
 
 
+def adopt(state: TrafficState, latest: dict[str, str], services: list[str]) -> TrafficState:
+    """Make each service's newest revision (created by a Terraform template change, e.g. a runtime
+    switch) its stable revision. Refused while a canary is in flight: which image the new revision
+    runs is then ambiguous."""
+    changed = state
+    for name in services:
+        current = state.service(name)
+        newest = latest.get(name)
+        if not newest:
+            raise OpsError(f"{name}: terraform reports no latest revision")
+        if current.candidate_revision is not None:
+            raise OpsError(
+                f"{name}: a canary is in flight ({current.candidate_revision!r}); promote or roll back first"
+            )
+        if newest != current.stable_revision:
+            changed = changed.with_service(name, replace(current, stable_revision=newest))
+    if changed == state:
+        raise OpsError("every service already serves its newest revision; nothing to adopt")
+    return changed
+
+
 def set_legacy(state: TrafficState, on: bool) -> TrafficState:
     """Whole-site fallback to the legacy app (on) or back to the services (off)."""
     if state.legacy_fallback == on:
