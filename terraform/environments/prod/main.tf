@@ -30,4 +30,6 @@ module "stack" {
   existing_channel_ids  = var.existing_channel_ids
   runbook_url           = var.runbook_url
   breakglass_members    = var.breakglass_members
+  runtime_switches      = var.runtime_switches
+  build_triggers        = var.build_triggers
 }

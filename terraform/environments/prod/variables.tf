@@ -127,3 +127,20 @@ variable "breakglass_members" {
   type        = list(string)
   default     = []
 }
+
+variable "runtime_switches" {
+  description = "Emergency switches; set in switches.auto.tfvars.json by `ops switch` (absent file: none)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "build_triggers" {
+  description = "Per-function Cloud Build triggers (null: none)."
+  type = object({
+    github_owner   = string
+    github_repo    = string
+    branch_regex   = string
+    canary_percent = number
+  })
+  default = null
+}

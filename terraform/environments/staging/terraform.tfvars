@@ -19,3 +19,9 @@ notification_channels = {
     labels       = { email_address = "wr-staging-alerts@example.jp" }
   }
 }
+build_triggers = {
+  github_owner   = "workplace-roleplay"
+  github_repo    = "workplace-roleplay"
+  branch_regex   = "^main$"
+  canary_percent = 10
+}

@@ -31,7 +31,7 @@ module "redis" {
 module "secrets" {
   source     = "../secrets"
   project_id = var.project_id
-  secrets    = local.secret_containers
+  secrets    = module.config.external_secrets
   labels     = { environment = var.environment }
   depends_on = [google_project_service.main]
 }
@@ -67,4 +67,20 @@ module "iam" {
     { worker = module.worker.service_account_email },
   )
   breakglass_members = var.breakglass_members
+}
+
+module "build_triggers" {
+  source   = "../build_triggers"
+  for_each = var.build_triggers == null ? {} : { main = var.build_triggers }
+
+  project_id            = var.project_id
+  region                = var.region
+  environment           = var.environment
+  services              = { for name, s in var.services : name => "functions/${name}" }
+  github_owner          = each.value.github_owner
+  github_repo           = each.value.github_repo
+  branch_regex          = each.value.branch_regex
+  canary_percent        = each.value.canary_percent
+  service_account_email = module.iam.deployer_email
+  domain                = var.domains[0]
 }

@@ -17,7 +17,7 @@ module "service" {
   bootstrap_revision = var.bootstrap ? var.traffic[each.key].stable_revision : null
   ingress            = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
   public             = true
-  env                = merge(local.plain_env, { SERVICE_NAME = each.key })
+  env                = merge(local.service_env, { SERVICE_NAME = each.key })
   secret_env         = local.secret_env
   secret_files       = local.secret_files
   project_roles      = ["roles/datastore.user", "roles/aiplatform.user", "roles/cloudtrace.agent", "roles/monitoring.metricWriter"]
@@ -46,7 +46,7 @@ module "worker" {
   ingress             = "INGRESS_TRAFFIC_INTERNAL_ONLY"
   public              = false
   invokers            = [module.tasks.invoker_member]
-  env                 = merge(local.plain_env, { SERVICE_NAME = var.worker_service })
+  env                 = merge(local.service_env, { SERVICE_NAME = var.worker_service })
   secret_env          = local.secret_env
   secret_files        = local.secret_files
   project_roles       = ["roles/datastore.user", "roles/aiplatform.user", "roles/cloudtrace.agent", "roles/monitoring.metricWriter"]

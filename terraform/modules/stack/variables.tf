@@ -174,3 +174,25 @@ variable "breakglass_members" {
   type        = list(string)
   default     = []
 }
+
+variable "runtime_switches" {
+  description = "Emergency settings flipped by `ops switch` (switches.auto.tfvars.json): FALLBACK_AUTH, MODEL_FORCE_SIMPLE."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.runtime_switches) : contains(["FALLBACK_AUTH", "MODEL_FORCE_SIMPLE"], k)])
+    error_message = "runtime_switches may only set FALLBACK_AUTH and MODEL_FORCE_SIMPLE; other settings go through review."
+  }
+}
+
+variable "build_triggers" {
+  description = "Per-function Cloud Build triggers for this environment (null: none, e.g. prod promoted from staging)."
+  type = object({
+    github_owner   = string
+    github_repo    = string
+    branch_regex   = string
+    canary_percent = number
+  })
+  default = null
+}
