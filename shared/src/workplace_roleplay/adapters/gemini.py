@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 import re
 import time
 import wave
@@ -129,6 +130,8 @@ def _config(request: GenerationRequest, schema: type[BaseModel] | None = None) -
         system_instruction=request.system or None,
         temperature=request.temperature,
         max_output_tokens=request.max_output_tokens,
+        # We declare no tools; this skips the SDK's function-calling loop and its per-call log line.
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
     )
     if schema is not None:
         config.response_mime_type = "application/json"
@@ -165,6 +168,9 @@ class GeminiBackend:
     @classmethod
     def from_settings(cls, settings: ModelSettings, *, project: str) -> GeminiBackend:
         """Build the client(s); no network until the first call."""
+        # The SDK and its transport log every request at INFO; our metrics and access logs cover that.
+        for name in ("google_genai", "httpx2"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         options = types.HttpOptions(
             base_url=settings.GEMINI_BASE_URL or None,
             api_version=settings.GEMINI_API_VERSION or None,
@@ -289,6 +295,7 @@ class GeminiBackend:
         client = self._clients[self._active]
         config = types.GenerateContentConfig(
             response_modalities=["AUDIO"],
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
             speech_config=types.SpeechConfig(
                 voice_config=types.VoiceConfig(prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name=voice))
             ),
