@@ -9,12 +9,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
+from workplace_roleplay.domain.encrypted_fields import CipherSealer
+from workplace_roleplay.domain.identity import IdentityService
+from workplace_roleplay.domain.refresh_tokens import RefreshTokens
 from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
+from workplace_roleplay.ports.legacy_session import LegacySessionVerifier
 from workplace_roleplay.ports.model import LanguageModel
 from workplace_roleplay.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
+    from workplace_roleplay.adapters.jwt_tokens import JwtAccessTokens
 
 
 @dataclass
@@ -33,6 +42,62 @@ class Resources:
     speech: SpeechService | None = None
     # Service-specific objects (domain services, ...) registered by the service's wiring.
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def security(self) -> Security:
+        """Identity, token and encryption services (no I/O to build; hand-built harnesses get them too)."""
+        return build_security(self.settings, self.store, self.clock)
+
+
+@dataclass(frozen=True)
+class Security:
+    """Who is calling and how their data is sealed: built from the auth settings."""
+
+    identity: IdentityService
+    tokens: JwtAccessTokens
+    cipher: AesGcmFieldCipher
+    sealer: CipherSealer
+    csrf_key: bytes
+    legacy: LegacySessionVerifier | None  # consulted only when FALLBACK_AUTH=flask_session
+
+
+def build_security(settings: ServiceSettings, store: DocumentStore, clock: Clock) -> Security:
+    """Key rings from settings (Secret Manager in the cloud, derived dev keys locally)."""
+    from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
+    from workplace_roleplay.adapters.jwt_tokens import JwtAccessTokens
+
+    active_kid, jwt_keys = settings.jwt_key_ring()
+    tokens = JwtAccessTokens(
+        algorithm=settings.JWT_ALGORITHM,
+        active_kid=active_kid,
+        keys=jwt_keys,
+        issuer=settings.JWT_ISSUER,
+        audience=settings.JWT_AUDIENCE,
+        ttl_s=settings.ACCESS_TOKEN_TTL_S,
+        leeway_s=settings.JWT_LEEWAY_S,
+    )
+    refresh = RefreshTokens(
+        store, clock, ttl_s=settings.REFRESH_TOKEN_TTL_S, reuse_grace_s=settings.REFRESH_REUSE_GRACE_S
+    )
+    primary, ale_keys = settings.ale_key_ring()
+    cipher = AesGcmFieldCipher(primary_kid=primary, keys=ale_keys)
+    legacy: LegacySessionVerifier | None = None
+    if settings.LEGACY_SECRET_KEY is not None and settings.LEGACY_SECRET_KEY.get_secret_value():
+        from workplace_roleplay.adapters.legacy_flask_cookie import FlaskSignedCookieVerifier
+
+        legacy = FlaskSignedCookieVerifier(
+            secret_key=settings.LEGACY_SECRET_KEY.get_secret_value(),
+            cookie_name=settings.LEGACY_SESSION_COOKIE,
+            max_age_s=settings.LEGACY_SESSION_MAX_AGE_S,
+        )
+    return Security(
+        identity=IdentityService(store=store, tokens=tokens, refresh=refresh, clock=clock),
+        tokens=tokens,
+        cipher=cipher,
+        sealer=CipherSealer(cipher),
+        csrf_key=settings.csrf_key(),
+        legacy=legacy,
+    )
 
 
 async def build_store(settings: ServiceSettings) -> DocumentStore:

@@ -17,6 +17,7 @@ from workplace_roleplay.web.health import health_router
 from workplace_roleplay.web.logs import configure_logging
 from workplace_roleplay.web.metrics import metrics_endpoint
 from workplace_roleplay.web.middleware import RequestContextMiddleware
+from workplace_roleplay.web.security import SecurityHeadersMiddleware, docs_csp
 from workplace_roleplay.web.tts import tts_router
 
 # A service's own startup: builds its domain objects from the shared resources, cleans up on exit.
@@ -76,4 +77,6 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
+    # Outermost, so even the 413 of the body limit carries the security headers.
+    app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_csp(app))
     return app

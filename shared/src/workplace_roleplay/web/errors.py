@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from workplace_roleplay import errors
+from workplace_roleplay.web.auth import sign_in_redirect
 from workplace_roleplay.web.templating import render
 
 log = logging.getLogger("workplace_roleplay.errors")
@@ -72,6 +73,10 @@ def error_response(
     headers: dict[str, str] = {}
     if isinstance(error, errors.RateLimited):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, errors.NotAuthenticated) and wants_html(request):
+        redirect = sign_in_redirect(request)
+        if redirect is not None:
+            return redirect
     if wants_html(request):
         html = render(
             request,

@@ -17,9 +17,7 @@ SHARED_TEMPLATES = Path(__file__).parent / "templates"
 def environment(extra_dirs: tuple[str, ...] = ()) -> Environment:
     """A Jinja environment over a service's own templates first, then the shared ones."""
     loaders = [FileSystemLoader(d) for d in extra_dirs] + [FileSystemLoader(SHARED_TEMPLATES)]
-    return Environment(
-        loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True), enable_async=False
-    )
+    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True), enable_async=False)
 
 
 def render(request: Request, name: str, context: dict[str, Any], *, dirs: Sequence[str] = ()) -> str:
@@ -30,6 +28,7 @@ def render(request: Request, name: str, context: dict[str, Any], *, dirs: Sequen
     values: dict[str, Any] = {
         "request": request,
         "csp_nonce": state.get("csp_nonce", ""),
+        "csrf_token": state.get("csrf_token", ""),
         "request_id": state.get("request_id", ""),
     }
     values.update(context)

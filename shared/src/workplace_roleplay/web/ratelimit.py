@@ -1,0 +1,65 @@
+"""Rate-limit dependencies: per client IP and per user, per route class, limits from settings.
+
+``dependencies=[rate_limit("model")]`` on a route (after or beside ``CurrentUser``) spends one hit on
+``ip:{addr}:{class}`` and one on ``user:{user_id}:{class}``; a refusal is ``RateLimited`` (429 with
+``Retry-After`` and the Japanese message, from the error map). The limiter behind it is Redis (shared
+by every instance, GCRA in one Lua script) or in-process; during a Redis outage the Redis adapter
+decides locally per instance, so limits never fall away and requests never fail because of it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from workplace_roleplay.bootstrap import Resources
+from workplace_roleplay.domain.identity import User
+from workplace_roleplay.errors import RateLimited
+from workplace_roleplay.settings.auth import RateScope, RouteClass
+from workplace_roleplay.web.auth import current_user, settings_of
+
+
+def client_ip(request: Request, position: int) -> str:
+    """The client address: ``position``-th entry from the right of X-Forwarded-For behind the load
+    balancer (entries further left are whatever the client sent, so they are never trusted)."""
+    if position > 0:
+        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+        if len(forwarded) >= position:
+            return forwarded[-position]
+    return request.client.host if request.client else "unknown"
+
+
+async def _spend(request: Request, route_class: RouteClass, user_id: str | None) -> None:
+    settings = settings_of(request)
+    if not settings.RATE_LIMIT_ENABLED:
+        return
+    resources: Resources = request.app.state.resources
+    keys: list[tuple[RateScope, str]] = [
+        ("ip", f"ip:{client_ip(request, settings.FORWARDED_CLIENT_POSITION)}:{route_class}")
+    ]
+    if user_id:
+        keys.append(("user", f"user:{user_id}:{route_class}"))
+    for scope, key in keys:
+        limit, period = settings.rate_rule(route_class, scope)
+        decision = await resources.rate_limiter.hit(key, limit=limit, period_s=period)
+        if not decision.allowed:
+            raise RateLimited(decision.retry_after_header, detail=f"{scope} limit of route class {route_class}")
+
+
+def rate_limit(route_class: RouteClass) -> Any:
+    """Per-IP and per-user limits of ``route_class`` for an authenticated route."""
+
+    async def dependency(request: Request, user: Annotated[User, Depends(current_user)]) -> None:
+        await _spend(request, route_class, user.user_id)
+
+    return Depends(dependency)
+
+
+def ip_rate_limit(route_class: RouteClass) -> Any:
+    """Per-IP limits only, for routes used before anyone is signed in (sign-in, refresh)."""
+
+    async def dependency(request: Request) -> None:
+        await _spend(request, route_class, None)
+
+    return Depends(dependency)
