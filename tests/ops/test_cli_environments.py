@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.redis_server import free_port
 from tools.ops.cli import FAILED, REFUSED, run
 from tools.ops.settings import OpsSettings
 
@@ -194,3 +195,12 @@ def test_adopt_is_refused_while_a_canary_is_in_flight(env_root: Path, tmp_path: 
     assert run(["adopt", "scenario", "--env", "prod"], settings) == 0  # another service is fine
     assert traffic(env_root)["traffic"]["chat"] == before["traffic"]["chat"]
     assert traffic(env_root)["traffic"]["scenario"]["stable_revision"] == "scenario-new"
+
+
+def test_check_fails_when_nothing_answers(ops_settings: OpsSettings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["check", "--env", "prod", "--base-url", f"http://127.0.0.1:{free_port()}"], ops_settings) == FAILED
+    assert "not ready: chat, scenario, watch, migrate_session" in capsys.readouterr().err
+
+
+def test_check_of_a_cloud_environment_needs_its_url(ops_settings: OpsSettings) -> None:
+    assert run(["check", "--env", "prod"], ops_settings) == REFUSED

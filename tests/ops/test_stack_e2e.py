@@ -222,3 +222,14 @@ def test_ctrl_c_stops_every_process(tmp_path: Path, redis_url: str) -> None:
     with pytest.raises(httpx.ConnectError):
         httpx.get(running.url + "/", timeout=2)
     assert not (running.run_dir / "stack.json").exists()
+
+
+def test_check_reports_every_service_ready_with_its_store_and_cache(stack: LocalStack) -> None:
+    result = ops(stack, "check", "--env", "local")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(rows) == set(stack.health_paths)
+    for line in rows.values():
+        assert " ok " in line
+        assert "sqlite:ok" in line
+        assert "redis:ok" in line

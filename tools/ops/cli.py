@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from tools.ops import cache_ops, switches
+from tools.ops import cache_ops, checks, switches
 from tools.ops.environments import ENVS, Target, break_glass_traffic
 from tools.ops.settings import OpsSettings
 from tools.ops.stack_state import SWITCHES_FILE, read_state
@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=sorted(switches.SWITCHES))
     p.add_argument("value", nargs="?", help="new value (omit with --clear)")
     p.add_argument("--clear", action="store_true", help="remove the switch (back to the default)")
+    p = command("check", "health and readiness of every service through nginx / the LB", traffic=False)
+    p.add_argument("--base-url", help="site URL, e.g. https://example.jp (default for local: the stack)")
     p = sub.add_parser("restart", help="restart local stack processes (all, or one service's)")
     p.add_argument("service", nargs="?")
     p = sub.add_parser("cache-clear", help="delete cached model results (Redis at REDIS_URL)")
@@ -152,6 +154,14 @@ def run(argv: Sequence[str], settings: OpsSettings | None = None) -> int:
                 _change(args, settings, lambda s: adopt(s, latest, names))
             case "switch":
                 _switch(args, settings)
+            case "check":
+                if args.base_url:
+                    base = args.base_url.rstrip("/")
+                elif args.env == "local":
+                    base = f"http://127.0.0.1:{read_state(settings.STACK_DIR).port}"
+                else:
+                    raise OpsError("pass --base-url https://<the environment's host> for a cloud environment")
+                print(checks.report(checks.check_services(base, load_catalog())))
             case "restart":
                 _restart(settings, args.service)
             case "cache-clear":
