@@ -1,12 +1,61 @@
 """Wiring of the chat service (Cloud Run: ``uvicorn --factory functions.chat.main:create``)."""
 
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
 from fastapi import FastAPI
-from workplace_roleplay.settings import ChatSettings
-from workplace_roleplay.web.app import create_app
 
+from functions.chat.pages import pages
 from functions.chat.routes import router
+from workplace_roleplay.bootstrap import Resources, open_resources
+from workplace_roleplay.domain.background import BackgroundWork
+from workplace_roleplay.domain.chat import ChatOptions, ChatService
+from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.settings import ChatSettings
+from workplace_roleplay.web.app import ResourceOpener, create_app
 
 
-def create() -> FastAPI:
-    """Build the chat app from the environment's settings."""
-    return create_app(ChatSettings(), service="chat", routers=[router])
+def build_chat(settings: ChatSettings, res: Resources, background: BackgroundWork) -> ChatService:
+    """The chat use cases over this service's resources."""
+    return ChatService(
+        store=res.store,
+        cache=res.cache,
+        model=res.model,
+        clock=res.clock,
+        moderator=Moderator.from_files(settings.NG_WORDS_FILE),
+        background=background,
+        sealer=res.security.sealer,
+        options=ChatOptions(
+            context_tokens=settings.CONTEXT_TOKENS,
+            memory_every_turns=settings.MEMORY_EVERY_TURNS,
+            memories_in_prompt=settings.MEMORIES_IN_PROMPT,
+            max_message_chars=settings.MAX_MESSAGE_CHARS,
+        ),
+    )
+
+
+def create(settings: ChatSettings | None = None, *, resources: ResourceOpener = open_resources) -> FastAPI:
+    """Build the chat app from the environment's settings (tests pass their own resource opener)."""
+    settings = settings or ChatSettings()
+
+    @asynccontextmanager
+    async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
+        background = BackgroundWork()
+        res.extras["chat"] = build_chat(settings, res, background)
+        try:
+            yield
+        finally:
+            # Rolling summaries and memory extraction still running finish before the store closes.
+            await background.drain(within_s=10.0)
+
+    return create_app(
+        settings,
+        service="chat",
+        routers=[router, pages],
+        startup=startup,
+        template_dir=Path(__file__).parent / "templates",
+        resources=resources,
+    )

@@ -1,11 +1,226 @@
-"""HTTP routes of the chat service."""
+"""HTTP API of the chat service (``/api/v2/chat``): parse, one use case, respond."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from functions.chat.deps import ChatDep, ModelCallAllowed, ResourcesDep, SettingsDep
+from functions.chat.schemas import (
+    ChatTurnRequest,
+    ChatTurnResult,
+    ConversationDetail,
+    ConversationPage,
+    ConversationSummaryItem,
+    MemoryList,
+    MemoryOut,
+    MessageOut,
+)
+from workplace_roleplay.domain.conversation import Conversation, Message
+from workplace_roleplay.web.auth import CurrentUser
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
+from workplace_roleplay.web.turn_stream import resume_response, turn_response
 
 router = APIRouter(prefix="/api/v2/chat", tags=["chat"])
+
+TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "SSE stream (default) of `start`, `token`, `analysis`, `done` or `error` events with ids "
+        "`<turn_id>.<n>`; with `Accept: application/json` the whole turn as one JSON body.",
+        "content": {
+            "text/event-stream": {"schema": {"type": "string"}},
+            "application/json": {"schema": ChatTurnResult.model_json_schema()},
+        },
+    },
+    409: {"description": "The same client_message_id is still being answered."},
+    413: {"description": "Request body too large."},
+    422: {"description": "Invalid input, empty or too long message, or a moderated message (Japanese reason)."},
+    429: {"description": "Rate limited (Retry-After)."},
+    503: {"description": "The model failed before any reply text (the learner's line is kept)."},
+}
+
+
+def _item(conv: Conversation) -> ConversationSummaryItem:
+    return ConversationSummaryItem(
+        id=conv.id,
+        mode=conv.mode,
+        title=conv.title,
+        settings=conv.settings,
+        turn_count=conv.turn_count,
+        created_at=conv.created_at,
+        updated_at=conv.updated_at,
+    )
+
+
+def _message(m: Message) -> MessageOut:
+    return MessageOut(
+        id=m.id,
+        role=m.role.value,
+        speaker=m.speaker,
+        text=m.text,
+        status=m.status.value,
+        created_at=m.created_at,
+        model=m.model,
+        simple_mode=m.simple_mode,
+        analysis=m.analysis,
+        notice=m.notice,
+    )
 
 
 @router.get("", summary="What this service offers")
 async def index() -> ServiceIndex:
     return service_index("chat")
+
+
+@router.post(
+    "",
+    summary="Start or continue a chat; streams the partner's reply",
+    response_class=Response,
+    responses=TURN_RESPONSES,
+    dependencies=[ModelCallAllowed],
+)
+async def chat_turn(
+    body: ChatTurnRequest,
+    request: Request,
+    user: CurrentUser,
+    chat: ChatDep,
+    res: ResourcesDep,
+    settings: SettingsDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> Response:
+    if last_event_id:
+        return await resume_response(
+            res.cache,
+            owner=user.user_id,
+            last_event_id=last_event_id,
+            buffer_ttl_s=settings.STREAM_BUFFER_TTL_S,
+            heartbeat_s=settings.SSE_HEARTBEAT_S,
+        )
+    _, events = await chat.open_turn(
+        user.user_id,
+        conversation_id=body.conversation_id,
+        message=body.message,
+        client_message_id=body.client_message_id,
+        partner_type=body.partner_type,
+        situation=body.situation,
+        topic=body.topic,
+        coaching=body.coaching,
+    )
+    return await turn_response(
+        request,
+        events,
+        cache=res.cache,
+        owner=user.user_id,
+        buffer_ttl_s=settings.STREAM_BUFFER_TTL_S,
+        heartbeat_s=settings.SSE_HEARTBEAT_S,
+        tasks=chat.background,
+    )
+
+
+@router.get(
+    "/streams/{turn_id}",
+    summary="Resume a turn's event stream after Last-Event-ID (EventSource reconnects)",
+    response_class=Response,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}, 404: {}},
+)
+async def resume_stream(
+    turn_id: str,
+    user: CurrentUser,
+    res: ResourcesDep,
+    settings: SettingsDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> Response:
+    return await resume_response(
+        res.cache,
+        owner=user.user_id,
+        last_event_id=last_event_id or f"{turn_id}.0",
+        buffer_ttl_s=settings.STREAM_BUFFER_TTL_S,
+        heartbeat_s=settings.SSE_HEARTBEAT_S,
+    )
+
+
+@router.get("/conversations", summary="The learner's conversations, newest first")
+async def list_conversations(
+    user: CurrentUser,
+    chat: ChatDep,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10000)] = 0,
+) -> ConversationPage:
+    convs = await chat.conversations(user.user_id, limit=limit + 1, offset=offset)
+    more = len(convs) > limit
+    return ConversationPage(
+        items=[_item(c) for c in convs[:limit]],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if more else None,
+    )
+
+
+@router.get("/conversations/{conversation_id}", summary="Settings and messages of one conversation")
+async def get_conversation(
+    conversation_id: str,
+    user: CurrentUser,
+    chat: ChatDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100000)] = 0,
+) -> ConversationDetail:
+    conv = await chat.conversation(user.user_id, conversation_id)
+    messages = await chat.messages(conv, limit=limit + 1, offset=offset)
+    more = len(messages) > limit
+    return ConversationDetail(
+        conversation=_item(conv),
+        coaching=conv.coaching,
+        messages=[_message(m) for m in messages[:limit]],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if more else None,
+    )
+
+
+@router.delete("/conversations/{conversation_id}", status_code=204, summary="Delete a conversation")
+async def delete_conversation(conversation_id: str, user: CurrentUser, chat: ChatDep) -> Response:
+    await chat.delete(user.user_id, conversation_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/conversations/{conversation_id}/summary",
+    summary="Summary, key points and learning points (cached by transcript)",
+    dependencies=[ModelCallAllowed],
+)
+async def summarise(conversation_id: str, user: CurrentUser, chat: ChatDep) -> dict[str, Any]:
+    return await chat.summary(user.user_id, conversation_id)
+
+
+@router.post(
+    "/conversations/{conversation_id}/feedback",
+    summary="Six-axis feedback report: checks with quoted evidence, derived scores, advice",
+    dependencies=[ModelCallAllowed],
+)
+async def feedback(conversation_id: str, user: CurrentUser, chat: ChatDep) -> dict[str, Any]:
+    return await chat.feedback(user.user_id, conversation_id)
+
+
+@router.get("/memories", summary="What the partners remember about the learner")
+async def list_memories(user: CurrentUser, chat: ChatDep) -> MemoryList:
+    return MemoryList(
+        items=[
+            MemoryOut(
+                id=m.id,
+                text=m.text,
+                kind=m.kind,
+                salience=m.salience,
+                counterpart=m.counterpart,
+                conversation_id=m.conversation_id,
+                created_at=m.created_at,
+            )
+            for m in await chat.memories(user.user_id)
+        ]
+    )
+
+
+@router.delete("/memories/{memory_id}", status_code=204, summary="Forget one memory")
+async def delete_memory(memory_id: str, user: CurrentUser, chat: ChatDep) -> Response:
+    await chat.forget_memory(user.user_id, memory_id)
+    return Response(status_code=204)

@@ -5,6 +5,8 @@
     AppError                       code            user message (Japanese first)
     ├── InvalidInput               invalid_input
     │   ├── PayloadTooLarge        payload_too_large
+    │   ├── EmptyMessage           empty_message
+    │   ├── MessageTooLong         message_too_long   (carries max_chars)
     │   ├── MessageBlocked         message_blocked    (moderation: NG word; carries filtered_text)
     │   └── RepeatedMessage        repeated_message   (moderation: the same line again and again)
     ├── NotAuthenticated           not_authenticated
@@ -68,6 +70,18 @@ class PayloadTooLarge(InvalidInput):
     code = "payload_too_large"
     message_ja = "送信内容が大きすぎます。短くしてもう一度お試しください。"
     message_en = "The request is too large. Please shorten it and try again."
+
+
+class EmptyMessage(InvalidInput):
+    code = "empty_message"
+    message_ja = "メッセージが空です。話したいことを入力してください。"
+    message_en = "The message is empty."
+
+
+class MessageTooLong(InvalidInput):
+    code = "message_too_long"
+    message_ja = "メッセージが長すぎます。短く区切って送信してください。"
+    message_en = "The message is too long. Please split it up."
 
 
 class MessageBlocked(InvalidInput):

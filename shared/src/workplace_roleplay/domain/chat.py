@@ -18,7 +18,7 @@ from workplace_roleplay.domain.moderation import Moderator
 from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.domain.session_state import HotSession
 from workplace_roleplay.domain.turns import TurnDone, TurnEvent, TurnOptions, TurnPipeline
-from workplace_roleplay.errors import MemoryNotFound
+from workplace_roleplay.errors import EmptyMessage, InvalidInput, MemoryNotFound, MessageTooLong
 from workplace_roleplay.ports import Cache, Clock, DocumentStore
 from workplace_roleplay.ports.model import LanguageModel
 
@@ -28,6 +28,7 @@ class ChatOptions:
     context_tokens: int = 6000
     memory_every_turns: int = 4
     memories_in_prompt: int = 3
+    max_message_chars: int = 2000
 
 
 class ChatService:
@@ -52,6 +53,7 @@ class ChatService:
         self.reports = Reports(store=store, cache=cache, model=model, repo=self.repo, clock=clock, sealer=sealer)
         self.session = HotSession(cache)
         self.background = background
+        self.options = options
         self.pipeline = TurnPipeline(
             repo=self.repo,
             model=model,
@@ -77,6 +79,36 @@ class ChatService:
     ) -> Conversation:
         settings = chat_settings(partner_type, situation, topic)
         return await self.repo.create(user_id, mode="chat", settings=settings, coaching=coaching)
+
+    async def open_turn(
+        self,
+        user_id: str,
+        *,
+        conversation_id: str | None,
+        message: str | None,
+        client_message_id: str | None,
+        partner_type: str | None = None,
+        situation: str | None = None,
+        topic: str | None = None,
+        coaching: bool = True,
+    ) -> tuple[Conversation, AsyncGenerator[TurnEvent, None]]:
+        """Check the learner's line, find or start the conversation, and return the turn's events."""
+        if message is not None:
+            if not message.strip():
+                raise EmptyMessage()
+            if len(message) > self.options.max_message_chars:
+                raise MessageTooLong(extra={"max_chars": self.options.max_message_chars})
+            if not client_message_id:
+                raise InvalidInput("client_message_id is required with a message")
+        elif conversation_id is not None:
+            raise EmptyMessage()
+        if conversation_id is None:
+            conv = await self.start(
+                user_id, partner_type=partner_type, situation=situation, topic=topic, coaching=coaching
+            )
+        else:
+            conv = await self.repo.get(user_id, conversation_id)
+        return conv, self.turn(conv, text=message, client_message_id=client_message_id or "")
 
     async def conversation(self, user_id: str, conversation_id: str) -> Conversation:
         return await self.repo.get(user_id, conversation_id)

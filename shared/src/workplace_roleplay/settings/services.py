@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workplace_roleplay.settings.auth import AuthSettings
 from workplace_roleplay.settings.base import CoreSettings
+from workplace_roleplay.settings.conversation import ConversationSettings
 from workplace_roleplay.settings.model import ModelSettings
 
 
@@ -13,7 +14,7 @@ class ServiceSettings(CoreSettings, AuthSettings, ModelSettings):
     required_in_cloud = (*CoreSettings.required_in_cloud, *AuthSettings.auth_required_in_cloud)
 
 
-class ChatSettings(ServiceSettings):
+class ChatSettings(ServiceSettings, ConversationSettings):
     """Settings of the chat service."""
 
 
