@@ -263,6 +263,8 @@ def main() -> None:
     fake = FakeGemini(state)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit it: small SSE chunks go out at once (no Nagle/delayed-ACK stalls).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((args.host, args.port))
     port = sock.getsockname()[1]
     print(f"fake_gemini listening on http://{args.host}:{port}", flush=True)
