@@ -14,6 +14,7 @@ from workplace_roleplay.web.auth import PageUser
 from workplace_roleplay.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
+TEMPLATES = (str(Path(__file__).parent / "templates"),)
 ASSETS = {"chat.js": "text/javascript; charset=utf-8", "chat.css": "text/css; charset=utf-8"}
 
 pages = APIRouter(include_in_schema=False)
@@ -29,7 +30,7 @@ async def chat_page(request: Request, user: PageUser, chat: ChatDep) -> HTMLResp
         "recent": recent,
         "max_chars": chat.options.max_message_chars,
     }
-    return HTMLResponse(render(request, "chat.html", context))
+    return HTMLResponse(render(request, "chat.html", context, dirs=TEMPLATES))
 
 
 @pages.get("/chat/static/{name}")
