@@ -8,13 +8,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from tools.ops import cache_ops, checks, switches
+from tools.ops import checks, switches
 from tools.ops.environments import ENVS, Target, break_glass_traffic
 from tools.ops.settings import OpsSettings
 from tools.ops.stack_state import SWITCHES_FILE, read_state
 from tools.ops.traffic import OpsError, OpsFailed, TrafficState, adopt, canary, describe, promote, rollback, set_legacy
 from workplace_roleplay.catalog import load_catalog
-from workplace_roleplay.settings import ServiceSettings
 
 FAILED = 1
 REFUSED = 2
@@ -165,9 +164,17 @@ def run(argv: Sequence[str], settings: OpsSettings | None = None) -> int:
             case "restart":
                 _restart(settings, args.service)
             case "cache-clear":
+                # Imported here: the settings and adapters cost a second of start-up that a rollback
+                # should not pay.
+                from tools.ops import cache_ops
+                from workplace_roleplay.settings import ServiceSettings
+
                 backend, count = asyncio.run(cache_ops.clear_cache(ServiceSettings(), args.prefix))
                 print(f"cache-clear {args.prefix}*: deleted {count} key(s) on {backend}")
             case "session-cleanup":
+                from tools.ops import cache_ops
+                from workplace_roleplay.settings import ServiceSettings
+
                 backend, count = asyncio.run(cache_ops.cleanup_sessions(ServiceSettings(), args.user_prefix))
                 print(f"session-cleanup: deleted {count} session key(s) on {backend}")
             case "stack":

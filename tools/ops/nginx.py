@@ -166,6 +166,10 @@ http {{
     server {{
         listen {listen};
         server_name _;
+        # A reload retires the old workers, which close their idle keep-alive connections; a request
+        # sent on one at that instant is lost (the LB has no such gap). One connection per request
+        # closes the gap, so rollbacks lose nothing; streams are unaffected.
+        keepalive_timeout 0;
 
         proxy_http_version 1.1;
         proxy_set_header Host $http_host;

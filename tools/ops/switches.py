@@ -15,10 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from tools.ops.traffic import OpsError
-from workplace_roleplay.settings import SERVICE_SETTINGS
 
 # The emergency switches of the runbook; anything else is configuration and goes through review.
 SWITCHES: dict[str, str] = {
@@ -31,6 +28,11 @@ LOCAL_SWITCHES_FILE = "switches.json"
 
 def parse_value(name: str, raw: str) -> str:
     """Validate ``raw`` against the ``name`` field of every service's settings; returns it normalized."""
+    # Imported here: the settings classes cost start-up time the traffic commands should not pay.
+    from pydantic import TypeAdapter, ValidationError
+
+    from workplace_roleplay.settings import SERVICE_SETTINGS
+
     if name not in SWITCHES:
         raise OpsError(f"unknown switch {name!r} (known: {', '.join(sorted(SWITCHES))})")
     parsed: object = None
