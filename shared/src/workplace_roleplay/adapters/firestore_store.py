@@ -6,7 +6,9 @@ load it. Every SDK exception is translated at this boundary (``_translated``); n
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from workplace_roleplay.adapters.document_fields import (
@@ -121,11 +123,14 @@ class FirestoreDocumentStore:
 
     backend = "firestore"
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, *, timeout_s: float = 10.0) -> None:
         self._client = client
+        self._timeout_s = timeout_s
 
     @classmethod
-    def build(cls, *, project: str, database: str, emulator_host: str | None) -> FirestoreDocumentStore:
+    def build(
+        cls, *, project: str, database: str, emulator_host: str | None, timeout_s: float = 10.0
+    ) -> FirestoreDocumentStore:
         """Build the client (no network until the first call); ``emulator_host`` selects the emulator.
 
         Not named ``create``: that name belongs to the port's ``create(path, data)``.
@@ -144,44 +149,50 @@ class FirestoreDocumentStore:
         # FIRESTORE_EMULATOR_HOST in the environment from redirecting a cloud service. The channel is
         # created lazily on the first call, after this line.
         client._emulator_host = emulator_host or None
-        return cls(client)
+        return cls(client, timeout_s=timeout_s)
+
+    @contextlib.asynccontextmanager
+    async def _boundary(self, timeout_s: float | None = None) -> AsyncIterator[None]:
+        """Bound a call (the SDK's retries included) and translate whatever it raises."""
+        limit = timeout_s or self._timeout_s
+        try:
+            # The SDK's own timeout= bounds one attempt only, and its retries on UNAVAILABLE run for
+            # minutes; a request must get its 503 well before Cloud Run's request timeout.
+            async with asyncio.timeout(limit):
+                yield
+        except TimeoutError as exc:
+            raise StoreUnavailable(f"firestore did not answer within {limit} s") from exc
+        except (_Raised, AppError):
+            raise  # ours already, or the caller's own exception (unwrapped by run_transaction)
+        except Exception as exc:
+            raise _translated(exc) from exc
 
     async def get(self, path: str) -> dict[str, JsonValue] | None:
         check_document_path(path)
-        try:
+        async with self._boundary():
             snapshot = await self._client.document(path).get()
-        except Exception as exc:
-            raise _translated(exc) from exc
         return snapshot.to_dict() if snapshot.exists else None
 
     async def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
         check_document_path(path)
-        try:
+        async with self._boundary():
             await self._client.document(path).set(dict(data), merge=merge)
-        except Exception as exc:
-            raise _translated(exc) from exc
 
     async def create(self, path: str, data: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
-        try:
+        async with self._boundary():
             await self._client.document(path).create(dict(data))
-        except Exception as exc:
-            raise _translated(exc) from exc
 
     async def update(self, path: str, fields: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
         update = _update_fields(fields)
-        try:
+        async with self._boundary():
             await self._client.document(path).update(update)
-        except Exception as exc:
-            raise _translated(exc) from exc
 
     async def delete(self, path: str) -> None:
         check_document_path(path)
-        try:
+        async with self._boundary():
             await self._client.document(path).delete()
-        except Exception as exc:
-            raise _translated(exc) from exc
 
     async def query(
         self,
@@ -197,23 +208,21 @@ class FirestoreDocumentStore:
 
         check_collection_path(collection)
         check_window(limit, offset)
-        try:
-            query: Any = self._client.collection(collection)
-            for item in where:
-                value = list(item.value) if isinstance(item.value, tuple) else item.value
-                query = query.where(filter=FieldFilter(_field_path(item.field), item.op, value))
-            if order_by is not None:
-                direction = "DESCENDING" if descending else "ASCENDING"
-                query = query.order_by(_field_path(order_by), direction=direction)
-            if offset:
-                query = query.offset(offset)
-            if limit is not None:
-                query = query.limit(limit)
+        query: Any = self._client.collection(collection)
+        for item in where:
+            value = list(item.value) if isinstance(item.value, tuple) else item.value
+            query = query.where(filter=FieldFilter(_field_path(item.field), item.op, value))
+        if order_by is not None:
+            direction = "DESCENDING" if descending else "ASCENDING"
+            query = query.order_by(_field_path(order_by), direction=direction)
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._boundary():
             return [
                 DocumentSnapshot(snapshot.reference.path, snapshot.to_dict() or {}) async for snapshot in query.stream()
             ]
-        except Exception as exc:
-            raise _translated(exc) from exc
 
     async def run_transaction(self, fn: Callable[[Transaction], Awaitable[T]], *, attempts: int = 5) -> T:
         from google.api_core.exceptions import GoogleAPICallError
@@ -224,7 +233,7 @@ class FirestoreDocumentStore:
 
         # async_transactional reruns the function on Aborted (contention), with a fresh wrapper each time,
         # and rolls back when it raises. SDK errors pass through raw so it can see Aborted; the caller's own
-        # exceptions travel wrapped, so they are neither retried nor mistaken for SDK errors below.
+        # exceptions travel wrapped, so they are neither retried nor mistaken for SDK errors.
         @async_transactional
         async def attempt(transaction: Any) -> T:
             try:
@@ -235,20 +244,18 @@ class FirestoreDocumentStore:
                 raise _Raised(exc) from exc
 
         try:
-            result: T = await attempt(self._client.transaction(max_attempts=attempts))
+            # Contended attempts take seconds each (the server waits on locks), so the bound grows with them.
+            async with self._boundary(self._timeout_s * (1 + attempts / 2)):
+                result: T = await attempt(self._client.transaction(max_attempts=attempts))
         except _Raised as wrapped:
             error = wrapped.error
             raise error from error.__cause__
-        except Exception as exc:
-            raise _translated(exc) from exc
         return result
 
     async def ping(self) -> None:
         """One cheap document read (absent or not), bounded by a short deadline."""
-        try:
-            await self._client.document("_health/ping").get(timeout=_PING_TIMEOUT_S)
-        except Exception as exc:
-            raise StoreUnavailable(f"firestore ping failed: {type(exc).__name__}: {exc}") from exc
+        async with self._boundary(min(_PING_TIMEOUT_S, self._timeout_s)):
+            await self._client.document("_health/ping").get()
 
     async def close(self) -> None:
         # AsyncClient has no public close (google-cloud-firestore 2.34); closing the gRPC channel of the
