@@ -52,6 +52,15 @@ async def test_the_body_limit_413_carries_the_headers_too(client: httpx.AsyncCli
     assert_common_headers(response)
 
 
+async def test_an_unhandled_error_500_carries_the_headers_and_request_id(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v2/auth/probe/boom", headers={"X-Request-ID": "req-boom-1"})
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "unexpected bug" not in response.text
+    assert response.headers["x-request-id"] == "req-boom-1"
+    assert_common_headers(response)
+
+
 async def test_page_nonce_changes_per_request_and_matches_every_script_and_style(
     client: httpx.AsyncClient,
 ) -> None:

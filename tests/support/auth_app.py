@@ -32,6 +32,10 @@ def probe_router() -> APIRouter:
     async def write(user: CurrentUser) -> dict[str, str]:
         return {"user_id": user.user_id, "auth": user.auth}
 
+    @router.get("/api/v2/auth/probe/boom")
+    async def boom() -> None:
+        raise RuntimeError("an unexpected bug")
+
     @router.get("/api/v2/auth/probe/who")
     async def who(user: CurrentUser) -> dict[str, str]:
         return {"user_id": user.user_id, "auth": user.auth}

@@ -134,7 +134,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def _unhandled(request: Request, exc: Exception) -> Response:
+async def unhandled_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc)
     return error_response(request, errors.AppError(), 500)
 
@@ -143,4 +143,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unhandled)
+    app.add_exception_handler(Exception, unhandled_error)

@@ -14,7 +14,10 @@ import secrets
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from workplace_roleplay.web.errors import unhandled_error
 
 # Two years, the HSTS preload minimum. No ``preload``: the host is shared with the legacy app and
 # preloading is a one-way door. Browsers ignore HSTS over plain http (RFC 6797 §8.1), so the
@@ -82,9 +85,12 @@ class SecurityHeadersMiddleware:
         nonce = secrets.token_urlsafe(18)
         scope.setdefault("state", {})["csp_nonce"] = nonce
         fixed = self.path_policies.get(scope.get("path", ""))
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
@@ -110,4 +116,13 @@ class SecurityHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # Starlette answers unhandled errors in ServerErrorMiddleware, outside every user middleware, so
+            # that 500 would lack these headers and the request id: answer it here with the same error map.
+            if started:
+                raise
+            response = await unhandled_error(Request(scope), exc)
+            response.headers["x-request-id"] = scope["state"].get("request_id", "")
+            await response(scope, receive, send_with_headers)
