@@ -1,0 +1,101 @@
+"""The /chat page in a real headless Chromium: start, send, watch the reply stream in, see the coaching
+card, and no Content-Security-Policy violation (every script carries the nonce, text is escaped)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+
+from tests.support.chat_server import MODELS
+from tests.support.chromium import LAUNCH_ARGS, require_chromium
+from tests.support.fake_gemini import FakeGeminiControl
+from tests.support.local_gateway import run_gateway
+
+pytestmark = pytest.mark.integration
+
+REPLY = "いいですね。私も最近、週末に近くの公園を散歩するようにしているんですよ。"
+CARD: dict[str, object] = {
+    "sentiment": 0.5,
+    "emotion": "楽しそう",
+    "politeness": "polite",
+    "politeness_fit": "good",
+    "tone": "丁寧で明るい",
+    "advice": "相手の週末についても質問してみましょう。",
+    "better_phrasing": "週末は山に行きました。課長はどう過ごされましたか？",
+}
+
+
+@pytest.fixture
+def gateway_with_fake_model(fake_gemini: FakeGeminiControl, tmp_path: Path) -> Iterator[str]:
+    env = {
+        "GEMINI_API_KEY": "browser-test-key",
+        "GEMINI_BASE_URL": fake_gemini.url,
+        "MODEL_FLASH": str(MODELS["MODEL_FLASH"]),
+        "MODEL_PRO": str(MODELS["MODEL_PRO"]),
+        "MODEL_TASK_OVERRIDES": json.dumps(MODELS["MODEL_TASK_OVERRIDES"]),
+        "MODEL_RETRY_ATTEMPTS": "1",
+    }
+    with run_gateway(tmp_path, **env) as base:
+        yield base
+
+
+def bubble_texts(page: Page) -> list[str]:
+    return page.locator("#log li.counterpart .text").all_inner_texts()
+
+
+def test_chat_page_streams_and_coaches_without_csp_violations(
+    gateway_with_fake_model: str, fake_gemini: FakeGeminiControl
+) -> None:
+    executable = require_chromium()
+    fake_gemini.configure(text=REPLY, chunk_chars=3, chunk_delay_ms=120)
+    fake_gemini.script("coach-model", {"kind": "ok", "text": json.dumps(CARD, ensure_ascii=False), "times": -1})
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(locale="ja-JP", viewport={"width": 390, "height": 844})
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if _worth(m) else None)
+            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+            page.goto(gateway_with_fake_model + "/chat")  # signs in anonymously through the redirect
+            assert page.locator("h1").inner_text() == "雑談練習"
+            page.select_option("select[name=partner_type]", "boss")
+            page.click("#setup-form button[type=submit]")
+            # Locators, not wait_for_function: the page's CSP rightly forbids the eval that one needs.
+            expect(page.locator("#log li.counterpart")).to_have_count(1, timeout=15000)
+            expect(page.locator("#send")).to_be_enabled(timeout=15000)
+            assert bubble_texts(page) == [REPLY]
+
+            page.fill("#message", "週末は山に行きました。\n<img src=x onerror=alert(1)>楽しかったです！")
+            page.click("#send")
+            seen: list[str] = []
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                texts = bubble_texts(page)
+                if len(texts) == 2 and (not seen or seen[-1] != texts[1]):
+                    seen.append(texts[1])
+                if len(texts) == 2 and texts[1] == REPLY and page.locator("#coach").is_visible():
+                    break
+                time.sleep(0.03)
+            partial = [t for t in seen if t and t != REPLY]
+            assert len(partial) >= 3, f"the reply did not stream in: {seen}"
+            assert all(REPLY.startswith(t) for t in partial)
+            assert seen[-1] == REPLY
+            assert page.locator("#coach-advice").inner_text() == CARD["advice"]
+            assert str(CARD["better_phrasing"]) in page.locator("#coach-phrasing").inner_text()
+            learner = page.locator("#log li.learner .text").inner_text()
+            assert "<img src=x onerror=alert(1)>" in learner  # shown as text, never as markup
+            assert page.locator("#log img").count() == 0
+        finally:
+            browser.close()
+    violations = [line for line in console if "Content Security Policy" in line or "pageerror" in line]
+    assert violations == [], violations
+    assert [line for line in console if line.startswith("error")] == [], console
+
+
+def _worth(message: ConsoleMessage) -> bool:
+    return message.type in ("error", "warning")
