@@ -69,6 +69,19 @@ async def test_two_stores_on_one_file_see_each_others_writes(tmp_path: Path) -> 
         await second.close()
 
 
+async def test_four_stores_opening_a_new_file_at_once_all_work(tmp_path: Path) -> None:
+    # `make run` starts four services in one process; each opens the same (possibly new) file at startup.
+    for attempt in range(10):
+        path = tmp_path / f"fresh-{attempt}" / "store.sqlite3"
+        stores = await asyncio.gather(*(SqliteDocumentStore.open(path) for _ in range(4)))
+        try:
+            await asyncio.gather(*(store.set(f"svc/{n}", {"n": n}) for n, store in enumerate(stores)))
+            assert [s.id for s in await stores[0].query("svc")] == ["0", "1", "2", "3"]
+        finally:
+            for store in stores:
+                await store.close()
+
+
 async def test_another_process_on_the_same_file_loses_no_update(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite3"
     rounds = 150

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ def connect(path: Path, *, busy_timeout_ms: int) -> sqlite3.Connection:
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         # WAL lets readers run beside the one writer, across connections and processes.
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn, wait_s=max(busy_timeout_ms / 1000, 5.0))
         # FULL syncs the WAL on every commit: a committed write survives a power cut, not only a crash.
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = OFF")
@@ -51,6 +52,20 @@ def connect(path: Path, *, busy_timeout_ms: int) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _enable_wal(conn: sqlite3.Connection, *, wait_s: float) -> None:
+    # Switching a new file to WAL fails at once with "database is locked" (no busy handler) while another
+    # connection switches it too, which happens when the four services of `make run` open it together.
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
 
 
 def encode(data: Mapping[str, JsonValue]) -> str:
