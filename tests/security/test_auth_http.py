@@ -184,6 +184,17 @@ async def test_first_page_visit_signs_in_anonymously_through_the_redirect(client
     assert "set-cookie" not in again.headers
 
 
+async def test_a_page_reissues_a_missing_csrf_cookie(client: httpx.AsyncClient) -> None:
+    await sign_in(client)
+    client.cookies.delete("wr_csrf", domain="wr.test")
+    page = await client.get("/probe/page", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    issued = set_cookies(page)["wr_csrf"]
+    token = issued.split(";", 1)[0].split("=", 1)[1]
+    assert f'<meta name="csrf-token" content="{token}">' in page.text
+    assert (await client.post("/api/v2/auth/probe/write", headers={"X-CSRF-Token": token})).status_code == 200
+
+
 async def test_expired_access_cookie_on_a_page_refreshes_through_the_redirect(client: httpx.AsyncClient) -> None:
     body = await sign_in(client)
     client.cookies.delete("wr_access", domain="wr.test")

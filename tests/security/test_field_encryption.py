@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from tests.support.fakes import FakeStore
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
+from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
 from workplace_roleplay.domain.encrypted_fields import CipherSealer, reencrypt_collection
 from workplace_roleplay.errors import ConfigurationError, DecryptionFailed, UnknownEncryptionKey
+from workplace_roleplay.ports import DocumentStore
 
 K1, K2 = os.urandom(32), os.urandom(32)
 TEXT = "課長、先ほどの資料に誤りがありました。申し訳ありません。"
@@ -69,8 +73,17 @@ def test_sealer_refuses_plain_values() -> None:
         sealer.open("plain text written by someone else", context="c")
 
 
-async def test_rotation_key1_data_reads_under_key2_then_moves_to_key2() -> None:
-    store = FakeStore()
+@pytest.fixture(params=["fake", "sqlite"])
+async def doc_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DocumentStore]:
+    store: DocumentStore = (
+        FakeStore() if request.param == "fake" else await SqliteDocumentStore.open(tmp_path / "ale.sqlite3")
+    )
+    yield store
+    await store.close()
+
+
+async def test_rotation_key1_data_reads_under_key2_then_moves_to_key2(doc_store: DocumentStore) -> None:
+    store = doc_store
     collection = "users/u1/conversations/c1/messages"
     before = AesGcmFieldCipher(primary_kid="k1", keys={"k1": K1})
     for i in range(3):
