@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import BaseModel, Field
 
 from tests.support.fake_gemini import FakeGeminiControl
@@ -110,7 +111,8 @@ async def test_500_mid_stream_yields_partial_answer_and_error(fake_gemini: FakeG
 async def test_hung_upstream_times_out_within_budget(fake_gemini: FakeGeminiControl) -> None:
     for name in (FLASH, PRO):
         fake_gemini.script(name, {"kind": "hang", "times": -1})
-    settings = gateway_settings(fake_gemini.url, MODEL_FIRST_TOKEN_TIMEOUT_S=0.4, MODEL_RETRY_ATTEMPTS=1)
+    # Two attempts per model are allowed, but a timeout is not retried on the same model.
+    settings = gateway_settings(fake_gemini.url, MODEL_FIRST_TOKEN_TIMEOUT_S=0.4, MODEL_RETRY_ATTEMPTS=2)
     async with open_gateway(settings) as model:
         started = time.monotonic()
         _, completion = await collect(model.stream(turn()))
@@ -119,6 +121,7 @@ async def test_hung_upstream_times_out_within_budget(fake_gemini: FakeGeminiCont
     # One first-token budget per model (two models), plus a little scheduling slack.
     assert 0.8 <= elapsed < 0.8 + 0.5
     assert fake_gemini.wait_for("disconnects", 2)["disconnects"] == 2, "timed-out calls must be dropped"
+    assert [r["model"] for r in fake_gemini.requests()] == [FLASH, PRO]
 
 
 async def test_cancelling_the_consumer_closes_the_upstream_connection(fake_gemini: FakeGeminiControl) -> None:
@@ -177,3 +180,24 @@ async def test_both_api_versions_are_served(fake_gemini: FakeGeminiControl) -> N
             completion = await model.generate(turn())
         assert completion.mode is GenerationMode.MODEL
     assert [r["version"] for r in fake_gemini.requests()] == ["v1", "v1beta"]
+
+
+async def test_metrics_record_latency_ttft_tokens_errors_and_fallbacks(fake_gemini: FakeGeminiControl) -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {
+        "ttft": sample("model_time_to_first_token_seconds_count", model=PRO),
+        "latency": sample("model_call_duration_seconds_count", model=PRO, call="stream"),
+        "tokens": sample("model_tokens_total", model=PRO, direction="output"),
+        "errors": sample("model_errors_total", model=FLASH, code="model_overloaded"),
+        "fallback": sample("model_fallbacks_total", task="conversation_turn", kind="other_model"),
+    }
+    fake_gemini.script(FLASH, {"kind": "status", "status": 503, "times": 2})
+    async with open_gateway(gateway_settings(fake_gemini.url)) as model:
+        await collect(model.stream(turn()))
+    assert sample("model_time_to_first_token_seconds_count", model=PRO) == before["ttft"] + 1
+    assert sample("model_call_duration_seconds_count", model=PRO, call="stream") == before["latency"] + 1
+    assert sample("model_tokens_total", model=PRO, direction="output") > before["tokens"]
+    assert sample("model_errors_total", model=FLASH, code="model_overloaded") == before["errors"] + 2
+    assert sample("model_fallbacks_total", task="conversation_turn", kind="other_model") == before["fallback"] + 1

@@ -1,10 +1,11 @@
 """The ``LanguageModel`` the services use: routing, retries, breakers, fallbacks, ``ai_cache``.
 
 Per call: the task's route gives the models to try (chosen model, then the other class). On each,
-429/5xx/timeouts are retried with backoff that honours ``Retry-After`` (a longer wait than we would
-back off moves straight to the next model), inside one waiting budget per call, unless the model's
-breaker is open. When every model failed, the simple-response mode answers with a notice the UI
-shows. A rejected credential (401/403) switches to the standby credential once, with an alert-worthy
+429/5xx are retried with backoff that honours ``Retry-After`` (a longer wait than we would back off
+moves straight to the next model), inside one waiting budget per call, unless the model's breaker is
+open. A timeout moves to the next model at once: it already cost a whole first-token budget. When
+every model failed, the simple-response mode answers with a notice the UI shows. A rejected
+credential (401/403) switches to the standby credential once, with an alert-worthy
 ``security_event`` log; quota errors never do (DESIGN §8: no key rotation around quota).
 
 A stream that breaks after text was sent cannot be retried without repeating itself: it ends with a
@@ -79,10 +80,10 @@ class _Attempts:
     async def backoff(self, model: str, attempt: int, exc: ModelUnavailable) -> bool:
         """Sleep before the next attempt on ``model``; False when it should move on instead."""
         s = self.owner.settings
-        if not isinstance(exc, ModelOverloaded | ModelTimeout) or attempt + 1 >= s.MODEL_RETRY_ATTEMPTS:
+        # A timeout already cost a whole first-token budget; a hung model is tried once, then the other.
+        if not isinstance(exc, ModelOverloaded) or attempt + 1 >= s.MODEL_RETRY_ATTEMPTS:
             return False
-        retry_after = exc.retry_after if isinstance(exc, ModelOverloaded) else None
-        delay = self.owner.backoff.delay(attempt, retry_after)
+        delay = self.owner.backoff.delay(attempt, exc.retry_after)
         if delay > s.MODEL_RETRY_MAX_DELAY_S or self.waited + delay > s.MODEL_RETRY_BUDGET_S:
             log.info("model retry skipped: wait too long", extra={"model": model, "wait_s": round(delay, 2)})
             return False

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from enum import StrEnum
 
 from workplace_roleplay import telemetry
-from workplace_roleplay.adapters.simple_structured import TranscriptView, build_instance
+from workplace_roleplay.adapters.simple_structured import LABELS, TranscriptView, build_instance
 from workplace_roleplay.ports.model import (
     Completion,
     GenerationMode,
@@ -126,6 +126,7 @@ def reply_text(request: GenerationRequest) -> str:
     hints = request.hints
     name = hints.get("persona") or hints.get("partner_name") or hints.get("speaker") or "相手"
     topic = hints.get("topic") or hints.get("situation") or "お仕事"
+    topic = LABELS.get(topic, topic)
     topic = topic if len(topic) <= 30 else topic[:29] + "…"
     turn = len(request.messages)
     if request.task is ModelTask.TURN_ANALYSIS:

@@ -33,6 +33,19 @@ _ADVICE = (
     "お願いや断りの場面では、代わりの案を一つ添えると前向きな印象になります。",
 )
 _MISSING = object()
+# Setting ids the chat settings send as hints, in the words a reply can use.
+LABELS = {
+    "general": "最近のこと",
+    "hobby": "趣味",
+    "news": "最近のニュース",
+    "food": "食べ物",
+    "work": "仕事",
+    "lunch": "ランチ",
+    "break": "休憩中の話",
+    "morning": "朝のひととき",
+    "evening": "仕事終わりの話",
+    "party": "懇親会",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +70,7 @@ class TranscriptView:
 
     def summary(self) -> str:
         topic = self.hints.get("topic") or self.hints.get("situation") or "職場での会話"
+        topic = LABELS.get(topic, topic)
         if not self.learner_lines:
             return f"【簡易要約】{_clip(topic, 40)}について、まだ発言はありません。"
         first, last = self.quote(0), self.quote(-1)

@@ -49,13 +49,13 @@ class ModelSettings(BaseSettings):
 
     MODEL_CONNECT_TIMEOUT_S: float = Field(5.0, gt=0, le=60, description="TCP/TLS connect timeout.")
     MODEL_FIRST_TOKEN_TIMEOUT_S: float = Field(
-        15.0, gt=0, le=300, description="Longest wait for the first chunk of a reply."
+        10.0, gt=0, le=300, description="Longest wait for the first chunk of a reply (then the other model)."
     )
     MODEL_TOTAL_TIMEOUT_S: float = Field(
         60.0, gt=0, le=600, description="Longest a whole model call may take (all chunks)."
     )
     MODEL_RETRY_ATTEMPTS: int = Field(
-        2, ge=1, le=6, description="Attempts per model on 429/503/timeouts before the other model."
+        2, ge=1, le=6, description="Attempts per model on 429/5xx before the other model (timeouts: 1)."
     )
     MODEL_RETRY_BASE_DELAY_S: float = Field(0.5, ge=0, le=30, description="First backoff delay.")
     MODEL_RETRY_MAX_DELAY_S: float = Field(
