@@ -31,7 +31,7 @@ resource "google_monitoring_alert_policy" "error_ratio" {
   documentation {
     mime_type = "text/markdown"
     subject   = "${each.value.cloud_run_name}: 5xx ratio above ${var.error_ratio_threshold * 100} %"
-    content   = "More than ${var.error_ratio_threshold * 100} % of requests to ${each.value.cloud_run_name} failed with 5xx for 5 minutes. Runbook: ${var.runbook_url}#performance-degradation (roll back a canary: ${var.runbook_url}#rollback-one-service)."
+    content   = "More than ${var.error_ratio_threshold * 100} % of requests to ${each.value.cloud_run_name} failed with 5xx for 5 minutes. Runbook: ${var.runbook_url}#performance-degradation-l1 (roll back a canary: ${var.runbook_url}#roll-back-one-service-canary-abort-bad-promotion)."
   }
 }
 
@@ -64,7 +64,7 @@ resource "google_monitoring_alert_policy" "latency" {
   documentation {
     mime_type = "text/markdown"
     subject   = "${each.value.cloud_run_name}: slow responses"
-    content   = "p95 latency of non-streaming routes of ${each.value.cloud_run_name} is above ${var.latency_p95_seconds} s. Runbook: ${var.runbook_url}#performance-degradation."
+    content   = "p95 latency of non-streaming routes of ${each.value.cloud_run_name} is above ${var.latency_p95_seconds} s. Runbook: ${var.runbook_url}#performance-degradation-l1."
   }
 }
 
@@ -97,7 +97,7 @@ resource "google_monitoring_alert_policy" "first_token" {
   documentation {
     mime_type = "text/markdown"
     subject   = "${each.value.cloud_run_name}: slow first token"
-    content   = "Learners wait more than ${var.latency_p95_seconds} s for the first token on ${each.value.cloud_run_name}. Check Gemini 429/503 first. Runbook: ${var.runbook_url}#gemini-503-429."
+    content   = "Learners wait more than ${var.latency_p95_seconds} s for the first token on ${each.value.cloud_run_name}. Check Gemini 429/503 first. Runbook: ${var.runbook_url}#gemini-503--429-ai-outage-l2."
   }
 }
 
@@ -137,6 +137,6 @@ resource "google_monitoring_alert_policy" "uptime" {
   documentation {
     mime_type = "text/markdown"
     subject   = "${each.value.cloud_run_name}: health check failing"
-    content   = "https://${var.host}${each.value.health_path} fails from several regions. If every service fails, consider the full rollback: ${var.runbook_url}#full-rollback-to-legacy. Runbook: ${var.runbook_url}#performance-degradation."
+    content   = "https://${var.host}${each.value.health_path} fails from several regions. If every service fails, consider the full rollback: ${var.runbook_url}#full-rollback-to-legacy-l3-within-30-s. Runbook: ${var.runbook_url}#performance-degradation-l1."
   }
 }

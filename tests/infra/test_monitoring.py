@@ -1,0 +1,122 @@
+"""Alert rules as code: the Prometheus rules, the Grafana dashboard and the Cloud Monitoring policies agree
+with the escalation criteria, the catalog, the metrics the services really export and the runbook."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.infra import policies
+from tests.infra.hcl import Tree
+from workplace_roleplay import telemetry
+from workplace_roleplay.web import metrics
+
+
+def _histogram_or_counter_names() -> set[str]:
+    names = set()
+    for module in (metrics, telemetry):
+        for value in vars(module).values():
+            name = getattr(value, "_name", None)
+            kind = getattr(value, "_type", None)
+            if isinstance(name, str) and kind in {"counter", "histogram", "gauge"}:
+                names.add(f"{name}_total" if kind == "counter" else name)
+    return names
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@pytest.fixture(scope="module")
+def rules(repo: Path) -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load((repo / "ops/prometheus/alerts.yml").read_text(encoding="utf-8"))
+    return {rule["alert"]: rule for group in data["groups"] for rule in group["rules"]}
+
+
+@pytest.fixture(scope="module")
+def dashboard(repo: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((repo / "ops/grafana/dashboard.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _streaming_regex(catalog_path: Path) -> str:
+    catalog = policies.load_catalog(catalog_path)
+    prefixes = sorted({p for s in catalog.values() for p in s["streaming_prefixes"]})
+    return "(" + "|".join(prefixes) + ")(/.*)?"
+
+
+def test_prometheus_rules_encode_the_escalation_criteria(rules: dict[str, dict[str, Any]]) -> None:
+    expected = {"HighErrorRatio": ("5m", "> 0.05"), "SlowResponses": ("5m", "> 5"),
+                "SlowFirstToken": ("3m", "> 5"), "HealthCheckFailing": ("1m", "== 0")}
+    assert set(rules) == set(expected)
+    assert rules["HighErrorRatio"]["for"] == "5m"
+    assert rules["SlowResponses"]["for"] == rules["SlowFirstToken"]["for"] == "3m"
+    assert rules["HealthCheckFailing"]["for"] == "1m"
+    for name, (_, threshold) in expected.items():
+        assert threshold in rules[name]["expr"], name
+    ratio = rules["HighErrorRatio"]["expr"]
+    assert ratio.count("http_requests_total") == 2 and "/" in ratio  # a ratio, not a rate
+    assert "histogram_quantile(0.95" in rules["SlowResponses"]["expr"]
+
+
+def test_latency_rules_exclude_exactly_the_catalog_streaming_routes(
+    rules: dict[str, dict[str, Any]], dashboard: dict[str, Any], catalog_path: Path
+) -> None:
+    regex = _streaming_regex(catalog_path)
+    assert f'route!~"{regex}"' in rules["SlowResponses"]["expr"]
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert any(f'route!~"{regex}"' in e for e in exprs)
+
+
+def test_rules_and_dashboard_use_metrics_the_services_export(
+    rules: dict[str, dict[str, Any]], dashboard: dict[str, Any]
+) -> None:
+    exported = _histogram_or_counter_names()
+    exprs = [r["expr"] for r in rules.values()] + [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {m for e in exprs for m in re.findall(r"\b([a-z_]+?)(?:_bucket)?\{", e) if m not in {"up", "probe_success"}}
+    used |= {m for e in exprs for m in re.findall(r"\(([a-z_]+?)(?:_bucket)?\[", e)}
+    assert used, exprs
+    assert used <= exported, sorted(used - exported)
+
+
+def test_every_alert_links_to_an_existing_runbook_section(
+    rules: dict[str, dict[str, Any]], repo: Path, real_tree: Tree
+) -> None:
+    runbook = (repo / "docs/runbook.md").read_text(encoding="utf-8")
+    anchors = {_slug(line.lstrip("#")) for line in runbook.splitlines() if line.startswith("#")}
+    links = [r["annotations"]["runbook_url"] for r in rules.values()]
+    for policy in real_tree.resources("google_monitoring_alert_policy"):
+        content = policy.body["documentation"][0]["content"]
+        found = re.findall(r"runbook_url\}(#[a-z0-9-]+)", content)
+        assert found, f"{policy.address} has no runbook link"
+        links += found
+    for link in links:
+        assert link.split("#", 1)[1] in anchors, f"{link} is not a heading of docs/runbook.md"
+
+
+def test_cloud_monitoring_error_alert_is_a_ratio_and_latency_skips_streams(real_tree: Tree) -> None:
+    policies_by_name = {b.labels[1]: b.body for b in real_tree.resources("google_monitoring_alert_policy")}
+    assert set(policies_by_name) == {"error_ratio", "latency", "first_token", "uptime"}
+    error_query = policies_by_name["error_ratio"]["conditions"][0]["condition_prometheus_query_language"][0]
+    assert error_query["duration"] == "300s"
+    assert error_query["query"].count("run_googleapis_com:request_count") == 2
+    latency = policies_by_name["latency"]["conditions"][0]["condition_prometheus_query_language"][0]
+    assert latency["duration"] == "180s" and "route!~" in latency["query"]
+    uptime = policies_by_name["uptime"]["conditions"][0]["condition_threshold"][0]
+    assert uptime["duration"] == "60s" and uptime["threshold_value"] == 1  # two or more regions failing
+    checks = real_tree.resources("google_monitoring_uptime_check_config")
+    assert checks and checks[0].body["for_each"] == "${var.services}"
+
+
+def test_dashboard_has_a_panel_per_criterion(dashboard: dict[str, Any]) -> None:
+    titles = " | ".join(p["title"] for p in dashboard["panels"])
+    for needle in ("5xx ratio", "p95 latency", "time to first token", "health"):
+        assert needle in titles
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
