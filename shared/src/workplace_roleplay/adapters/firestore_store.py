@@ -46,6 +46,10 @@ def _translated(exc: Exception) -> AppError:
         return NotFound(str(exc.message))
     if isinstance(exc, api.Conflict | api.Aborted):
         return Conflict(str(exc.message))
+    if isinstance(exc, api.FailedPrecondition):
+        # Mostly "the query requires an index": a deployment bug, not the caller's input (the detail,
+        # with the console link to create the index, goes to the logs).
+        return StoreUnavailable(f"firestore: {exc.message}")
     if isinstance(exc, api.InvalidArgument | api.BadRequest | api.OutOfRange):
         return InvalidInput(str(exc.message))
     if isinstance(exc, ValueError) and isinstance(exc.__cause__, api.Aborted):
