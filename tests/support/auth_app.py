@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse
 
 from functions.migrate_session.routes import router as auth_router
@@ -18,7 +18,7 @@ from workplace_roleplay.bootstrap import Resources, Security
 from workplace_roleplay.ports import Clock, DocumentStore, RateLimiter, SystemClock
 from workplace_roleplay.settings import MigrateSessionSettings, ServiceSettings
 from workplace_roleplay.web.app import create_app
-from workplace_roleplay.web.auth import CurrentUser, PageUser
+from workplace_roleplay.web.auth import CurrentUser, PageUser, SocketUser
 from workplace_roleplay.web.ratelimit import rate_limit
 from workplace_roleplay.web.templating import render
 
@@ -31,6 +31,12 @@ def probe_router() -> APIRouter:
     @router.post("/api/v2/auth/probe/write")
     async def write(user: CurrentUser) -> dict[str, str]:
         return {"user_id": user.user_id, "auth": user.auth}
+
+    @router.websocket("/api/v2/auth/probe/socket")
+    async def socket(websocket: WebSocket, user: SocketUser) -> None:
+        await websocket.accept()
+        await websocket.send_json({"user_id": user.user_id, "auth": user.auth})
+        await websocket.close()
 
     @router.get("/api/v2/auth/probe/boom")
     async def boom() -> None:

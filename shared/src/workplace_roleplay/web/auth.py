@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
+from starlette.exceptions import WebSocketException
+from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.status import WS_1008_POLICY_VIOLATION
 
 from workplace_roleplay.domain.identity import SignIn, User
 from workplace_roleplay.errors import InvalidToken, NotAuthenticated
@@ -29,12 +32,12 @@ SIGN_IN_START = f"{AUTH_PREFIX}/start"
 SIGNED_IN_MARK = "signed_in"
 
 
-def security_of(request: Request) -> Security:
+def security_of(request: HTTPConnection) -> Security:
     security: Security = request.app.state.resources.security
     return security
 
 
-def settings_of(request: Request) -> ServiceSettings:
+def settings_of(request: HTTPConnection) -> ServiceSettings:
     settings: ServiceSettings = request.app.state.settings
     return settings
 
@@ -106,7 +109,7 @@ def defer_cookies(request: Request, cookies: list[str]) -> None:
 # ---- the dependencies ----------------------------------------------------------------------------
 
 
-async def authenticate(request: Request) -> User:
+async def authenticate(request: HTTPConnection) -> User:
     """The caller, from ``Authorization: Bearer`` (first) or the access cookie, else the legacy session
     when ``FALLBACK_AUTH=flask_session``. Raises ``NotAuthenticated`` (or a subclass)."""
     security, settings = security_of(request), settings_of(request)
@@ -164,8 +167,27 @@ async def page_user(request: Request, user: Annotated[User, Depends(current_user
     return user
 
 
+async def websocket_user(websocket: WebSocket) -> User:
+    """The caller of a WebSocket (cookie or Bearer); the handshake must come from our own origin.
+
+    Browsers attach cookies to cross-site WebSocket handshakes and CSRF headers cannot be added to
+    them, so the ``Origin`` check is what stops another site from opening a socket as the learner.
+    """
+    origin = websocket.headers.get("origin")
+    host = websocket.headers.get("host", "")
+    if origin is not None and urlsplit(origin).netloc != host:
+        raise WebSocketException(WS_1008_POLICY_VIOLATION, reason="cross-origin WebSocket refused")
+    try:
+        user = await authenticate(websocket)
+    except NotAuthenticated as exc:
+        raise WebSocketException(WS_1008_POLICY_VIOLATION, reason=exc.code) from None
+    websocket.state.user_id = user.user_id
+    return user
+
+
 CurrentUser = Annotated[User, Depends(current_user)]
 PageUser = Annotated[User, Depends(page_user)]
+SocketUser = Annotated[User, Depends(websocket_user)]
 
 
 # ---- browsers without credentials ------------------------------------------------------------------
