@@ -1,10 +1,10 @@
 """Wiring of the identity and migration service (Cloud Run: ``uvicorn --factory ...main:create``)."""
 
 from fastapi import FastAPI
-from workplace_roleplay.settings import MigrateSessionSettings
-from workplace_roleplay.web.app import create_app
 
 from functions.migrate_session.routes import router
+from workplace_roleplay.settings import MigrateSessionSettings
+from workplace_roleplay.web.app import create_app
 
 
 def create() -> FastAPI:
