@@ -2,4 +2,8 @@
 
 from __future__ import annotations
 
-pytest_plugins: list[str] = ["tests.support.redis_server", "tests.support.firestore_emulator", "tests.support.fake_gemini"]
+pytest_plugins: list[str] = [
+    "tests.support.redis_server",
+    "tests.support.firestore_emulator",
+    "tests.support.fake_gemini",
+]
