@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 def env_root(tmp_path: Path) -> Path:
     """``<tmp>/environments`` holding a copy of each cloud environment's Terraform root."""
     root = tmp_path / "environments"
-    services = [e.name for e in load_catalog().services]
+    names = {e.name: e.cloud_run_name for e in load_catalog().services}
     for env in ("dev", "staging", "prod"):
         source = REPO / "terraform" / "environments" / env
         target = root / env
@@ -27,7 +27,7 @@ def env_root(tmp_path: Path) -> Path:
             shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
         else:
             target.mkdir(parents=True)
-            (target / "traffic.auto.tfvars.json").write_text(json.dumps(default_state(services).to_json()))
+            (target / "traffic.auto.tfvars.json").write_text(json.dumps(default_state(names).to_json()))
     return root
 
 

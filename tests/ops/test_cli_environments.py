@@ -204,3 +204,26 @@ def test_check_fails_when_nothing_answers(ops_settings: OpsSettings, capsys: pyt
 
 def test_check_of_a_cloud_environment_needs_its_url(ops_settings: OpsSettings) -> None:
     assert run(["check", "--env", "prod"], ops_settings) == REFUSED
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["canary", "chat", "10", "--revision", "scenario-00042-abc"],
+        ["canary", "migrate_session", "10", "--revision", "migrate_session-1"],
+        ["rollback", "watch", "--to", "legacy-1"],
+    ],
+)
+def test_revisions_must_carry_the_cloud_run_service_name(
+    ops_settings: OpsSettings, env_root: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    before = (env_root / "prod" / "traffic.auto.tfvars.json").read_bytes()
+    assert run([*argv, "--env", "prod"], ops_settings) == REFUSED
+    assert "must start with the Cloud Run service name" in capsys.readouterr().err
+    assert (env_root / "prod" / "traffic.auto.tfvars.json").read_bytes() == before
+
+
+def test_migrate_session_canary_uses_its_cloud_run_name(ops_settings: OpsSettings, env_root: Path) -> None:
+    argv = ["canary", "migrate_session", "5", "--revision", "migrate-session-00009-xyz", "--env", "prod"]
+    assert run(argv, ops_settings) == 0
+    assert traffic(env_root)["traffic"]["migrate_session"]["candidate_revision"] == "migrate-session-00009-xyz"

@@ -20,7 +20,7 @@ def catalog() -> Catalog:
 
 @pytest.fixture
 def base(catalog: Catalog) -> TrafficState:
-    return default_state([e.name for e in catalog.services])
+    return default_state({e.name: e.cloud_run_name for e in catalog.services})
 
 
 def revisions(state: TrafficState, extra: dict[str, str] | None = None) -> dict[str, dict[str, int]]:

@@ -47,12 +47,13 @@ class Target:
 
     def traffic_file(self) -> TrafficFile:
         services = [entry.name for entry in self.catalog.services]
+        prefixes = {entry.name: entry.cloud_run_name for entry in self.catalog.services}
         if self.is_local:
             read_state(self.root)  # refuse early when no stack runs
-            return TrafficFile(self.root / TRAFFIC_FILE, services)
+            return TrafficFile(self.root / TRAFFIC_FILE, services, prefixes)
         if not self.root.is_dir():
             raise OpsError(f"environment {self.name!r}: {self.root} does not exist")
-        return TrafficFile(self.root / CLOUD_TRAFFIC_FILE, services)
+        return TrafficFile(self.root / CLOUD_TRAFFIC_FILE, services, prefixes)
 
     def terraform_command(self, *, auto_approve: bool = False) -> list[str]:
         command = [self.settings.OPS_TERRAFORM_BIN, f"-chdir={self.root}", "apply", "-input=false"]

@@ -87,16 +87,20 @@ class Stack:
         self.legacy = spawn(
             python_command("-m", "tools.ops.legacy_standin", str(self.legacy_port)), self.logs / "legacy.log"
         )
-        state = default_state([e.name for e in self.catalog.services])
+        state = default_state({e.name: e.cloud_run_name for e in self.catalog.services})
         for entry in self.catalog.services:
             revisions = [state.service(entry.name).stable_revision]
             if entry.name in self.candidates:
-                revisions.append(f"{entry.name.replace('_', '-')}-candidate")
+                revisions.append(f"{entry.cloud_run_name}-candidate")
             for revision in revisions:
                 self._spawn_service(Process(entry.name, revision, free_port()))
         for child in self.children:
             self._wait_healthy(child)
-        TrafficFile(self.dir / TRAFFIC_FILE, [e.name for e in self.catalog.services]).write(state)
+        TrafficFile(
+            self.dir / TRAFFIC_FILE,
+            [e.name for e in self.catalog.services],
+            {e.name: e.cloud_run_name for e in self.catalog.services},
+        ).write(state)
         text = nginx.render(
             self.catalog, state, self._state().revisions(), self.legacy_port, self.port, self.nginx_paths
         )

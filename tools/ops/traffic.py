@@ -78,11 +78,13 @@ class TrafficState:
         return replace(self, traffic={**self.traffic, name: value})
 
 
-def default_state(services: list[str]) -> TrafficState:
-    """Every service 100 % on its ``<name>-stable`` revision, no canary, no legacy share."""
+def default_state(cloud_run_names: dict[str, str]) -> TrafficState:
+    """Every service (catalog name -> Cloud Run name) 100 % on ``<cloud run name>-stable``, no canary."""
     return TrafficState(
         legacy_fallback=False,
-        traffic={name: ServiceTraffic(stable_revision=f"{name.replace('_', '-')}-stable") for name in services},
+        traffic={
+            name: ServiceTraffic(stable_revision=f"{run_name}-stable") for name, run_name in cloud_run_names.items()
+        },
     )
 
 
@@ -95,8 +97,12 @@ def validate_percent(value: object, what: str) -> int:
     return value
 
 
-def parse_state(raw: object, services: list[str]) -> TrafficState:
-    """Validate a decoded traffic file against the catalog's services."""
+def parse_state(raw: object, services: list[str], prefixes: dict[str, str] | None = None) -> TrafficState:
+    """Validate a decoded traffic file against the catalog's services.
+
+    ``prefixes`` maps a service to its Cloud Run name: revision names must start with ``<name>-``
+    (Cloud Run names revisions so, and the Terraform roots refuse anything else).
+    """
     if not isinstance(raw, dict) or set(raw) != {"legacy_fallback", "traffic"}:
         raise OpsError("traffic file must be an object with exactly 'legacy_fallback' and 'traffic'")
     fallback = raw["legacy_fallback"]
@@ -127,6 +133,13 @@ def parse_state(raw: object, services: list[str]) -> TrafficState:
             raise OpsError(f"traffic.{name}: candidate_percent is {percent} but there is no candidate_revision")
         if candidate is not None and candidate == stable:
             raise OpsError(f"traffic.{name}: candidate and stable revision are both {stable!r}")
+        if prefixes is not None:
+            for revision in filter(None, (stable, candidate)):
+                if not revision.startswith(prefixes[name] + "-"):
+                    raise OpsError(
+                        f"traffic.{name}: revision {revision!r} must start with the Cloud Run service name "
+                        f"{prefixes[name] + '-'!r}"
+                    )
         parsed[name] = ServiceTraffic(stable, candidate, percent, legacy)
     return TrafficState(legacy_fallback=fallback, traffic=parsed)
 
@@ -216,9 +229,10 @@ def set_legacy(state: TrafficState, on: bool) -> TrafficState:
 class TrafficFile:
     """A traffic file edited under an exclusive lock and replaced atomically."""
 
-    def __init__(self, path: Path, services: list[str]) -> None:
+    def __init__(self, path: Path, services: list[str], prefixes: dict[str, str] | None = None) -> None:
         self.path = path
         self.services = services
+        self.prefixes = prefixes
 
     def read(self) -> TrafficState:
         try:
@@ -227,7 +241,7 @@ class TrafficFile:
             raise OpsError(f"traffic file {self.path} does not exist") from None
         except json.JSONDecodeError as exc:
             raise OpsError(f"traffic file {self.path} is not valid JSON: {exc}") from None
-        return parse_state(raw, self.services)
+        return parse_state(raw, self.services, self.prefixes)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -241,7 +255,8 @@ class TrafficFile:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def write(self, state: TrafficState) -> None:
-        """Write to a temporary file in the same directory, fsync, then rename over the old file."""
+        """Validate, write to a temporary file in the same directory, fsync, then rename over the old file."""
+        parse_state(state.to_json(), self.services, self.prefixes)  # every transition ends in a valid file
         text = json.dumps(state.to_json(), indent=2, ensure_ascii=False) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
