@@ -48,9 +48,7 @@ def export() -> dict[str, dict[str, SettingSpec]]:
 
 
 def main() -> int:
-    data = {
-        service: {name: asdict(spec) for name, spec in specs.items()} for service, specs in export().items()
-    }
+    data = {service: {name: asdict(spec) for name, spec in specs.items()} for service, specs in export().items()}
     json.dump(data, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
     return 0

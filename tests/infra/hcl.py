@@ -87,9 +87,7 @@ class Tree:
         return [
             b
             for b in self.blocks
-            if b.kind == "module"
-            and b.module_dir == self.root / module_dir
-            and (name is None or b.labels[0] == name)
+            if b.kind == "module" and b.module_dir == self.root / module_dir and (name is None or b.labels[0] == name)
         ]
 
     def module(self, name: str) -> Path:

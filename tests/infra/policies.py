@@ -70,7 +70,7 @@ def catalog_coverage(tree: Tree, catalog_path: Path) -> list[str]:
     catalog = load_catalog(catalog_path)
     for env_dir in tree.environments():
         catalog_expr = tree.locals.get(env_dir, {}).get("catalog")
-        if catalog_expr != CATALOG_EXPR or not (env_dir / "../../../services.yaml").resolve() == catalog_path:
+        if catalog_expr != CATALOG_EXPR or (env_dir / "../../../services.yaml").resolve() != catalog_path:
             problems.append(f"{env_dir.name}: the root must read the catalog with {CATALOG_EXPR}")
         for call in tree.module_calls(f"environments/{env_dir.name}", "stack"):
             if call.body.get("services") != "${local.catalog.services}":
@@ -202,8 +202,11 @@ def traffic_splits(tree: Tree, catalog_path: Path) -> list[str]:
     """For every environment, Cloud Run splits and LB weights each sum to 100 with shares in 0-100."""
     problems: list[str] = []
     catalog = load_catalog(catalog_path)
-    run_vars = [b for b in tree.blocks if b.kind == "variable" and b.labels == ("traffic",)
-                and b.module_dir == tree.module("run_service")]
+    run_vars = [
+        b
+        for b in tree.blocks
+        if b.kind == "variable" and b.labels == ("traffic",) and b.module_dir == tree.module("run_service")
+    ]
     if not run_vars or not any("sum(" in str(v.get("condition")) for v in run_vars[0].body.get("validation", [])):
         problems.append("run_service: variable traffic must validate that percentages sum to 100")
     for env_dir in tree.environments():
@@ -235,14 +238,21 @@ def secrets_declared(tree: Tree) -> list[str]:
     problems: list[str] = []
     literal_ids = {b.body.get("secret_id") for b in tree.resources("google_secret_manager_secret")}
     containers = tree.resources("google_secret_manager_secret")
-    if not any(c.body.get("for_each") == "${var.secrets}" and c.module_dir == tree.module("secrets") for c in containers):
+    if not any(
+        c.body.get("for_each") == "${var.secrets}" and c.module_dir == tree.module("secrets") for c in containers
+    ):
         problems.append("secrets: google_secret_manager_secret must be created for_each = var.secrets")
     secrets_call = tree.module_calls("modules/stack", "secrets")
     if not secrets_call or secrets_call[0].body.get("secrets") != "${module.config.external_secrets}":
         problems.append("stack: module.secrets must create module.config.external_secrets")
-    accessors = [b for b in tree.resources("google_secret_manager_secret_iam_member")
-                 if b.module_dir == tree.module("run_service")]
-    if not accessors or not all(k in str(accessors[0].body.get("for_each")) for k in ("var.secret_env", "var.secret_files")):
+    accessors = [
+        b
+        for b in tree.resources("google_secret_manager_secret_iam_member")
+        if b.module_dir == tree.module("run_service")
+    ]
+    if not accessors or not all(
+        k in str(accessors[0].body.get("for_each")) for k in ("var.secret_env", "var.secret_files")
+    ):
         problems.append("run_service: accessor IAM must cover every secret_env and secret_files secret")
     elif accessors[0].body.get("role") != "roles/secretmanager.secretAccessor":
         problems.append("run_service: accessor IAM must grant roles/secretmanager.secretAccessor")
@@ -260,7 +270,9 @@ def secrets_declared(tree: Tree) -> list[str]:
             elif secret not in config["external_secrets"]:
                 problems.append(f"{env_dir.name}: {setting} reads secret {secret}, which has no secret resource")
             elif not re.fullmatch(r"[0-9]+", str(versions.get(secret, ""))):
-                problems.append(f"{env_dir.name}: secret {secret} ({setting}) has no pinned version in terraform.tfvars")
+                problems.append(
+                    f"{env_dir.name}: secret {secret} ({setting}) has no pinned version in terraform.tfvars"
+                )
     return problems
 
 

@@ -44,8 +44,10 @@ def evaluate_module(module_dir: Path, inputs: dict[str, Any]) -> dict[str, Any]:
             encoding="utf-8",
         )
         (root / "terraform.tfvars.json").write_text(json.dumps(inputs), encoding="utf-8")
-        for step in (["init", "-backend=false", "-input=false", "-no-color"],
-                     ["apply", "-auto-approve", "-input=false", "-no-color"]):
+        for step in (
+            ["init", "-backend=false", "-input=false", "-no-color"],
+            ["apply", "-auto-approve", "-input=false", "-no-color"],
+        ):
             result = run(step, root)
             if result.returncode != 0:
                 raise TerraformRejected(result.stderr.strip() or result.stdout.strip())

@@ -40,8 +40,11 @@ def test_a_catalog_service_without_a_traffic_entry_is_rejected(workspace: Worksp
 
 
 def test_a_stack_that_filters_services_is_caught(workspace: Workspace) -> None:
-    workspace.edit(STACK_SERVICES, 'source   = "../serverless_backend"\n  for_each = var.services',
-                   'source   = "../serverless_backend"\n  for_each = { for k, v in var.services : k => v if k != "chat" }')
+    workspace.edit(
+        STACK_SERVICES,
+        'source   = "../serverless_backend"\n  for_each = var.services',
+        'source   = "../serverless_backend"\n  for_each = { for k, v in var.services : k => v if k != "chat" }',
+    )
     problems = policies.catalog_coverage(workspace.tree(), workspace.catalog_path)
     assert "stack: module.backend must iterate every catalog service (for_each = var.services)" in problems
 
@@ -69,7 +72,8 @@ def test_invalid_traffic_files_are_rejected_by_terraform(
     data["traffic"]["chat"].update(change)
     path.write_text(json.dumps(data), encoding="utf-8")
     problems = policies.traffic_splits(workspace.tree(), workspace.catalog_path)
-    assert len(problems) == 1 and problems[0].startswith("staging: terraform rejected"), problems
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("staging: terraform rejected"), problems
     assert message in problems[0]
 
 
@@ -86,15 +90,21 @@ def test_a_secret_without_a_secret_resource_is_caught(workspace: Workspace) -> N
 
 
 def test_an_unpinned_secret_version_is_caught(workspace: Workspace) -> None:
-    workspace.edit("terraform/environments/prod/terraform.tfvars", '"ale-keys"                = "1"',
-                   '"ale-keys"                = "latest"')
+    workspace.edit(
+        "terraform/environments/prod/terraform.tfvars",
+        '"ale-keys"                = "1"',
+        '"ale-keys"                = "latest"',
+    )
     problems = policies.secrets_declared(workspace.tree())
     assert "prod: secret ale-keys (ALE_KEYS) has no pinned version in terraform.tfvars" in problems
 
 
 def test_a_secret_passed_as_plain_env_is_caught(workspace: Workspace) -> None:
-    workspace.edit(CONFIG, '      LOG_JSON              = "true"\n',
-                   '      LOG_JSON              = "true"\n      LEGACY_SECRET_KEY     = "oops"\n')
+    workspace.edit(
+        CONFIG,
+        '      LOG_JSON              = "true"\n',
+        '      LOG_JSON              = "true"\n      LEGACY_SECRET_KEY     = "oops"\n',
+    )
     problems = policies.required_settings(workspace.tree(), export())
     assert "staging: watch gets secret LEGACY_SECRET_KEY as a plain env var" in problems
 
@@ -112,23 +122,34 @@ def test_missing_secret_accessor_iam_is_caught(workspace: Workspace) -> None:
 
 
 def test_timeout_on_a_serverless_backend_is_caught(workspace: Workspace) -> None:
-    workspace.edit(BACKEND, '  protocol              = "HTTPS"\n', '  protocol              = "HTTPS"\n  timeout_sec           = 30\n')
+    workspace.edit(
+        BACKEND,
+        '  protocol              = "HTTPS"\n',
+        '  protocol              = "HTTPS"\n  timeout_sec           = 30\n',
+    )
     problems = policies.serverless_backend_hygiene(workspace.tree())
-    assert problems == ["serverless_backend/main.tf: resource google_compute_backend_service.main: "
-                        "timeout_sec is not allowed with a serverless NEG"]
+    assert problems == [
+        "serverless_backend/main.tf: resource google_compute_backend_service.main: "
+        "timeout_sec is not allowed with a serverless NEG"
+    ]
 
 
 def test_health_check_on_a_serverless_backend_is_caught(workspace: Workspace) -> None:
-    workspace.edit(BACKEND, "  enable_cdn            = false\n",
-                   "  enable_cdn            = false\n  health_checks         = [var.security_policy]\n")
+    workspace.edit(
+        BACKEND,
+        "  enable_cdn            = false\n",
+        "  enable_cdn            = false\n  health_checks         = [var.security_policy]\n",
+    )
     assert any("health_checks" in p for p in policies.serverless_backend_hygiene(workspace.tree()))
 
 
 def test_classic_load_balancing_scheme_is_caught(workspace: Workspace) -> None:
     workspace.edit(BACKEND, 'load_balancing_scheme = "EXTERNAL_MANAGED"', 'load_balancing_scheme = "EXTERNAL"')
     problems = policies.external_managed(workspace.tree())
-    assert problems == ["serverless_backend/main.tf: resource google_compute_backend_service.main: "
-                        "load_balancing_scheme must be EXTERNAL_MANAGED"]
+    assert problems == [
+        "serverless_backend/main.tf: resource google_compute_backend_service.main: "
+        "load_balancing_scheme must be EXTERNAL_MANAGED"
+    ]
 
 
 def test_neg_without_create_before_destroy_is_caught(workspace: Workspace) -> None:
@@ -137,8 +158,9 @@ def test_neg_without_create_before_destroy_is_caught(workspace: Workspace) -> No
 
 
 def test_all_users_invoker_on_the_worker_is_caught(workspace: Workspace) -> None:
-    workspace.edit(STACK_SERVICES, "invokers            = [module.tasks.invoker_member]",
-                   'invokers            = ["allUsers"]')
+    workspace.edit(
+        STACK_SERVICES, "invokers            = [module.tasks.invoker_member]", 'invokers            = ["allUsers"]'
+    )
     problems = policies.worker_not_public(workspace.tree())
     assert "stack/services.tf: module worker: grants allUsers" in problems
     assert "stack: module.worker invokers must be exactly the tasks invoker account" in problems
@@ -152,7 +174,11 @@ def test_a_public_worker_is_caught(workspace: Workspace) -> None:
 
 
 def test_ignoring_the_revision_name_or_traffic_is_caught(workspace: Workspace) -> None:
-    workspace.edit("terraform/modules/run_service/main.tf", "      client_version,\n",
-                   "      client_version,\n      template[0].revision,\n      traffic,\n")
+    workspace.edit(
+        "terraform/modules/run_service/main.tf",
+        "      client_version,\n",
+        "      client_version,\n      template[0].revision,\n      traffic,\n",
+    )
     problems = policies.run_service_lifecycle(workspace.tree())
-    assert len(problems) == 2 and all("must not include" in p for p in problems)
+    assert len(problems) == 2
+    assert all("must not include" in p for p in problems)

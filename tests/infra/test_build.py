@@ -37,7 +37,8 @@ def test_dockerfile_installs_only_the_service_from_the_lockfile(dockerfile: str)
     syncs = [line for line in dockerfile.splitlines() if "uv sync" in line]
     assert len(syncs) == 2
     for line in syncs:
-        assert "--frozen" in line and "--no-dev" in line
+        assert "--frozen" in line
+        assert "--no-dev" in line
         assert '--package "wr-$(echo "${SERVICE}" | tr _ -)"' in line
     assert "COPY pyproject.toml uv.lock ./" in dockerfile
 
@@ -91,7 +92,8 @@ def test_cloudbuild_builds_every_catalog_service_in_parallel_without_kaniko(
         assert step["waitFor"] == ["checks"]  # parallel with the other builds
         assert step["name"] == "gcr.io/cloud-builders/docker"
         script = step["args"][-1]
-        assert f"service={name}\n" in script and "docker build --build-arg" in script
+        assert f"service={name}\n" in script
+        assert "docker build --build-arg" in script
         assert "RepoDigests" in script  # deploy by digest
     assert "kaniko" not in yaml.safe_dump(cloudbuild).lower()
     assert set(cloudbuild["substitutions"]["_SERVICES"].split()) == set(catalog)
@@ -99,7 +101,8 @@ def test_cloudbuild_builds_every_catalog_service_in_parallel_without_kaniko(
 
 def test_cloudbuild_deploys_without_traffic_then_canaries_through_terraform(cloudbuild: dict[str, Any]) -> None:
     deploy = _step(cloudbuild, "deploy-candidates")["args"][-1]
-    assert "--no-traffic" in deploy and "digest-" in deploy
+    assert "--no-traffic" in deploy
+    assert "digest-" in deploy
     assert "--tag" not in deploy  # Terraform owns tags and traffic (ADR 0005)
     canary = _step(cloudbuild, "canary")["args"][-1]
     assert canary.index('canary "$${service}" 0 --revision') < canary.index("x-canary: 1")

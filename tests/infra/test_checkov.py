@@ -26,9 +26,26 @@ def _uv(repo: Path) -> str:
 def test_checkov_finds_no_failed_checks_and_every_skip_is_justified(repo: Path) -> None:
     started = time.monotonic()
     result = subprocess.run(
-        [_uv(repo), "tool", "run", "--from", CHECKOV, "checkov", "-d", "terraform", "--framework", "terraform",
-         "--skip-download", "-o", "json"],
-        cwd=repo, capture_output=True, text=True, timeout=600, check=False,
+        [
+            _uv(repo),
+            "tool",
+            "run",
+            "--from",
+            CHECKOV,
+            "checkov",
+            "-d",
+            "terraform",
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "-o",
+            "json",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     elapsed = time.monotonic() - started
     assert result.stdout.strip(), f"checkov printed nothing (exit {result.returncode}): {result.stderr[-2000:]}"
@@ -36,11 +53,15 @@ def test_checkov_finds_no_failed_checks_and_every_skip_is_justified(repo: Path) 
     reports = reports if isinstance(reports, list) else [reports]
     failed = [c for r in reports for c in r["results"].get("failed_checks", [])]
     skipped = [c for r in reports for c in r["results"].get("skipped_checks", [])]
-    summary = {key: sum(r["summary"][key] for r in reports) for key in ("passed", "failed", "skipped", "parsing_errors")}
+    summary = {
+        key: sum(r["summary"][key] for r in reports) for key in ("passed", "failed", "skipped", "parsing_errors")
+    }
     print(f"checkov: {summary} in {elapsed:.1f}s")
     assert not failed, [(c["check_id"], c["resource"], c["file_path"]) for c in failed]
-    assert summary["failed"] == 0 and summary["parsing_errors"] == 0
-    assert summary["passed"] > 0 and len(skipped) == summary["skipped"]
+    assert summary["failed"] == 0
+    assert summary["parsing_errors"] == 0
+    assert summary["passed"] > 0
+    assert len(skipped) == summary["skipped"]
     for check in skipped:
         reason = (check.get("check_result") or {}).get("suppress_comment", "")
         assert len(reason) > 20, f"{check['check_id']} on {check['resource']} is skipped without a reason"

@@ -53,8 +53,12 @@ def _streaming_regex(catalog_path: Path) -> str:
 
 
 def test_prometheus_rules_encode_the_escalation_criteria(rules: dict[str, dict[str, Any]]) -> None:
-    expected = {"HighErrorRatio": ("5m", "> 0.05"), "SlowResponses": ("5m", "> 5"),
-                "SlowFirstToken": ("3m", "> 5"), "HealthCheckFailing": ("1m", "== 0")}
+    expected = {
+        "HighErrorRatio": ("5m", "> 0.05"),
+        "SlowResponses": ("5m", "> 5"),
+        "SlowFirstToken": ("3m", "> 5"),
+        "HealthCheckFailing": ("1m", "== 0"),
+    }
     assert set(rules) == set(expected)
     assert rules["HighErrorRatio"]["for"] == "5m"
     assert rules["SlowResponses"]["for"] == rules["SlowFirstToken"]["for"] == "3m"
@@ -62,7 +66,8 @@ def test_prometheus_rules_encode_the_escalation_criteria(rules: dict[str, dict[s
     for name, (_, threshold) in expected.items():
         assert threshold in rules[name]["expr"], name
     ratio = rules["HighErrorRatio"]["expr"]
-    assert ratio.count("http_requests_total") == 2 and "/" in ratio  # a ratio, not a rate
+    assert ratio.count("http_requests_total") == 2
+    assert "/" in ratio
     assert "histogram_quantile(0.95" in rules["SlowResponses"]["expr"]
 
 
@@ -108,11 +113,14 @@ def test_cloud_monitoring_error_alert_is_a_ratio_and_latency_skips_streams(real_
     assert error_query["duration"] == "300s"
     assert error_query["query"].count("run_googleapis_com:request_count") == 2
     latency = policies_by_name["latency"]["conditions"][0]["condition_prometheus_query_language"][0]
-    assert latency["duration"] == "180s" and "route!~" in latency["query"]
+    assert latency["duration"] == "180s"
+    assert "route!~" in latency["query"]
     uptime = policies_by_name["uptime"]["conditions"][0]["condition_threshold"][0]
-    assert uptime["duration"] == "60s" and uptime["threshold_value"] == 1  # two or more regions failing
+    assert uptime["duration"] == "60s"
+    assert uptime["threshold_value"] == 1
     checks = real_tree.resources("google_monitoring_uptime_check_config")
-    assert checks and checks[0].body["for_each"] == "${var.services}"
+    assert checks
+    assert checks[0].body["for_each"] == "${var.services}"
 
 
 def test_dashboard_has_a_panel_per_criterion(dashboard: dict[str, Any]) -> None:

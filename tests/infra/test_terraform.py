@@ -17,8 +17,8 @@ def test_terraform_fmt_is_clean(repo: Path) -> None:
     assert result.returncode == 0, f"terraform fmt would change:\n{result.stdout}{result.stderr}"
 
 
-def _traffic(catalog: dict[str, Any], **chat: object) -> dict[str, Any]:
-    entries = {
+def _traffic(catalog: dict[str, Any], **chat: Any) -> dict[str, Any]:
+    entries: dict[str, dict[str, Any]] = {
         name: {
             "stable_revision": f"{svc['cloud_run_name']}-stable",
             "candidate_revision": None,
@@ -68,9 +68,11 @@ def test_a_gradual_move_weights_the_route_and_drops_its_url_test(real_tree: Tree
     catalog = policies.load_catalog(catalog_path)
     rendered = policies.render_routing(real_tree, catalog, _traffic(catalog, legacy_percent=25))
     chat_routes = [r for r in rendered["routes"] if r["service"] == "chat"]
-    assert chat_routes and all((r["service_weight"], r["legacy_weight"]) == (75, 25) for r in chat_routes)
+    assert chat_routes
+    assert all((r["service_weight"], r["legacy_weight"]) == (75, 25) for r in chat_routes)
     tested = {t["path"] for t in rendered["url_tests"]}
-    assert "/api/v2/chat" not in tested and "/api/v2/watch" in tested
+    assert "/api/v2/chat" not in tested
+    assert "/api/v2/watch" in tested
 
 
 def test_legacy_fallback_sends_every_path_to_legacy(real_tree: Tree, catalog_path: Path) -> None:
@@ -78,7 +80,8 @@ def test_legacy_fallback_sends_every_path_to_legacy(real_tree: Tree, catalog_pat
     traffic = {**_traffic(catalog), "legacy_fallback": True}
     rendered = policies.render_routing(real_tree, catalog, traffic)
     assert rendered["routes"] == []
-    assert rendered["url_tests"] and {t["backend"] for t in rendered["url_tests"]} == {"legacy"}
+    assert rendered["url_tests"]
+    assert {t["backend"] for t in rendered["url_tests"]} == {"legacy"}
 
 
 def test_traffic_keyed_differently_from_the_catalog_is_rejected(real_tree: Tree, catalog_path: Path) -> None:
@@ -92,10 +95,16 @@ def test_traffic_keyed_differently_from_the_catalog_is_rejected(real_tree: Tree,
 def test_runtime_switches_reach_the_env_and_unknown_ones_are_refused(real_tree: Tree) -> None:
     from tests.infra.terraform_cli import evaluate_module
 
-    base = {"environment": "prod", "project_id": "p-123456", "region": "asia-northeast1",
-            "jwt_active_kid": "k1", "ale_primary_kid": "a1"}
-    config = evaluate_module(real_tree.module("service_config"),
-                             {**base, "runtime_switches": {"FALLBACK_AUTH": "flask_session"}})
+    base = {
+        "environment": "prod",
+        "project_id": "p-123456",
+        "region": "asia-northeast1",
+        "jwt_active_kid": "k1",
+        "ale_primary_kid": "a1",
+    }
+    config = evaluate_module(
+        real_tree.module("service_config"), {**base, "runtime_switches": {"FALLBACK_AUTH": "flask_session"}}
+    )
     assert config["env"]["FALLBACK_AUTH"] == "flask_session"
     with pytest.raises(TerraformRejected, match="only set FALLBACK_AUTH and MODEL_FORCE_SIMPLE"):
         evaluate_module(real_tree.module("service_config"), {**base, "runtime_switches": {"ENV": "local"}})
