@@ -23,6 +23,7 @@ from workplace_roleplay.web.auth import (
     security_of,
     settings_of,
 )
+from workplace_roleplay.web.health import Health
 from workplace_roleplay.web.ratelimit import ip_rate_limit, rate_limit
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
 
@@ -54,6 +55,18 @@ def _credentials(request: Request, signed: SignIn, status: int) -> JSONResponse:
 @router.get("/api/v2/auth", summary="What this service offers")
 async def index() -> ServiceIndex:
     return service_index("migrate_session")
+
+
+@router.get("/api/v2/migrate", summary="What this service offers (legacy-session migration lives here)")
+async def migrate_index() -> ServiceIndex:
+    return service_index("migrate_session")
+
+
+@router.get("/api/v2/migrate/health", response_model=Health, summary="Liveness under the migration prefix")
+async def migrate_health(request: Request) -> Health:
+    # The load balancer health-checks every prefix it routes here; the migration issue adds the real routes.
+    settings = settings_of(request)
+    return Health(status="ok", service=settings.SERVICE_NAME or "migrate-session", version=request.app.version)
 
 
 @router.post(

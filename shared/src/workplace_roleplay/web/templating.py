@@ -23,7 +23,9 @@ def environment(extra_dirs: tuple[str, ...] = ()) -> Environment:
 def render(request: Request, name: str, context: dict[str, Any], *, dirs: Sequence[str] = ()) -> str:
     """Render ``name`` with the request's CSP nonce and request id available to the template."""
     state = request.scope.get("state", {})
-    template_dirs = tuple(dirs) or tuple(state.get("template_dirs", ()))
+    # create_app records the service's template folder on the app; a route may name others.
+    app_dirs = getattr(request.app.state, "template_dirs", ()) if "app" in request.scope else ()
+    template_dirs = tuple(dirs) or tuple(state.get("template_dirs", ())) or tuple(app_dirs)
     env = environment(template_dirs)
     values: dict[str, Any] = {
         "request": request,
