@@ -13,9 +13,11 @@ from functions.chat.schemas import (
     ConversationDetail,
     ConversationPage,
     ConversationSummaryItem,
+    FeedbackOut,
     MemoryList,
     MemoryOut,
     MessageOut,
+    SummaryOut,
 )
 from workplace_roleplay.domain.conversation import Conversation, Message
 from workplace_roleplay.web.auth import CurrentUser
@@ -189,8 +191,8 @@ async def delete_conversation(conversation_id: str, user: CurrentUser, chat: Cha
     summary="Summary, key points and learning points (cached by transcript)",
     dependencies=[ModelCallAllowed],
 )
-async def summarise(conversation_id: str, user: CurrentUser, chat: ChatDep) -> dict[str, Any]:
-    return await chat.summary(user.user_id, conversation_id)
+async def summarise(conversation_id: str, user: CurrentUser, chat: ChatDep) -> SummaryOut:
+    return SummaryOut.model_validate(await chat.summary(user.user_id, conversation_id))
 
 
 @router.post(
@@ -198,8 +200,8 @@ async def summarise(conversation_id: str, user: CurrentUser, chat: ChatDep) -> d
     summary="Six-axis feedback report: checks with quoted evidence, derived scores, advice",
     dependencies=[ModelCallAllowed],
 )
-async def feedback(conversation_id: str, user: CurrentUser, chat: ChatDep) -> dict[str, Any]:
-    return await chat.feedback(user.user_id, conversation_id)
+async def feedback(conversation_id: str, user: CurrentUser, chat: ChatDep) -> FeedbackOut:
+    return FeedbackOut.model_validate(await chat.feedback(user.user_id, conversation_id))
 
 
 @router.get("/memories", summary="What the partners remember about the learner")

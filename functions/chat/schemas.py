@@ -106,3 +106,48 @@ class MemoryOut(BaseModel):
 
 class MemoryList(BaseModel):
     items: list[MemoryOut]
+
+
+class SummaryOut(BaseModel):
+    """Summary of a conversation; ``simple_mode`` marks the offline, rule-based version."""
+
+    conversation_id: str
+    summary: str
+    key_points: list[str]
+    learning_points: list[str]
+    simple_mode: bool
+    notice: str
+    model: str
+    created_at: float
+    cached: bool
+
+
+class CheckOut(BaseModel):
+    id: str
+    question: str
+    passed: bool
+    evidence: str = Field(description="The learner's own words that show the check passed ('' if not).")
+
+
+class AxisOut(BaseModel):
+    axis: Literal["empathy", "clarity", "active_listening", "adaptability", "positivity", "professionalism"]
+    label: str
+    score: int = Field(ge=0, le=100, description="Share of this axis's checks passed with quoted evidence.")
+    checks: list[CheckOut]
+
+
+class FeedbackOut(BaseModel):
+    """The six-axis feedback report."""
+
+    report_id: str
+    conversation_id: str
+    scores: dict[str, int]
+    axes: list[AxisOut]
+    strengths: list[str]
+    growth_points: list[str]
+    tomorrow_action: str
+    simple_mode: bool
+    notice: str
+    model: str
+    created_at: float
+    cached: bool
