@@ -274,3 +274,18 @@ async def test_simple_mode_gives_an_honest_rule_based_card(
     done = events[-1]
     assert isinstance(done, TurnDone)
     assert done.simple_mode
+
+
+async def test_hot_session_state_is_an_optimisation_only(
+    chat: ChatService, cache: FakeCache, model: FakeLanguageModel
+) -> None:
+    conv = await chat.start("u1")
+    await collect(chat, conv, "こんにちは", "h1")
+    state = await chat.session.read("u1")
+    assert state["active_chat"] == conv.id
+    assert state["turns"] == 1
+    cache.down = True  # Redis gone: turns still work from the store
+    events = await collect(chat, conv, "元気ですか", "h2")
+    assert isinstance(events[-1], TurnDone)
+    assert await chat.session.read("u1") == {}
+    assert len(await chat.messages(conv, limit=10, offset=0)) == 4
