@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ CONCURRENT_TRANSACTIONS = {"sqlite": 8, "firestore": 3}
 @pytest.fixture(
     params=[pytest.param("sqlite"), pytest.param("firestore", marks=pytest.mark.integration)],
 )
-async def store(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[DocumentStore]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DocumentStore]:
     opened: DocumentStore
     if request.param == "sqlite":
         opened = await SqliteDocumentStore.open(tmp_path / "data" / "store.sqlite3")
@@ -213,6 +214,37 @@ async def test_values_of_every_json_type_round_trip_with_their_types(store: Docu
     assert type(stored["big"]) is int
     assert type(stored["whole_float"]) is float
     assert type(stored["true"]) is bool
+
+
+async def test_values_that_are_not_json_are_refused(store: DocumentStore) -> None:
+    with pytest.raises(InvalidInput):
+        await store.set("values/bad", {"when": object()})
+    with pytest.raises(InvalidInput):
+        await store.set("values/bad", {"ok": 1, "nested": {"bad": {1, 2}}})
+    with pytest.raises(InvalidInput):
+        await store.create("values/bad", {"nan": float("nan")})
+    with pytest.raises(InvalidInput):
+        await store.set("values/bad", {"map": {1: "int key"}})
+    assert await store.get("values/bad") is None
+    await store.set("values/good", {"ok": 1})
+    with pytest.raises(InvalidInput):
+        await store.update("values/good", {"when": b"bytes"})
+    assert await store.get("values/good") == {"ok": 1}
+
+    async def write_bad(tx: Transaction) -> None:
+        tx.set("values/bad", {"when": object()})
+
+    with pytest.raises(InvalidInput):
+        await store.run_transaction(write_bad)
+    assert await store.get("values/bad") is None
+
+
+async def test_filters_of_unknown_shape_are_refused(store: DocumentStore) -> None:
+    await store.set("docs/a", {"x": 1})
+    with pytest.raises(InvalidInput):
+        await store.query("docs", where=[Filter("x", "in", 1)])
+    with pytest.raises(InvalidInput):
+        await store.query("docs", where=[Filter("x", "<", None)])
 
 
 async def test_japanese_text_round_trips_in_ids_keys_and_values_and_is_queryable(store: DocumentStore) -> None:

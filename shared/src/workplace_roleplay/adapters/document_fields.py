@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,6 +67,27 @@ def check_window(limit: int | None, offset: int) -> None:
         raise InvalidInput("query limit must not be negative")
     if offset < 0:
         raise InvalidInput("query offset must not be negative")
+
+
+def check_json_values(data: Mapping[str, Any]) -> None:
+    """Refuse what is not JSON (sets, bytes, datetimes, NaN, non-string keys...), which Firestore would store
+    as something SQLite cannot, so both adapters accept exactly the same documents."""
+    stack: list[Any] = [data]
+    while stack:
+        value = stack.pop()
+        if value is None or isinstance(value, bool | int | str):
+            continue
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise InvalidInput("document values must be finite numbers")
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, Mapping):
+            if not all(isinstance(key, str) for key in value):
+                raise InvalidInput("document map keys must be strings")
+            stack.extend(value.values())
+        else:
+            raise InvalidInput(f"document values must be JSON-compatible, not {type(value).__name__}")
 
 
 def merge_documents(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from workplace_roleplay.adapters.document_fields import (
     check_collection_path,
     check_document_path,
+    check_json_values,
     check_update_fields,
     check_window,
     split_field_path,
@@ -73,6 +74,7 @@ def _field_path(field: str) -> str:
 
 def _update_fields(fields: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
     check_update_fields(fields)
+    check_json_values(fields)
     return {_field_path(key): value for key, value in fields.items()}
 
 
@@ -101,6 +103,7 @@ class _FirestoreTransaction:
 
     def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
         check_document_path(path)
+        check_json_values(data)
         self._wrote = True
         try:
             self._transaction.set(self._client.document(path), dict(data), merge=merge)
@@ -179,11 +182,13 @@ class FirestoreDocumentStore:
 
     async def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
         check_document_path(path)
+        check_json_values(data)
         async with self._boundary():
             await self._client.document(path).set(dict(data), merge=merge)
 
     async def create(self, path: str, data: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
+        check_json_values(data)
         async with self._boundary():
             await self._client.document(path).create(dict(data))
 
@@ -212,18 +217,19 @@ class FirestoreDocumentStore:
 
         check_collection_path(collection)
         check_window(limit, offset)
-        query: Any = self._client.collection(collection)
-        for item in where:
-            value = list(item.value) if isinstance(item.value, tuple) else item.value
-            query = query.where(filter=FieldFilter(_field_path(item.field), item.op, value))
-        if order_by is not None:
-            direction = "DESCENDING" if descending else "ASCENDING"
-            query = query.order_by(_field_path(order_by), direction=direction)
-        if offset:
-            query = query.offset(offset)
-        if limit is not None:
-            query = query.limit(limit)
+        # Building the query is inside the boundary too: the SDK validates filters with ValueError.
         async with self._boundary():
+            query: Any = self._client.collection(collection)
+            for item in where:
+                value = list(item.value) if isinstance(item.value, tuple) else item.value
+                query = query.where(filter=FieldFilter(_field_path(item.field), item.op, value))
+            if order_by is not None:
+                direction = "DESCENDING" if descending else "ASCENDING"
+                query = query.order_by(_field_path(order_by), direction=direction)
+            if offset:
+                query = query.offset(offset)
+            if limit is not None:
+                query = query.limit(limit)
             return [
                 DocumentSnapshot(snapshot.reference.path, snapshot.to_dict() or {}) async for snapshot in query.stream()
             ]

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from workplace_roleplay.adapters.document_fields import apply_update, merge_documents, parent_collection
+from workplace_roleplay.adapters.document_fields import (
+    apply_update,
+    check_json_values,
+    merge_documents,
+    parent_collection,
+)
 from workplace_roleplay.errors import AlreadyExists, InvalidInput, NotFound
 from workplace_roleplay.ports import JsonValue
 
@@ -70,6 +75,7 @@ def _enable_wal(conn: sqlite3.Connection, *, wait_s: float) -> None:
 
 def encode(data: Mapping[str, JsonValue]) -> str:
     """Canonical JSON text (sorted keys, compact), so equal maps have equal text for ``==`` filters."""
+    check_json_values(data)
     try:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:

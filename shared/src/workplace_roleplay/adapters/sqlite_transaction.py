@@ -9,7 +9,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable, Mapping
 
-from workplace_roleplay.adapters.document_fields import check_document_path, check_update_fields
+from workplace_roleplay.adapters.document_fields import (
+    check_document_path,
+    check_json_values,
+    check_update_fields,
+)
 from workplace_roleplay.adapters.sqlite_documents import Write
 from workplace_roleplay.errors import TransactionReadAfterWrite
 from workplace_roleplay.ports import JsonValue
@@ -30,11 +34,13 @@ class SqliteTransaction:
 
     def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
         check_document_path(path)
+        check_json_values(data)
         self.writes.append(Write("merge" if merge else "set", path, copy.deepcopy(dict(data))))
 
     def update(self, path: str, fields: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
         check_update_fields(fields)
+        check_json_values(fields)
         self.writes.append(Write("update", path, copy.deepcopy(dict(fields))))
 
     def delete(self, path: str) -> None:
