@@ -174,7 +174,7 @@ def worker_not_public(tree: Tree) -> list[str]:
         problems.append("stack: module.worker must set public = false (keep the invoker IAM check)")
     if worker.get("ingress") != "INGRESS_TRAFFIC_INTERNAL_ONLY":
         problems.append("stack: module.worker must use INGRESS_TRAFFIC_INTERNAL_ONLY")
-    if worker.get("invokers") != ["${module.tasks.invoker_member}"]:
+    if worker.get("invokers") != {"tasks": "${module.tasks.invoker_member}"}:
         problems.append("stack: module.worker invokers must be exactly the tasks invoker account")
     return problems
 

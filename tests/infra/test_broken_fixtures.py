@@ -159,7 +159,9 @@ def test_neg_without_create_before_destroy_is_caught(workspace: Workspace) -> No
 
 def test_all_users_invoker_on_the_worker_is_caught(workspace: Workspace) -> None:
     workspace.edit(
-        STACK_SERVICES, "invokers            = [module.tasks.invoker_member]", 'invokers            = ["allUsers"]'
+        STACK_SERVICES,
+        "invokers            = { tasks = module.tasks.invoker_member }",
+        'invokers            = { tasks = "allUsers" }',
     )
     problems = policies.worker_not_public(workspace.tree())
     assert "stack/services.tf: module worker: grants allUsers" in problems

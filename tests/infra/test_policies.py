@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.infra import policies
-from tests.infra.hcl import Tree
+from tests.infra.hcl import Tree, load_tfvars
 from tools.settings_export import export
 
 
@@ -72,3 +72,35 @@ def test_the_tree_has_the_modules_the_issue_lists(real_tree: Tree) -> None:
         "google_cloudbuild_trigger",
     }
     assert expected <= types, sorted(expected - types)
+
+
+def test_data_stores_are_hardened_where_users_are(real_tree: Tree) -> None:
+    redis = real_tree.resources("google_redis_instance")[0].body
+    assert redis["auth_enabled"] is True
+    assert redis["transit_encryption_mode"] == "SERVER_AUTHENTICATION"
+    firestore = real_tree.resources("google_firestore_database")[0].body
+    assert firestore["point_in_time_recovery_enablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
+    assert firestore["type"] == "FIRESTORE_NATIVE"
+    stack_vars = {
+        b.labels[0]: b.body for b in real_tree.blocks if b.kind == "variable" and b.module_dir.name == "stack"
+    }
+    assert stack_vars["redis_tier"]["default"] == "STANDARD_HA"
+    assert stack_vars["deletion_protection"]["default"] is True
+    for env in ("staging", "prod"):
+        tfvars = load_tfvars(real_tree.root / "environments" / env / "terraform.tfvars")
+        assert tfvars.get("redis_tier", "STANDARD_HA") == "STANDARD_HA", env
+        assert tfvars.get("deletion_protection", True) is True, env
+    ttl = real_tree.resources("google_firestore_field")[0].body
+    assert "ttl_config" in ttl
+
+
+def test_every_variable_is_typed_and_described(real_tree: Tree) -> None:
+    variables = [b for b in real_tree.blocks if b.kind == "variable"]
+    assert len(variables) > 100
+    for variable in variables:
+        assert variable.body.get("description"), f"{variable.address} has no description"
+        assert "type" in variable.body, f"{variable.address} has no type"
+    outputs = [b for b in real_tree.blocks if b.kind == "output"]
+    assert all(o.body.get("description") for o in outputs), [
+        o.address for o in outputs if not o.body.get("description")
+    ]

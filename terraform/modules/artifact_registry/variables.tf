@@ -15,14 +15,14 @@ variable "repository_id" {
 }
 
 variable "writers" {
-  description = "IAM members that push images (the Cloud Build deployer account)."
-  type        = list(string)
+  description = "IAM members that push images (the Cloud Build deployer), keyed by a static name (for_each must be known at plan)."
+  type        = map(string)
 }
 
 variable "readers" {
-  description = "IAM members that pull images (Cloud Run runtime accounts pull through the service agent; add others here)."
-  type        = list(string)
-  default     = []
+  description = "IAM members that pull images, keyed by a static name (Cloud Run pulls through its service agent; add others here)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "keep_recent" {

@@ -3,8 +3,9 @@
 resource "google_cloudbuild_trigger" "main" {
   for_each = var.services
 
-  project         = var.project_id
-  location        = var.region
+  project = var.project_id
+  # 1st-gen GitHub triggers are global; the builds still deploy to var.region (_REGION).
+  location        = "global"
   name            = "build-${replace(each.key, "_", "-")}-${var.environment}"
   description     = "Build and canary ${each.key} in ${var.environment}."
   filename        = "cloudbuild.yaml"

@@ -24,7 +24,7 @@ resource "google_secret_manager_secret_iam_member" "runtime" {
 }
 
 resource "google_cloud_run_v2_service_iam_member" "invoker" {
-  for_each = toset(var.invokers)
+  for_each = var.invokers
 
   project  = var.project_id
   location = var.region

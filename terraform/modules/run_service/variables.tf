@@ -53,12 +53,12 @@ variable "public" {
 }
 
 variable "invokers" {
-  description = "IAM members granted roles/run.invoker (workers: only the Cloud Tasks invoker service account)."
-  type        = list(string)
-  default     = []
+  description = "IAM members granted roles/run.invoker, keyed by a static name so for_each is known at plan time (workers: only the Cloud Tasks invoker)."
+  type        = map(string)
+  default     = {}
 
   validation {
-    condition     = !contains(var.invokers, "allUsers") && !contains(var.invokers, "allAuthenticatedUsers")
+    condition     = !contains(values(var.invokers), "allUsers") && !contains(values(var.invokers), "allAuthenticatedUsers")
     error_message = "invokers must not contain allUsers or allAuthenticatedUsers."
   }
 }

@@ -49,14 +49,14 @@ module "tasks" {
   project_id = var.project_id
   region     = var.region
   worker_uri = module.worker.uri
-  producers  = [for s in module.service : s.service_account_member]
+  producers  = { for name, s in module.service : name => s.service_account_member }
 }
 
 module "registry" {
   source     = "../artifact_registry"
   project_id = var.project_id
   region     = var.region
-  writers    = [module.iam.deployer_member]
+  writers    = { deployer = module.iam.deployer_member }
 }
 
 module "iam" {

@@ -45,7 +45,7 @@ module "worker" {
   name                = "${var.services[var.worker_service].cloud_run_name}-worker"
   ingress             = "INGRESS_TRAFFIC_INTERNAL_ONLY"
   public              = false
-  invokers            = [module.tasks.invoker_member]
+  invokers            = { tasks = module.tasks.invoker_member }
   env                 = merge(local.service_env, { SERVICE_NAME = var.worker_service })
   secret_env          = local.secret_env
   secret_files        = local.secret_files

@@ -43,7 +43,7 @@ resource "google_cloud_tasks_queue" "main" {
 }
 
 resource "google_cloud_tasks_queue_iam_member" "enqueuer" {
-  for_each = toset(var.producers)
+  for_each = var.producers
 
   project  = var.project_id
   location = var.region
@@ -54,7 +54,7 @@ resource "google_cloud_tasks_queue_iam_member" "enqueuer" {
 
 # actAs on the invoker account only: producers may mint its OIDC token through Cloud Tasks, nothing else.
 resource "google_service_account_iam_member" "producer_act_as" {
-  for_each = toset(var.producers)
+  for_each = var.producers
 
   service_account_id = google_service_account.invoker.name
   role               = "roles/iam.serviceAccountUser"

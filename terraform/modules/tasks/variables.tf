@@ -20,8 +20,8 @@ variable "worker_uri" {
 }
 
 variable "producers" {
-  description = "IAM members (service accounts of the services) allowed to enqueue tasks."
-  type        = list(string)
+  description = "IAM members allowed to enqueue tasks, keyed by service name (static keys: for_each must be known at plan)."
+  type        = map(string)
 }
 
 variable "max_dispatches_per_second" {
