@@ -233,3 +233,11 @@ def test_check_reports_every_service_ready_with_its_store_and_cache(stack: Local
         assert " ok " in line
         assert "sqlite:ok" in line
         assert "redis:ok" in line
+
+
+def test_status_lists_the_split_and_the_stack_processes(stack: LocalStack) -> None:
+    result = ops(stack, "status", "--env", "local")
+    assert result.returncode == 0, result.stderr
+    assert f"local stack on :{stack.port} (store sqlite)" in result.stdout
+    for revision in ("chat-stable", "chat-candidate", "scenario-stable", "watch-stable", "migrate-session-stable"):
+        assert f"  {revision} " in result.stdout

@@ -138,6 +138,11 @@ def run(argv: Sequence[str], settings: OpsSettings | None = None) -> int:
             case "status":
                 state = _target(args, settings).traffic_file().read()
                 print(json.dumps(state.to_json(), indent=2) if args.json else describe(state))
+                if args.env == "local" and not args.json:
+                    stack = read_state(settings.STACK_DIR)
+                    print(f"local stack on :{stack.port} (store {stack.store}); processes:")
+                    for p in stack.processes:
+                        print(f"  {p.revision:<28} port {p.port:<6} pid {p.pid}")
             case "canary":
                 _change(args, settings, lambda s: canary(s, args.service, args.percent, args.revision))
             case "promote":

@@ -25,8 +25,13 @@ class OpsSettings(BaseSettings):
         "firestore", description="Store of the local stack: the Firestore emulator or embedded SQLite."
     )
     STACK_REDIS_URL: str = Field(
-        "redis://127.0.0.1:6379/0", description="Redis the stack's services use (REDIS_URL of each process)."
+        "", description="Redis the stack's services use; empty: REDIS_URL, else redis://127.0.0.1:6379/0."
     )
+    REDIS_URL: str = Field("", description="The developer's Redis (also what cache-clear acts on).")
     STACK_CANDIDATES: str = Field(
         "chat", description="Comma-separated services that get a second, candidate process in the stack."
     )
+
+    @property
+    def stack_redis_url(self) -> str:
+        return self.STACK_REDIS_URL or self.REDIS_URL or "redis://127.0.0.1:6379/0"

@@ -131,7 +131,7 @@ class Stack:
                 "DATA_DIR": str(self.dir / "data"),
                 "GOOGLE_CLOUD_PROJECT": "demo-stack",
                 "FIRESTORE_EMULATOR_HOST": self.emulator_host,
-                "REDIS_URL": self.settings.STACK_REDIS_URL,
+                "REDIS_URL": self.settings.stack_redis_url,
             }
         )
         env.update(read_switches(self.dir / SWITCHES_FILE))
