@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from fastapi import FastAPI
-from workplace_roleplay.settings import ScenarioSettings
-from workplace_roleplay.web.app import create_app
 
 from functions.scenario.routes import router
+from workplace_roleplay.settings import ScenarioSettings
+from workplace_roleplay.web.app import create_app
 
 
 def create() -> FastAPI:

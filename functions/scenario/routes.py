@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
 from workplace_roleplay.web.templating import render
 

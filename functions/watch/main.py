@@ -1,10 +1,10 @@
 """Wiring of the watch service (Cloud Run: ``uvicorn --factory functions.watch.main:create``)."""
 
 from fastapi import FastAPI
-from workplace_roleplay.settings import WatchSettings
-from workplace_roleplay.web.app import create_app
 
 from functions.watch.routes import router
+from workplace_roleplay.settings import WatchSettings
+from workplace_roleplay.web.app import create_app
 
 
 def create() -> FastAPI:

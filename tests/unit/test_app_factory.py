@@ -11,13 +11,13 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
+
+from tests.support.fakes import FakeCache, FakeStore
 from workplace_roleplay.bootstrap import Resources
 from workplace_roleplay.errors import NotFound, RateLimited
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.settings import ChatSettings, ServiceSettings
 from workplace_roleplay.web.app import create_app
-
-from tests.support.fakes import FakeCache, FakeStore
 
 
 class Echo(BaseModel):

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from workplace_roleplay.catalog import load_catalog, parse_catalog
 from workplace_roleplay.errors import ConfigurationError
 
