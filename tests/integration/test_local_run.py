@@ -51,9 +51,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, sub
 
 
 @pytest.mark.parametrize("path", HEALTH_PATHS)
-def test_every_service_answers_its_health_path(
-    gateway: tuple[str, subprocess.Popen[bytes]], path: str
-) -> None:
+def test_every_service_answers_its_health_path(gateway: tuple[str, subprocess.Popen[bytes]], path: str) -> None:
     base, _ = gateway
     response = httpx.get(base + path)
     assert response.status_code == 200

@@ -160,9 +160,7 @@ async def test_chunked_body_over_limit_is_413(client: httpx.AsyncClient) -> None
             yield b"x" * 512
         yield b'"}'
 
-    response = await client.post(
-        "/api/v2/chat/echo", content=chunks(), headers={"content-type": "application/json"}
-    )
+    response = await client.post("/api/v2/chat/echo", content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413
 
 
@@ -187,9 +185,7 @@ async def test_logs_are_json_with_trace_correlation(
     assert all("秘密の本文" not in json.dumps(line, ensure_ascii=False) for line in lines)
 
 
-async def test_cloud_trace_header_is_understood(
-    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_cloud_trace_header_is_understood(client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]) -> None:
     await client.post(
         "/api/v2/chat/echo",
         json={"text": "x"},
@@ -206,15 +202,9 @@ async def test_metrics_count_requests_per_route_template(client: httpx.AsyncClie
         await client.get(f"/api/v2/chat/items/{i}")
     await client.get("/api/v2/chat/boom")
     text = (await client.get("/metrics")).text
-    assert (
-        'http_requests_total{method="GET",route="/api/v2/chat/items/{item_id}",service="chat",status="200"}'
-        in text
-    )
+    assert 'http_requests_total{method="GET",route="/api/v2/chat/items/{item_id}",service="chat",status="200"}' in text
     assert 'http_request_errors_total{method="GET",route="/api/v2/chat/boom",service="chat"}' in text
-    assert (
-        'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v2/chat/items/{item_id}"'
-        in text
-    )
+    assert 'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v2/chat/items/{item_id}"' in text
 
 
 async def test_openapi_docs_are_served_under_the_prefix(client: httpx.AsyncClient) -> None:

@@ -32,9 +32,7 @@ def _documented_paths(app: FastAPI) -> set[str]:
 
 
 @pytest.mark.parametrize("service", [e.name for e in load_catalog().services])
-async def test_every_catalog_prefix_is_served(
-    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_every_catalog_prefix_is_served(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     entry = load_catalog().get(service)
     app: FastAPI = importlib.import_module(entry.module).create()

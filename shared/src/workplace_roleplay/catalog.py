@@ -59,9 +59,7 @@ class Catalog:
             if path in entry.exact:
                 return entry
             for prefix in entry.prefixes:
-                if (path == prefix or path.startswith(prefix + "/")) and (
-                    best is None or len(prefix) > best[0]
-                ):
+                if (path == prefix or path.startswith(prefix + "/")) and (best is None or len(prefix) > best[0]):
                     best = (len(prefix), entry)
         return best[1] if best else None
 

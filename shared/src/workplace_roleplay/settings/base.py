@@ -36,12 +36,8 @@ class CoreSettings(BaseSettings):
     # Names (env var spelling) of settings each cloud environment must provide; subclasses extend.
     required_in_cloud: ClassVar[tuple[str, ...]] = ("GOOGLE_CLOUD_PROJECT", "REDIS_URL")
 
-    ENV: Environment = Field(
-        Environment.LOCAL, description="Runtime environment: local, test, dev, staging, prod."
-    )
-    SERVICE_NAME: str = Field(
-        "", description="Service name in logs and metrics (defaults to the service's own)."
-    )
+    ENV: Environment = Field(Environment.LOCAL, description="Runtime environment: local, test, dev, staging, prod.")
+    SERVICE_NAME: str = Field("", description="Service name in logs and metrics (defaults to the service's own).")
     SERVICE_VERSION: str = Field("dev", description="Release label (image tag or revision) shown by /health.")
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Minimum log level.")
     LOG_JSON: bool = Field(True, description="JSON logs with Cloud Logging fields (false: plain text).")
@@ -71,16 +67,13 @@ class CoreSettings(BaseSettings):
             return self
         missing = [name for name in self.required_in_cloud if not _is_set(getattr(self, name, None))]
         if missing:
-            raise ConfigurationError(
-                f"missing required setting(s) for ENV={self.ENV.value}: {', '.join(missing)}"
-            )
+            raise ConfigurationError(f"missing required setting(s) for ENV={self.ENV.value}: {', '.join(missing)}")
         if self.STORE_BACKEND != "firestore":
             raise ConfigurationError(f"STORE_BACKEND must be 'firestore' when ENV={self.ENV.value}")
         placeholders = [
             name
             for name, value in self
-            if isinstance(value, SecretStr)
-            and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+            if isinstance(value, SecretStr) and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
         ]
         if placeholders:
             raise ConfigurationError(

@@ -12,6 +12,4 @@ class LocalRunSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     HOST: str = Field("127.0.0.1", description="Interface of the local gateway (make run).")
-    PORT: int = Field(
-        8080, ge=1, le=65535, description="Port of the local gateway (make run) and of a service."
-    )
+    PORT: int = Field(8080, ge=1, le=65535, description="Port of the local gateway (make run) and of a service.")

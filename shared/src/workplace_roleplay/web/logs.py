@@ -25,8 +25,7 @@ class CloudJsonFormatter(logging.Formatter):
         entry: dict[str, Any] = {
             "severity": record.levelname if record.levelname != "WARNING" else "WARNING",
             "message": record.getMessage(),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "logger": record.name,
             "service": service_var.get() or self.service,
             "logging.googleapis.com/sourceLocation": {
