@@ -7,13 +7,14 @@ Measures, in fresh processes (median of ``--runs``):
 - ``gemini_adapter``: what importing the Gemini adapter adds on top (paid only when a key or Vertex
   is configured), with ``google.genai``'s own cumulative share.
 
-    .venv/bin/python -m bench.model_import_time [--runs 7]
+    .venv/bin/python -m bench.model_import_time [--runs 7] [--out bench/results/model_import_time.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -44,6 +45,7 @@ def total_ms(rows: dict[str, int], roots: tuple[str, ...]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "model_import_time.json")
     args = parser.parse_args()
     service, adapter, genai, genai_in_service = [], [], [], []
     for _ in range(args.runs):
@@ -55,11 +57,14 @@ def main() -> None:
         genai.append(extra.get("google.genai", 0) / 1000)
     report = {
         "runs": args.runs,
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),  # the box is shared: read figures with it
         "chat_service_import_ms_p50": round(statistics.median(service), 1),
         "google_genai_imported_by_simple_mode_service": any(genai_in_service),
         "gemini_adapter_import_ms_p50_kept_off_startup": round(statistics.median(adapter), 1),
         "of_which_google_genai_ms_p50": round(statistics.median(genai), 1),
     }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 
