@@ -382,6 +382,27 @@ async def test_an_inequality_without_order_by_orders_by_the_filtered_field(store
     assert await ids(store, "r", ("n", ">", 0), order_by="s") == ["r3", "r1", "r2"]
 
 
+async def test_ties_fall_back_to_inequality_fields_then_id_in_the_direction_of_the_order(
+    store: DocumentStore,
+) -> None:
+    await put_all(
+        store,
+        "o",
+        {
+            "a": {"n": 2, "s": "x"},
+            "b": {"n": 1, "s": "x"},
+            "c": {"n": 3, "s": "y"},
+            "d": {"n": 1, "s": "x"},
+            "e": {"n": 5},
+            "f": {"n": "text", "s": "x"},
+        },
+    )
+    assert await ids(store, "o", ("n", ">", 0), order_by="s", descending=True) == ["c", "a", "d", "b"]
+    assert await ids(store, "o", ("n", ">", 0), order_by="s") == ["b", "d", "a", "c"]
+    assert await ids(store, "o", ("n", "!=", 2), ("s", ">=", "")) == ["b", "d", "c", "f"]
+    assert await ids(store, "o", ("s", "==", "x"), order_by="n", descending=True) == ["f", "a", "d", "b"]
+
+
 async def test_a_query_without_order_returns_documents_by_id(store: DocumentStore) -> None:
     await put_all(store, "plain", {doc_id: {"v": 1} for doc_id in ["b", "c", "a", "e", "d"]})
     assert await ids(store, "plain") == ["a", "b", "c", "d", "e"]
