@@ -18,6 +18,7 @@ from tools.ops.processes import health_version
 from workplace_roleplay.catalog import load_catalog
 
 STARTUP_TIMEOUT_S = 120.0
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -58,7 +59,7 @@ def start_stack(run_dir: Path, *, store: str, candidates: str, redis_url: str) -
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tools.ops", "stack"], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "tools.ops", "stack"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO
         )
     stack = LocalStack(process, run_dir, port, log)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.ops.stack_runner import LocalStack, nginx_binary, start_stack, stop_stack
+from tests.ops.stack_runner import REPO, LocalStack, nginx_binary, start_stack, stop_stack
 from tools.ops.stack_state import read_state
 
 pytestmark = pytest.mark.integration
@@ -43,7 +43,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[
 def ops(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "STACK_DIR": str(stack.run_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "tools.ops", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "tools.ops", *args], env=env, capture_output=True, text=True, timeout=120, cwd=REPO
     )
 
 
