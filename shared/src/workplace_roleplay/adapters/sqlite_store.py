@@ -183,6 +183,7 @@ class SqliteDocumentStore:
                     continue
                 except BaseException:
                     await self._on_tx(conn, _rollback)
+                    reusable = True  # rolled back cleanly: the connection can serve the next transaction
                     raise
                 reusable = True
                 return result
