@@ -201,3 +201,25 @@ async def test_metrics_record_latency_ttft_tokens_errors_and_fallbacks(fake_gemi
     assert sample("model_tokens_total", model=PRO, direction="output") > before["tokens"]
     assert sample("model_errors_total", model=FLASH, code="model_overloaded") == before["errors"] + 2
     assert sample("model_fallbacks_total", task="conversation_turn", kind="other_model") == before["fallback"] + 1
+
+
+async def test_flash_conversation_lines_skip_thinking_but_reports_do_not(fake_gemini: FakeGeminiControl) -> None:
+    async with open_gateway(gateway_settings(fake_gemini.url)) as model:
+        await collect(model.stream(turn()))
+        await model.generate_structured(turn(task=ModelTask.FEEDBACK_REPORT), Verdict)
+    line, report = (r["body"].get("generationConfig", {}) for r in fake_gemini.requests())
+    assert line["thinkingConfig"] == {"thinking_budget": 0}
+    assert "thinkingConfig" not in report
+
+
+async def test_the_fake_counts_tokens_like_the_real_api(fake_gemini: FakeGeminiControl) -> None:
+    from google import genai
+    from google.genai import types
+
+    client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=fake_gemini.url))
+    try:
+        counted = await client.aio.models.count_tokens(model=FLASH, contents="お疲れさまです。")
+    finally:
+        await client.aio.aclose()
+    assert counted.total_tokens == 4
+    assert fake_gemini.requests()[0]["method"] == "countTokens"

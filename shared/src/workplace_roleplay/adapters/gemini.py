@@ -38,6 +38,7 @@ from workplace_roleplay.ports.model import (
     Completion,
     GenerationMode,
     GenerationRequest,
+    ModelTask,
     StreamEvent,
     TextDelta,
     Usage,
@@ -50,6 +51,7 @@ _opened: ContextVar[list[httpx2.Response] | None] = ContextVar("gemini_opened_re
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 # Gemini needs at least one user turn; the counterpart's opening line has none yet.
 _OPENING_TURN = "(会話を始めてください)"
+_FAST_TASKS = frozenset({ModelTask.OPENING, ModelTask.CONVERSATION_TURN, ModelTask.WATCH_LINE})
 
 
 class _TrackingTransport(httpx2.AsyncHTTPTransport):
@@ -125,7 +127,9 @@ def _contents(request: GenerationRequest) -> list[types.Content]:
     return [types.Content(role=m.role, parts=[types.Part(text=m.text)]) for m in request.messages]
 
 
-def _config(request: GenerationRequest, schema: type[BaseModel] | None = None) -> types.GenerateContentConfig:
+def _config(
+    request: GenerationRequest, schema: type[BaseModel] | None = None, *, think: bool = True
+) -> types.GenerateContentConfig:
     config = types.GenerateContentConfig(
         system_instruction=request.system or None,
         temperature=request.temperature,
@@ -133,6 +137,8 @@ def _config(request: GenerationRequest, schema: type[BaseModel] | None = None) -
         # We declare no tools; this skips the SDK's function-calling loop and its per-call log line.
         automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
     )
+    if not think:
+        config.thinking_config = types.ThinkingConfig(thinking_budget=0)
     if schema is not None:
         config.response_mime_type = "application/json"
         config.response_json_schema = schema.model_json_schema()
@@ -164,6 +170,11 @@ class GeminiBackend:
         self._active = 0
         self.first_token_timeout_s = settings.MODEL_FIRST_TOKEN_TIMEOUT_S
         self.total_timeout_s = settings.MODEL_TOTAL_TIMEOUT_S
+        self._no_thinking = {settings.MODEL_FLASH} if settings.MODEL_FAST_TURNS else set()
+
+    def _think(self, model: str, request: GenerationRequest) -> bool:
+        # Thinking delays the first token by seconds; a conversation line is better fast than deep.
+        return not (model in self._no_thinking and request.task in _FAST_TASKS)
 
     @classmethod
     def from_settings(cls, settings: ModelSettings, *, project: str) -> GeminiBackend:
@@ -225,7 +236,9 @@ class GeminiBackend:
             try:
                 async with asyncio.timeout_at(first_deadline):
                     upstream = await client.aio.models.generate_content_stream(
-                        model=model, contents=_contents(request), config=_config(request)
+                        model=model,
+                        contents=_contents(request),
+                        config=_config(request, think=self._think(model, request)),
                     )
             finally:
                 _opened.reset(token)
@@ -274,7 +287,9 @@ class GeminiBackend:
         try:
             async with asyncio.timeout(self.total_timeout_s):
                 response = await client.aio.models.generate_content(
-                    model=model, contents=_contents(request), config=_config(request, schema)
+                    model=model,
+                    contents=_contents(request),
+                    config=_config(request, schema, think=self._think(model, request)),
                 )
         except Exception as exc:
             raise translate(exc) from exc

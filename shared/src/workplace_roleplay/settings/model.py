@@ -43,6 +43,9 @@ class ModelSettings(BaseSettings):
             "summary, quiz, memory_extraction."
         ),
     )
+    MODEL_FAST_TURNS: bool = Field(
+        True, description="Conversation lines on the Flash model skip thinking (thinking_budget=0): faster first token."
+    )
     MODEL_FORCE_SIMPLE: bool = Field(
         False, description="Ops switch: answer everything in the simple-response mode (簡易応答モード)."
     )
