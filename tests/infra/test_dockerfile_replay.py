@@ -73,7 +73,9 @@ def test_the_image_recipe_installs_only_locked_runtime_deps_and_serves_health(
                 if server.poll() is not None:
                     break
                 time.sleep(0.3)
-        assert body.get("status") == "ok", server.stdout.read() if server.poll() is not None else "no answer"
+        exited = server.poll() is not None
+        log = server.stdout.read() if exited and server.stdout else "no answer within 30 s"
+        assert body.get("status") == "ok", log
     finally:
         server.terminate()
         server.wait(timeout=10)
