@@ -25,11 +25,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def spawn(command: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def spawn(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     """Start a child in its own session: Ctrl-C reaches only the supervisor, which stops children in order."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM, *, group: bool = False) -> None:

@@ -121,19 +121,16 @@ class Stack:
         self.started = True
 
     def _env(self, spec: Process) -> dict[str, str]:
-        # Children inherit the caller's environment (PATH, HOME, ...) plus the stack's own settings.
-        env = dict(os.environ)
-        env.update(
-            {
-                "ENV": "local",
-                "SERVICE_VERSION": spec.revision,
-                "STORE_BACKEND": self.store,
-                "DATA_DIR": str(self.dir / "data"),
-                "GOOGLE_CLOUD_PROJECT": "demo-stack",
-                "FIRESTORE_EMULATOR_HOST": self.emulator_host,
-                "REDIS_URL": self.settings.stack_redis_url,
-            }
-        )
+        """The variables a service process gets on top of the environment it inherits."""
+        env = {
+            "ENV": "local",
+            "SERVICE_VERSION": spec.revision,
+            "STORE_BACKEND": self.store,
+            "DATA_DIR": str(self.dir / "data"),
+            "GOOGLE_CLOUD_PROJECT": "demo-stack",
+            "FIRESTORE_EMULATOR_HOST": self.emulator_host,
+            "REDIS_URL": self.settings.stack_redis_url,
+        }
         env.update(read_switches(self.dir / SWITCHES_FILE))
         return env
 
@@ -144,7 +141,10 @@ class Stack:
             "-m", "uvicorn", "--factory", f"{entry.module}:create",
             "--host", "127.0.0.1", "--port", str(spec.port), "--no-access-log", "--log-level", "warning",
         )  # fmt: skip
-        popen = spawn(command, log, env=self._env(spec))
+        # `env NAME=value ... cmd` adds to the inherited environment (and execs, keeping the pid), so
+        # nothing here reads os.environ; configuration stays in the settings classes.
+        assignments = [f"{name}={value}" for name, value in self._env(spec).items()]
+        popen = spawn(["env", *assignments, *command], log)
         spec.pid = popen.pid
         child = _Child(spec, popen, log)
         self.children = [c for c in self.children if c.spec.revision != spec.revision] + [child]
