@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from tests.ops.stack_runner import REPO, LocalStack, nginx_binary, start_stack, stop_stack
+from tools.ops.legacy_standin import STREAM_PATH
 from tools.ops.stack_state import read_state
 
 pytestmark = pytest.mark.integration
@@ -241,3 +242,18 @@ def test_status_lists_the_split_and_the_stack_processes(stack: LocalStack) -> No
     assert f"local stack on :{stack.port} (store sqlite)" in result.stdout
     for revision in ("chat-stable", "chat-candidate", "scenario-stable", "watch-stable", "migrate-session-stable"):
         assert f"  {revision} " in result.stdout
+
+
+def test_streamed_events_pass_through_nginx_unbuffered(stack: LocalStack) -> None:
+    """The stand-in legacy app sends three events 0.5 s apart; each must arrive when it is sent."""
+    arrivals: list[float] = []
+    started = time.perf_counter()
+    with httpx.stream("GET", stack.url + STREAM_PATH, timeout=10) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                arrivals.append(time.perf_counter() - started)
+    assert len(arrivals) == 3
+    assert arrivals[0] < 0.4, f"first event after {arrivals[0]:.2f} s: the proxy buffers"
+    assert arrivals[2] - arrivals[0] > 0.8

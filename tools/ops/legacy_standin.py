@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MARKER = "legacy-standin"
+STREAM_PATH = "/__legacy-standin/stream"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -30,7 +32,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_GET(self) -> None:
+        if self.path == STREAM_PATH:
+            self._stream()
+            return
         self._answer()
+
+    def _stream(self) -> None:
+        # Three server-sent events 0.5 s apart, to show that the proxy passes each one on at once.
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for i in range(3):
+            if i:
+                time.sleep(0.5)
+            self.wfile.write(f"id: {i}\ndata: {MARKER} {i}\n\n".encode())
+            self.wfile.flush()
+        self.close_connection = True
 
     def do_POST(self) -> None:
         self._answer()
