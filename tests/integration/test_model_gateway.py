@@ -223,3 +223,19 @@ async def test_the_fake_counts_tokens_like_the_real_api(fake_gemini: FakeGeminiC
         await client.aio.aclose()
     assert counted.total_tokens == 4
     assert fake_gemini.requests()[0]["method"] == "countTokens"
+
+
+async def test_a_stream_stalling_after_its_first_delta_ends_partial_at_the_total_budget(
+    fake_gemini: FakeGeminiControl,
+) -> None:
+    fake_gemini.configure(text=REPLY, chunk_chars=4, chunk_delay_ms=2000)
+    settings = gateway_settings(fake_gemini.url, MODEL_FIRST_TOKEN_TIMEOUT_S=0.5, MODEL_TOTAL_TIMEOUT_S=0.8)
+    async with open_gateway(settings) as model:
+        started = time.monotonic()
+        deltas, completion = await collect(model.stream(turn()))
+        elapsed = time.monotonic() - started
+    assert deltas == [REPLY[:4]]
+    assert completion.partial is True
+    assert completion.error_code == "model_timeout"
+    assert 0.8 <= elapsed < 1.3
+    assert fake_gemini.wait_for("disconnects", 1)["disconnects"] == 1
