@@ -179,6 +179,7 @@ async def test_first_page_visit_signs_in_anonymously_through_the_redirect(client
     page = await client.get(start.headers["location"], headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert f'<meta name="csrf-token" content="{client.cookies["wr_csrf"]}">' in page.text
+    assert f"""<body hx-headers='{{"X-CSRF-Token": "{client.cookies["wr_csrf"]}"}}'>""" in page.text
     # Coming back signed in does not create another user.
     again = await client.get("/api/v2/auth/start?next=/probe/page")
     assert "set-cookie" not in again.headers

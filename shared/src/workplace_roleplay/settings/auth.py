@@ -92,7 +92,9 @@ class AuthSettings(BaseSettings):
     RATE_LIMIT_MODEL_USER: str = Field("20/60", description="Requests/seconds per user, model-calling routes.")
     RATE_LIMIT_MODEL_IP: str = Field("60/60", description="Requests/seconds per client IP, model-calling.")
     RATE_LIMIT_AUTH_USER: str = Field("30/60", description="Requests/seconds per user, sign-in and refresh.")
-    RATE_LIMIT_AUTH_IP: str = Field("20/60", description="Requests/seconds per client IP, sign-in/refresh.")
+    RATE_LIMIT_AUTH_IP: str = Field(
+        "60/60", description="Requests/seconds per client IP, sign-in/refresh (offices share one NAT address)."
+    )
     FORWARDED_CLIENT_POSITION: int = Field(
         2,
         ge=0,
