@@ -317,4 +317,27 @@ POLICIES = (
     "traffic_splits",
     "secrets_declared",
     "required_settings",
+    "for_each_known_at_plan",
 )
+
+
+def for_each_known_at_plan(tree: Tree) -> list[str]:
+    """A ``for_each = toset(var.X)`` is only fed literal values: computed members (a new service account's
+    email) are unknown at plan time and make the first ``plan`` fail ("Invalid for_each argument")."""
+    problems: list[str] = []
+    calls = [b for b in tree.blocks if b.kind == "module"]
+    for block in tree.blocks:
+        if block.kind not in {"resource", "module"}:
+            continue
+        for variable in re.findall(r"toset\(var\.(\w+)\)", str(block.body.get("for_each", ""))):
+            for call in calls:
+                source = (call.module_dir / str(call.body.get("source", ""))).resolve()
+                if source != block.module_dir.resolve():
+                    continue
+                argument = str(call.body.get(variable, ""))
+                if "module." in argument or "google_" in argument:
+                    problems.append(
+                        f"{block.address}: for_each = toset(var.{variable}) but {call.address} passes a value "
+                        f"computed at apply ({argument}); key it with static names (a map)"
+                    )
+    return problems

@@ -184,3 +184,17 @@ def test_ignoring_the_revision_name_or_traffic_is_caught(workspace: Workspace) -
     problems = policies.run_service_lifecycle(workspace.tree())
     assert len(problems) == 2
     assert all("must not include" in p for p in problems)
+
+
+def test_for_each_over_computed_members_is_caught(workspace: Workspace) -> None:
+    workspace.edit(
+        "terraform/modules/tasks/main.tf", "  for_each = var.producers\n", "  for_each = toset(var.producers)\n"
+    )
+    workspace.edit(
+        "terraform/modules/stack/platform.tf",
+        "producers  = { for name, s in module.service : name => s.service_account_member }",
+        "producers  = [for s in module.service : s.service_account_member]",
+    )
+    problems = policies.for_each_known_at_plan(workspace.tree())
+    assert len(problems) == 2, problems  # the enqueuer and the actAs bindings
+    assert all("key it with static names" in p for p in problems)

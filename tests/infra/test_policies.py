@@ -104,3 +104,7 @@ def test_every_variable_is_typed_and_described(real_tree: Tree) -> None:
     assert all(o.body.get("description") for o in outputs), [
         o.address for o in outputs if not o.body.get("description")
     ]
+
+
+def test_for_each_keys_are_known_at_plan_time(real_tree: Tree) -> None:
+    assert policies.for_each_known_at_plan(real_tree) == []
