@@ -8,7 +8,8 @@ the control API:
 
 - ``POST /_control/config``  {"text", "ttft_ms", "chunk_delay_ms", "chunk_chars"}
 - ``POST /_control/script``  {"target": "<model>" | "key:<api key>", "actions": [action, ...]}
-  an action: {"kind": "ok" | "status" | "break" | "hang", "status": 429, "retry_after": 1,
+  an action: {"kind": "ok" | "status" | "break" | "hang", "status": 429, "retry_after": 1 (header),
+  "retry_delay": 1 (RetryInfo in the body),
   "after_chunks": 2, "text": "...", "times": 1 (-1: every call)}
 - ``GET /_control/requests`` every request received (model, method, version, api_key, body)
 - ``GET /_control/stats``    {"disconnects", "completed", "in_flight"} (disconnect = the client went
@@ -189,8 +190,11 @@ class FakeGemini:
         if kind == "status":
             status = int(action.get("status", 503))
             headers = {"Retry-After": str(action["retry_after"])} if "retry_after" in action else {}
-            message = action.get("message", f"scripted {status}")
-            return JSONResponse(_error_body(status, message), status_code=status, headers=headers)
+            body = _error_body(status, action.get("message", f"scripted {status}"))
+            if "retry_delay" in action:  # the real API's RetryInfo, in the body instead of a header
+                info = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{action['retry_delay']}s"}
+                body["error"]["details"] = [info]
+            return JSONResponse(body, status_code=status, headers=headers)
         if kind == "hang":
             return await self._hang(request)
         text = str(action.get("text", self.state.text))

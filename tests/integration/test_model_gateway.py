@@ -57,6 +57,16 @@ async def test_429_then_success_recovers_after_retry_after(fake_gemini: FakeGemi
     assert sent[1]["at"] - sent[0]["at"] >= 0.29, "the retry must wait for Retry-After"
 
 
+async def test_retry_info_in_the_error_body_is_honoured_too(fake_gemini: FakeGeminiControl) -> None:
+    fake_gemini.script(FLASH, {"kind": "status", "status": 429, "retry_delay": 0.3})
+    async with open_gateway(gateway_settings(fake_gemini.url)) as model:
+        completion = await model.generate(turn())
+    assert completion.model == FLASH
+    sent = fake_gemini.requests()
+    assert len(sent) == 2
+    assert sent[1]["at"] - sent[0]["at"] >= 0.29
+
+
 async def test_retry_after_longer_than_we_wait_moves_to_the_other_model(fake_gemini: FakeGeminiControl) -> None:
     fake_gemini.script(FLASH, {"kind": "status", "status": 429, "retry_after": 30})
     async with open_gateway(gateway_settings(fake_gemini.url, MODEL_RETRY_MAX_DELAY_S=1.0)) as model:
