@@ -151,17 +151,9 @@ async def start(request: Request, next: Annotated[str, Query(max_length=2000)] =
         return response  # already signed in
     except NotAuthenticated:
         pass
-    identity = security_of(request).identity
-    signed: SignIn | None = None
-    cookie = request.cookies.get(settings_of(request).REFRESH_COOKIE_NAME)
-    if cookie:
-        try:
-            # A top-level GET navigation, so no CSRF header: rotating one's own token is harmless.
-            signed = await identity.refresh(cookie)
-        except NotAuthenticated:
-            signed = None
-    if signed is None:
-        signed = await identity.sign_in_anonymously()
+    # A top-level GET navigation carries no CSRF header; rotating one's own refresh token is harmless.
+    refresh_cookie = request.cookies.get(settings_of(request).REFRESH_COOKIE_NAME)
+    signed = await security_of(request).identity.resume_or_sign_in(refresh_cookie)
     add_cookies(response, browser_credentials(request, signed)[0])
     return response
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from workplace_roleplay.domain.refresh_tokens import RefreshTokens, Rotation
-from workplace_roleplay.errors import AlreadyExists, NotFound
+from workplace_roleplay.errors import AlreadyExists, NotAuthenticated, NotFound
 from workplace_roleplay.ports import Clock, DocumentStore, JsonValue
 from workplace_roleplay.ports.tokens import AccessClaims, AccessTokenCodec
 
@@ -89,6 +89,16 @@ class IdentityService:
             await self.refresh_tokens.revoke(rotation.family_id, reason="user_deleted")
             raise
         return self._sign_in(rotation)
+
+    async def resume_or_sign_in(self, refresh_token: str | None) -> SignIn:
+        """A browser arriving without a valid access token: continue its sign-in when the refresh token
+        still works, otherwise start a new anonymous learner (no friction, DESIGN §7)."""
+        if refresh_token:
+            try:
+                return await self.refresh(refresh_token)
+            except NotAuthenticated:
+                pass
+        return await self.sign_in_anonymously()
 
     async def logout(self, *, refresh_token: str = "", family_id: str = "") -> None:
         """Revoke the sign-in named by a refresh token or by a family id (idempotent)."""
