@@ -5,6 +5,10 @@ the last fallback when every model is failing. Replies are short, polite Japanes
 request's ``hints`` (persona, situation, partner_type, topic, speaker...) and the learner's last line.
 Every result says what it is: ``mode=SIMPLE``, ``model="simple"`` and a user-facing notice; it never
 pretends to be the real model.
+
+Hints it reads (all optional): ``persona`` or ``partner_name`` (who speaks), ``partner_type`` (boss,
+senior, ...), ``situation`` and ``topic`` (ids such as ``lunch``/``work`` or free Japanese text),
+``speaker`` and ``other_speaker`` (watch mode), ``last_learner_line`` (when not in ``messages``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 A stream yields ``TextDelta`` values and ends with exactly one ``Completion`` (the whole text, the
 model that produced it, whether it was the simple-response mode, usage and finish reason).
 Errors of the first chunk are raised by the first ``__anext__``, before anything was yielded, so the
-web layer can read one event before it commits a 200.
+web layer can read one event before it commits a 200. A stream that breaks after text was yielded
+does not raise: it ends with ``Completion(partial=True, error_code=...)`` (the text that arrived),
+which the web layer turns into its ``error`` event.
 """
 
 from __future__ import annotations
