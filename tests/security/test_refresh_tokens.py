@@ -106,3 +106,16 @@ async def test_families_are_independent(kit: IdentityKit) -> None:
     with pytest.raises(SessionRevoked):
         await kit.identity.refresh(phone.refresh_token)
     assert (await kit.identity.refresh(laptop.refresh_token)).user_id == laptop.user_id
+
+
+async def test_resume_continues_a_live_sign_in_and_replaces_a_dead_one(kit: IdentityKit) -> None:
+    signed = await kit.identity.sign_in_anonymously()
+    assert signed.refresh_token
+    resumed = await kit.identity.resume_or_sign_in(signed.refresh_token)
+    assert resumed.user_id == signed.user_id
+    assert not resumed.created
+    await kit.identity.logout(family_id=signed.family_id)
+    fresh = await kit.identity.resume_or_sign_in(resumed.refresh_token)
+    assert fresh.created
+    assert fresh.user_id != signed.user_id
+    assert (await kit.identity.resume_or_sign_in(None)).created
