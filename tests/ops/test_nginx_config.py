@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ops.stack_runner import nginx_binary
 from tools.ops import nginx
 from tools.ops.traffic import OpsError, ServiceTraffic, TrafficState, canary, default_state, set_legacy
 from workplace_roleplay.catalog import Catalog, load_catalog
@@ -30,13 +31,6 @@ def revisions(state: TrafficState, extra: dict[str, str] | None = None) -> dict[
     for i, (name, revision) in enumerate((extra or {}).items()):
         out[name][revision] = 21000 + i
     return out
-
-
-def nginx_binary() -> str:
-    found = nginx.find_binary()
-    if found is None:
-        pytest.fail("nginx is required for the stack tests: apt-get install -y nginx (make stack installs it)")
-    return found
 
 
 def test_split_is_the_candidate_share_of_what_legacy_leaves(base: TrafficState) -> None:
