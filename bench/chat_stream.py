@@ -95,6 +95,12 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bearer_tokens(count: int) -> list[str]:
     """Access tokens the service accepts (ENV=local derives the same dev keys in both processes)."""
     security = build_security(ChatSettings(ENV="local"), store=None, clock=SystemClock())  # type: ignore[arg-type]
@@ -218,7 +224,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     levels = []
                     for level in args.levels:
                         chats = max(1, args.streams // (level * (args.turns + 1)))
+                        cpu_before = cpu_seconds(process.pid)
                         row = await run_level(base, level, chats, args.turns, args.ttft_ms / 1000)
+                        cpu = cpu_seconds(process.pid) - cpu_before
+                        row["service_cpu_ms_per_stream"] = round(1000 * cpu / max(1, row["streams"]), 1)
                         levels.append(row)
                         print(mode, json.dumps(row, ensure_ascii=False), flush=True)
                     results["modes"][mode] = {"levels": levels, "peak_rss_mb": round(peak_rss_mb(process.pid), 1)}
@@ -233,15 +242,16 @@ def table(results: dict[str, Any]) -> str:
     lines = [
         f"TTFT of the fake model: {results['ttft_ms']} ms; overhead = time to first token event - TTFT",
         "",
-        "| mode | concurrency | streams | errors | p50 ms | p95 ms | p99 ms | streams/s | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| mode | concurrency | streams | errors | p50 ms | p95 ms | p99 ms | streams/s | CPU ms/stream "
+        "| peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for mode, data in results["modes"].items():
         for row in data["levels"]:
             lines.append(
                 f"| {mode} | {row['concurrency']} | {row['streams']} | {row['errors']} | "
                 f"{row['overhead_ms_p50']} | {row['overhead_ms_p95']} | {row['overhead_ms_p99']} | "
-                f"{row['streams_per_s']} | {data['peak_rss_mb']} |"
+                f"{row['streams_per_s']} | {row['service_cpu_ms_per_stream']} | {data['peak_rss_mb']} |"
             )
     return "\n".join(lines)
 
