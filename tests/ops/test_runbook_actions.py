@@ -81,7 +81,7 @@ def test_session_cleanup_drops_hot_session_state(
         asyncio.run(drop(redis_url, sessions + kept))
 
 
-@pytest.mark.parametrize("prefix", ["", "user_session:", "ratelimi", "*"])
+@pytest.mark.parametrize("prefix", ["", "user_session:", "ratelimit:", "ratelimit:tts:", "ai_cach", "*"])
 def test_cache_clear_refuses_foreign_or_empty_prefixes(
     redis_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

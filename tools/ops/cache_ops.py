@@ -11,8 +11,9 @@ from workplace_roleplay.bootstrap import build_cache
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.settings import ServiceSettings
 
-# Key families of DESIGN §6 that ops may clear; a prefix must start with one of them.
-CACHE_FAMILIES = ("ai_cache:", "tts_cache:", "scenario_cache:", "stream:", "ratelimit:")
+# Key families of DESIGN §6 that ops may clear; a prefix must start with one of them. Not
+# ``ratelimit:``: it also holds the daily text-to-speech budget, the guard against a cost blow-up.
+CACHE_FAMILIES = ("ai_cache:", "tts_cache:", "scenario_cache:", "stream:")
 SESSION_PREFIX = "user_session:"
 
 
