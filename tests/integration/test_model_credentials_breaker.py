@@ -51,6 +51,7 @@ async def test_a_rejected_standby_key_is_not_rotated_further(
     async with open_gateway(settings) as model:
         _, completion = await collect(model.stream(turn()))
     assert completion.mode is GenerationMode.SIMPLE
+    assert "現在AIに接続できないため" in completion.notice  # not "busy": waiting will not help
     keys = [r["api_key"] for r in fake_gemini.requests()]
     assert keys == ["primary-key", "standby-key", "standby-key"]  # standby on Flash, then on Pro
     assert len(_security_events(caplog)) == 3

@@ -76,6 +76,13 @@ class _Attempts:
     def __init__(self, owner: ResilientModel) -> None:
         self.owner = owner
         self.waited = 0.0
+        self.last_error: ModelUnavailable | None = None
+
+    def simple_reason(self) -> SimpleReason:
+        """Why the simple mode answers: busy models (or open breakers), or models that refused us."""
+        if self.last_error is None or isinstance(self.last_error, ModelOverloaded | ModelTimeout):
+            return SimpleReason.OVERLOADED
+        return SimpleReason.UNAVAILABLE
 
     async def backoff(self, model: str, attempt: int, exc: ModelUnavailable) -> bool:
         """Sleep before the next attempt on ``model``; False when it should move on instead."""
@@ -185,6 +192,7 @@ class ResilientModel:
                     return
                 except ModelUnavailable as exc:
                     self._failed(model, exc)
+                    attempts.last_error = exc
                     if parts:
                         yield Completion(
                             text="".join(parts),
@@ -208,11 +216,13 @@ class ResilientModel:
                 finally:
                     await upstream.aclose()
         self._moving_on(request, route.models[-1], "simple")
-        async for event in self.simple.stream(request, reason=SimpleReason.OVERLOADED):
+        async for event in self.simple.stream(request, reason=attempts.simple_reason()):
             yield event
 
-    async def _call(self, request: GenerationRequest, call: Callable[[str], Awaitable[T]]) -> T | None:
-        """``call(model)`` along the route with retries; None when every model failed."""
+    async def _call(
+        self, request: GenerationRequest, call: Callable[[str], Awaitable[T]]
+    ) -> tuple[T | None, SimpleReason]:
+        """``call(model)`` along the route with retries; (None, why) when every model failed."""
         route = self.router.route(request.task)
         attempts = _Attempts(self)
         for position, model in enumerate(route.models):
@@ -226,6 +236,7 @@ class ResilientModel:
                     result = await call(model)
                 except ModelUnavailable as exc:
                     self._failed(model, exc)
+                    attempts.last_error = exc
                     if isinstance(exc, ModelCredentialRejected):
                         if self._credential_rejected(model, used):
                             continue
@@ -238,16 +249,16 @@ class ResilientModel:
                     self.breaker(model).release()
                     raise
                 self._succeeded(model)
-                return result
+                return result, SimpleReason.OVERLOADED
         self._moving_on(request, route.models[-1], "simple")
-        return None
+        return None, attempts.simple_reason()
 
     async def generate(self, request: GenerationRequest) -> Completion:
         async def call(model: str) -> Completion:
             return await self.backend.generate(model, request)
 
-        result = await self._call(request, call)
-        return result if result is not None else await self.simple.generate(request, reason=SimpleReason.OVERLOADED)
+        result, reason = await self._call(request, call)
+        return result if result is not None else await self.simple.generate(request, reason=reason)
 
     async def generate_structured(self, request: GenerationRequest, schema: type[M]) -> Structured[M]:
         primary = self.router.route(request.task).primary
@@ -265,9 +276,9 @@ class ResilientModel:
                 raise ModelRejected(f"{model} returned JSON that does not match {schema.__name__}") from exc
             return Structured(value=value, completion=completion)
 
-        result = await self._call(request, call)
+        result, reason = await self._call(request, call)
         if result is None:
-            return await self.simple.generate_structured(request, schema, reason=SimpleReason.OVERLOADED)
+            return await self.simple.generate_structured(request, schema, reason=reason)
         # Only the routed model's own answer is cached: a fallback's answer would outlive the outage.
         if key is not None and self.ai_cache is not None and result.completion.model == primary:
             await self.ai_cache.put(key, result)

@@ -38,6 +38,7 @@ class SimpleReason(StrEnum):
     UNCONFIGURED = "unconfigured"  # no Gemini key or Vertex configuration
     FORCED = "forced"  # MODEL_FORCE_SIMPLE (ops switch)
     OVERLOADED = "overloaded"  # every model failed or its breaker is open
+    UNAVAILABLE = "unavailable"  # the models refused us (rejected credential or request)
 
 
 NOTICES = {
@@ -46,6 +47,7 @@ NOTICES = {
     SimpleReason.OVERLOADED: (
         "現在AIが混み合っているため、簡易応答モードで動作しています。しばらくすると通常の応答に戻ります。"
     ),
+    SimpleReason.UNAVAILABLE: "現在AIに接続できないため、簡易応答モードで動作しています。返答は定型文です。",
 }
 
 # Replies by what the learner's last line does; {name} is the partner, {topic} the subject at hand.
