@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -119,3 +120,13 @@ async def test_resume_continues_a_live_sign_in_and_replaces_a_dead_one(kit: Iden
     assert fresh.created
     assert fresh.user_id != signed.user_id
     assert (await kit.identity.resume_or_sign_in(None)).created
+
+
+async def test_concurrent_refreshes_of_one_token_rotate_it_exactly_once(kit: IdentityKit) -> None:
+    signed = await kit.identity.sign_in_anonymously()
+    assert signed.refresh_token
+    results = await asyncio.gather(*(kit.identity.refresh(signed.refresh_token) for _ in range(4)))
+    successors = [r.refresh_token for r in results if r.refresh_token is not None]
+    assert len(successors) == 1  # the store transaction lets one rotation win; the others are races
+    assert all(r.user_id == signed.user_id for r in results)
+    assert (await kit.identity.refresh(successors[0])).refresh_token  # the family is alive
