@@ -27,3 +27,8 @@ output "split_totals" {
   description = "Percent totals per service and route (each 100)."
   value       = module.stack.split_totals
 }
+
+output "template_images" {
+  description = "Image each service's next Terraform-made revision would run (compare with the stable revision's before `ops adopt`)."
+  value       = module.stack.template_images
+}

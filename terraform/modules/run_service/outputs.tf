@@ -27,3 +27,8 @@ output "latest_created_revision" {
   description = "Newest revision (after a Terraform template change, the name to put in the traffic file)."
   value       = google_cloud_run_v2_service.main.latest_created_revision
 }
+
+output "template_image" {
+  description = "Image in the service template: the last one Cloud Build deployed, which a Terraform template change reuses."
+  value       = google_cloud_run_v2_service.main.template[0].containers[0].image
+}

@@ -32,3 +32,8 @@ output "split_totals" {
   description = "Percent totals per service and route (each must be 100)."
   value       = module.routing.split_totals
 }
+
+output "template_images" {
+  description = "Image each service's next Terraform-made revision would run (the last deployed, canaried or not)."
+  value       = { for name, s in module.service : name => s.template_image }
+}
