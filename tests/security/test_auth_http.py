@@ -230,3 +230,5 @@ async def test_openapi_documents_the_endpoints_with_examples(client: httpx.Async
         assert path in spec["paths"], path
     assert "201" in spec["paths"]["/api/v2/auth/anonymous"]["post"]["responses"]
     assert spec["components"]["schemas"]["TokenPair"]["examples"][0]["token_type"] == "Bearer"
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert {"HTTPBearer": []} in spec["paths"]["/api/v2/auth/me"]["get"]["security"]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request, WebSocket
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import WebSocketException
 from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -137,7 +138,16 @@ async def authenticate(request: HTTPConnection) -> User:
     raise failure
 
 
-async def current_user(request: Request) -> User:
+# Declared for the OpenAPI document (the docs' "Authorize" button); ``authenticate`` reads the headers itself.
+_BEARER = HTTPBearer(auto_error=False, description="Access token from POST /api/v2/auth/anonymous or /refresh.")
+_ACCESS_COOKIE = APIKeyCookie(name="wr_access", auto_error=False, description="Browsers: the access cookie.")
+
+
+async def current_user(
+    request: Request,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+    _cookie: Annotated[str | None, Depends(_ACCESS_COOKIE)] = None,
+) -> User:
     """The authenticated caller; cookie-authenticated unsafe requests must also pass the CSRF check."""
     user = await authenticate(request)
     if user.auth != "bearer":
