@@ -289,3 +289,18 @@ async def test_hot_session_state_is_an_optimisation_only(
     assert isinstance(events[-1], TurnDone)
     assert await chat.session.read("u1") == {}
     assert len(await chat.messages(conv, limit=10, offset=0)) == 4
+
+
+async def test_closing_the_turn_between_tokens_stores_the_partial_reply_at_once(
+    chat: ChatService, model: FakeLanguageModel
+) -> None:
+    model.replies = ["あいうえおかきくけこさしすせそ"]
+    conv = await chat.start("u1")
+    events = chat.turn(conv, text="こんにちは", client_message_id="g")
+    seen = [await anext(events) for _ in range(3)]  # start + two tokens
+    assert [type(e).__name__ for e in seen] == ["TurnStarted", "Token", "Token"]
+    await events.aclose()  # the reader went away while the pipeline sat at a yield
+    reply = (await chat.messages(conv, limit=10, offset=0))[-1]
+    assert reply.status is MessageStatus.PARTIAL
+    assert reply.text == "あいうえおか"
+    assert model.closed_streams == 1

@@ -6,6 +6,7 @@ Routes call exactly one of these; everything below is the shared conversation en
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,10 +118,12 @@ class ChatService:
         self, conv: Conversation, *, text: str | None, client_message_id: str = ""
     ) -> AsyncGenerator[TurnEvent, None]:
         """One turn's events; ``text`` None lets the partner open the conversation."""
-        async for event in self.pipeline.run(conv, text=text, client_message_id=client_message_id):
-            if isinstance(event, TurnDone) and not event.replayed:
-                await self.session.record_turn(conv.user_id, "chat", conv.id)
-            yield event
+        # aclosing: closing this generator closes the pipeline at once, so a partial reply is stored now.
+        async with aclosing(self.pipeline.run(conv, text=text, client_message_id=client_message_id)) as events:
+            async for event in events:
+                if isinstance(event, TurnDone) and not event.replayed:
+                    await self.session.record_turn(conv.user_id, "chat", conv.id)
+                yield event
 
     async def conversations(self, user_id: str, *, limit: int, offset: int) -> list[Conversation]:
         return await self.repo.list_recent(user_id, limit=limit, offset=offset)

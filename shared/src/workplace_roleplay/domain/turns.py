@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,8 +193,9 @@ class TurnPipeline:
         else:
             nudge = ""
         yield TurnStarted(conv.id, turn_id, learner.id if learner else None)
-        async for event in self._generate(conv, turn_id, history, learner, nudge):
-            yield event
+        async with aclosing(self._generate(conv, turn_id, history, learner, nudge)) as events:
+            async for event in events:
+                yield event
 
     async def _replay(self, conv: Conversation, learner: Message) -> list[TurnEvent] | None:
         """Events that answer a repeated client message from the store, or None to generate again."""
