@@ -5,40 +5,34 @@ service in the simple-response mode never pays for ``google.genai`` at startup.
 
 One call here is exactly one HTTP request: the SDK's own retries are off (``HttpRetryOptions(
 attempts=1)``, which also disables the hidden retry of refused connections), and retries, fallbacks
-and breakers live in ``resilient_model``. SDK and transport exceptions become our error tree here.
+and breakers live in ``resilient_model``. SDK and transport exceptions become our error tree
+(``gemini_wire.translate``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
-import re
 import time
-import wave
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextvars import ContextVar
 
 import httpx2
 from google import genai
-from google.genai import errors as genai_errors
 from google.genai import types
 from pydantic import BaseModel
 
 from workplace_roleplay import telemetry
+from workplace_roleplay.adapters import gemini_wire as wire
 from workplace_roleplay.errors import (
     AppError,
-    ModelCredentialRejected,
-    ModelOverloaded,
     ModelRejected,
-    ModelTimeout,
 )
 from workplace_roleplay.ports.model import (
     Completion,
     GenerationMode,
     GenerationRequest,
-    ModelTask,
     StreamEvent,
     TextDelta,
     Usage,
@@ -48,10 +42,6 @@ from workplace_roleplay.settings.model import ModelSettings
 # HTTP responses opened by the current stream call, so cancelling the consumer closes the upstream
 # connection at once (the SDK nests several async generators that only close when garbage collected).
 _opened: ContextVar[list[httpx2.Response] | None] = ContextVar("gemini_opened_responses", default=None)
-_RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
-# Gemini needs at least one user turn; the counterpart's opening line has none yet.
-_OPENING_TURN = "(会話を始めてください)"
-_FAST_TASKS = frozenset({ModelTask.OPENING, ModelTask.CONVERSATION_TURN, ModelTask.WATCH_LINE})
 
 
 class _TrackingTransport(httpx2.AsyncHTTPTransport):
@@ -72,94 +62,6 @@ class _TrackingTransport(httpx2.AsyncHTTPTransport):
         return response
 
 
-def translate(exc: BaseException) -> AppError:
-    """One SDK or transport exception as an error of our tree."""
-    if isinstance(exc, AppError):
-        return exc
-    if isinstance(exc, genai_errors.APIError):
-        code = int(exc.code or 0)
-        detail = f"gemini {code} {exc.status or ''}".strip()
-        if code in (401, 403):
-            return ModelCredentialRejected(detail)
-        if code in (408, 429) or code >= 500:
-            return ModelOverloaded(detail, status=code, retry_after=_retry_after(exc))
-        return ModelRejected(detail)
-    if isinstance(exc, TimeoutError | httpx2.TimeoutException):
-        return ModelTimeout(f"gemini timed out ({type(exc).__name__})")
-    if isinstance(exc, httpx2.TransportError):
-        return ModelOverloaded(f"gemini unreachable ({type(exc).__name__})", status=0)
-    return ModelRejected(f"gemini call failed ({type(exc).__name__})")
-
-
-def _retry_after(exc: genai_errors.APIError) -> float | None:
-    """``Retry-After`` header, else the ``RetryInfo.retryDelay`` Gemini puts in a 429 body."""
-    headers = getattr(exc.response, "headers", None)
-    value = headers.get("retry-after") if headers is not None else None
-    if value:
-        with contextlib.suppress(ValueError):
-            return max(0.0, float(value))
-    details = exc.details if isinstance(exc.details, dict) else {}
-    for item in details.get("error", {}).get("details", []) or []:
-        match = _RETRY_DELAY.match(str(item.get("retryDelay", ""))) if isinstance(item, dict) else None
-        if match:
-            return float(match.group(1))
-    return None
-
-
-def as_wav(audio: bytes, mime_type: str) -> tuple[bytes, str]:
-    """Wrap raw PCM (``audio/L16;rate=24000``) in a WAV header browsers play; pass other formats on."""
-    mime = mime_type.lower()
-    if not (mime.startswith("audio/l16") or mime.startswith("audio/pcm")):
-        return audio, mime_type
-    rate = int(m.group(1)) if (m := re.search(r"rate=(\d+)", mime)) else 24000
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(audio)
-    return buffer.getvalue(), "audio/wav"
-
-
-def _contents(request: GenerationRequest) -> list[types.Content]:
-    if not request.messages:
-        return [types.Content(role="user", parts=[types.Part(text=_OPENING_TURN)])]
-    return [types.Content(role=m.role, parts=[types.Part(text=m.text)]) for m in request.messages]
-
-
-def _config(
-    request: GenerationRequest, schema: type[BaseModel] | None = None, *, think: bool = True
-) -> types.GenerateContentConfig:
-    config = types.GenerateContentConfig(
-        system_instruction=request.system or None,
-        temperature=request.temperature,
-        max_output_tokens=request.max_output_tokens,
-        # We declare no tools; this skips the SDK's function-calling loop and its per-call log line.
-        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-    )
-    if not think:
-        config.thinking_config = types.ThinkingConfig(thinking_budget=0)
-    if schema is not None:
-        config.response_mime_type = "application/json"
-        config.response_json_schema = schema.model_json_schema()
-    return config
-
-
-def _usage(meta: types.GenerateContentResponseUsageMetadata | None) -> Usage | None:
-    if meta is None:
-        return None
-    return Usage(input_tokens=meta.prompt_token_count or 0, output_tokens=meta.candidates_token_count or 0)
-
-
-def _finish_reason(chunk: types.GenerateContentResponse) -> str | None:
-    if chunk.prompt_feedback is not None and chunk.prompt_feedback.block_reason is not None:
-        return "SAFETY"
-    if chunk.candidates and chunk.candidates[0].finish_reason is not None:
-        reason = chunk.candidates[0].finish_reason
-        return str(getattr(reason, "value", reason))
-    return None
-
-
 class GeminiBackend:
     """Single HTTP calls to one model on Gemini, with a primary and an optional standby credential."""
 
@@ -174,7 +76,7 @@ class GeminiBackend:
 
     def _think(self, model: str, request: GenerationRequest) -> bool:
         # Thinking delays the first token by seconds; a conversation line is better fast than deep.
-        return not (model in self._no_thinking and request.task in _FAST_TASKS)
+        return not (model in self._no_thinking and request.task in wire.FAST_TASKS)
 
     @classmethod
     def from_settings(cls, settings: ModelSettings, *, project: str) -> GeminiBackend:
@@ -237,8 +139,8 @@ class GeminiBackend:
                 async with asyncio.timeout_at(first_deadline):
                     upstream = await client.aio.models.generate_content_stream(
                         model=model,
-                        contents=_contents(request),
-                        config=_config(request, think=self._think(model, request)),
+                        contents=wire.contents(request),
+                        config=wire.config(request, think=self._think(model, request)),
                     )
             finally:
                 _opened.reset(token)
@@ -252,8 +154,8 @@ class GeminiBackend:
                     break
                 finally:
                     _opened.reset(token)
-                usage = _usage(chunk.usage_metadata) or usage
-                finish = _finish_reason(chunk) or finish
+                usage = wire.usage(chunk.usage_metadata) or usage
+                finish = wire.finish_reason(chunk) or finish
                 text = chunk.text or ""
                 if text:
                     if not parts:
@@ -264,7 +166,7 @@ class GeminiBackend:
         except AppError:
             raise
         except Exception as exc:  # CancelledError and GeneratorExit are BaseException: they pass
-            raise translate(exc) from exc
+            raise wire.translate(exc) from exc
         finally:
             if not ended:
                 # The consumer went away or the call failed: drop the upstream connection now.
@@ -288,20 +190,20 @@ class GeminiBackend:
             async with asyncio.timeout(self.total_timeout_s):
                 response = await client.aio.models.generate_content(
                     model=model,
-                    contents=_contents(request),
-                    config=_config(request, schema, think=self._think(model, request)),
+                    contents=wire.contents(request),
+                    config=wire.config(request, schema, think=self._think(model, request)),
                 )
         except Exception as exc:
-            raise translate(exc) from exc
+            raise wire.translate(exc) from exc
         finally:
             telemetry.MODEL_LATENCY.labels(model=model, call="generate").observe(time.monotonic() - started)
-        usage = _usage(response.usage_metadata) or Usage()
+        usage = wire.usage(response.usage_metadata) or Usage()
         telemetry.record_tokens(model, usage.input_tokens, usage.output_tokens)
         return Completion(
             text=response.text or "",
             model=model,
             mode=GenerationMode.MODEL,
-            finish_reason=_finish_reason(response) or "STOP",
+            finish_reason=wire.finish_reason(response) or "STOP",
             usage=usage,
         )
 
@@ -320,11 +222,11 @@ class GeminiBackend:
             async with asyncio.timeout(self.total_timeout_s):
                 response = await client.aio.models.generate_content(model=model, contents=text, config=config)
         except Exception as exc:
-            raise translate(exc) from exc
+            raise wire.translate(exc) from exc
         finally:
             telemetry.MODEL_LATENCY.labels(model=model, call="tts").observe(time.monotonic() - started)
         for candidate in response.candidates or []:
             for part in (candidate.content.parts if candidate.content else None) or []:
                 if part.inline_data is not None and part.inline_data.data:
-                    return as_wav(part.inline_data.data, part.inline_data.mime_type or "")
+                    return wire.as_wav(part.inline_data.data, part.inline_data.mime_type or "")
         raise ModelRejected("gemini tts returned no audio")
