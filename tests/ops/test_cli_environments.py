@@ -227,3 +227,14 @@ def test_migrate_session_canary_uses_its_cloud_run_name(ops_settings: OpsSetting
     argv = ["canary", "migrate_session", "5", "--revision", "migrate-session-00009-xyz", "--env", "prod"]
     assert run(argv, ops_settings) == 0
     assert traffic(env_root)["traffic"]["migrate_session"]["candidate_revision"] == "migrate-session-00009-xyz"
+
+
+def test_legacy_share_moves_one_service_back_to_legacy(ops_settings: OpsSettings, env_root: Path) -> None:
+    before = traffic(env_root)["traffic"]
+    assert run(["legacy-share", "watch", "100", "--env", "prod"], ops_settings) == 0
+    after = traffic(env_root)["traffic"]
+    assert after["watch"]["legacy_percent"] == 100
+    assert {k: v for k, v in after.items() if k != "watch"} == {k: v for k, v in before.items() if k != "watch"}
+    assert run(["legacy-share", "watch", "100", "--env", "prod"], ops_settings) == REFUSED  # no change
+    assert run(["legacy-share", "watch", "150", "--env", "prod"], ops_settings) == REFUSED
+    assert run(["legacy-share", "watch", "0", "--env", "prod"], ops_settings) == 0

@@ -182,6 +182,14 @@ def test_legacy_fallback_sends_the_whole_site_to_legacy_and_back(stack: LocalSta
     assert set(versions(stack, stack.health_paths["chat"], 10)) == {STABLE}
 
 
+def test_legacy_share_moves_one_service_only(stack: LocalStack) -> None:
+    assert ops(stack, "legacy-share", "watch", "100", "--env", "local").returncode == 0
+    assert versions(stack, stack.health_paths["watch"], 5) == ["legacy-standin"] * 5
+    assert set(versions(stack, stack.health_paths["chat"], 5)) == {STABLE}
+    assert ops(stack, "legacy-share", "watch", "0", "--env", "local").returncode == 0
+    assert versions(stack, stack.health_paths["watch"], 5) == ["watch-stable"] * 5
+
+
 def environ_of(pid: int) -> dict[str, str]:
     raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     return dict(item.decode().split("=", 1) for item in raw if b"=" in item)

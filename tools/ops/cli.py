@@ -12,7 +12,18 @@ from tools.ops import checks, switches
 from tools.ops.environments import ENVS, Target, break_glass_traffic
 from tools.ops.settings import OpsSettings
 from tools.ops.stack_state import SWITCHES_FILE, read_state
-from tools.ops.traffic import OpsError, OpsFailed, TrafficState, adopt, canary, describe, promote, rollback, set_legacy
+from tools.ops.traffic import (
+    OpsError,
+    OpsFailed,
+    TrafficState,
+    adopt,
+    canary,
+    describe,
+    promote,
+    rollback,
+    set_legacy,
+    set_legacy_share,
+)
 from workplace_roleplay.catalog import load_catalog
 
 FAILED = 1
@@ -46,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="to_revision", help="a known-good revision (undo a promotion)")
     p = command("legacy", "whole-site fallback to the legacy app")
     p.add_argument("state", choices=("on", "off"))
+    p = command("legacy-share", "keep PERCENT %% of one service's paths on the legacy app")
+    p.add_argument("service")
+    p.add_argument("percent", type=int)
     p = command("adopt", "make the newest revisions (after a Terraform template change) stable")
     p.add_argument("services", nargs="*", help="services (default: all)")
     p = command("switch", "set or clear an emergency runtime switch")
@@ -151,6 +165,8 @@ def run(argv: Sequence[str], settings: OpsSettings | None = None) -> int:
                 _change(args, settings, lambda s: rollback(s, args.service, to_revision=args.to_revision))
             case "legacy":
                 _change(args, settings, lambda s: set_legacy(s, args.state == "on"))
+            case "legacy-share":
+                _change(args, settings, lambda s: set_legacy_share(s, args.service, args.percent))
             case "adopt":
                 target = _target(args, settings)
                 latest = target.latest_revisions()

@@ -216,6 +216,15 @@ def adopt(state: TrafficState, latest: dict[str, str], services: list[str]) -> T
     return changed
 
 
+def set_legacy_share(state: TrafficState, service: str, percent: int) -> TrafficState:
+    """Keep ``percent`` % of one service's paths on the legacy app (gradual migration or its undo)."""
+    current = state.service(service)
+    validate_percent(percent, "PERCENT")
+    if current.legacy_percent == percent:
+        raise OpsError(f"{service}: legacy share is already {percent} %; nothing to change")
+    return state.with_service(service, replace(current, legacy_percent=percent))
+
+
 def set_legacy(state: TrafficState, on: bool) -> TrafficState:
     """Whole-site fallback to the legacy app (on) or back to the services (off)."""
     if state.legacy_fallback == on:
