@@ -15,8 +15,10 @@ from tests.support.fakes import FakeCache, FakeStore
 from tests.support.ticking_clock import TickingClock
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.chat import ChatService
+from workplace_roleplay.domain.conversation import Conversation
 from workplace_roleplay.domain.moderation import Moderator
 from workplace_roleplay.errors import NotFound
+from workplace_roleplay.ports.model import ModelTask
 from workplace_roleplay.web.errors import install_error_handlers
 from workplace_roleplay.web.sse import SseEvent, StreamBuffer, parse_event_id, with_heartbeats
 from workplace_roleplay.web.turn_stream import turn_response
@@ -50,17 +52,20 @@ async def test_replay_buffer_is_per_owner_and_resumes_after_an_id() -> None:
         await buffer.replay("mallory", 0)
 
 
-def app_over(chat: ChatService) -> FastAPI:
+def app_over(chat: ChatService, cache: FakeCache | None = None) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     work = BackgroundWork()
+    buffers = cache or FakeCache()
+    conversations: list[Conversation] = []
 
     @app.post("/turn")
     async def turn(request: Request) -> Response:
-        conv = await chat.start("u1")
-        events = chat.turn(conv, text="こんにちは", client_message_id="c1")
+        if not conversations:
+            conversations.append(await chat.start("u1"))
+        events = chat.turn(conversations[0], text="こんにちは", client_message_id="c1")
         return await turn_response(
-            request, events, cache=FakeCache(), owner="u1", buffer_ttl_s=60, heartbeat_s=15, tasks=work
+            request, events, cache=buffers, owner="u1", buffer_ttl_s=60, heartbeat_s=15, tasks=work
         )
 
     return app
@@ -111,3 +116,23 @@ async def test_json_clients_get_the_whole_turn_at_once() -> None:
     assert body["text"] == "はい、どうぞ。"
     assert body["status"] == "complete"
     assert body["learner_message_id"].endswith("-l")
+
+
+async def test_a_retry_while_the_turn_still_streams_follows_its_live_buffer() -> None:
+    model = FakeLanguageModel()
+    model.replies = ["あいうえおかきくけこさしすせそ"]
+    model.chunk_delay_s = 0.05
+    cache = FakeCache()
+    transport = httpx.ASGITransport(app=app_over(chat_over(model), cache))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        first = asyncio.create_task(client.post("/turn", headers={"Accept": "text/event-stream"}))
+        for _ in range(500):  # until the first request's replay buffer exists
+            if any(key.startswith("stream:") for key in cache.lists):
+                break
+            await asyncio.sleep(0.01)
+        retry = await client.post("/turn", headers={"Accept": "text/event-stream"})
+        original = await first
+    assert retry.status_code == 200
+    assert "event: done" in retry.text
+    assert retry.text.count("event: token") == original.text.count("event: token")
+    assert len(model.tasks(ModelTask.CONVERSATION_TURN)) == 1  # the retry never reached the model

@@ -25,7 +25,7 @@ from workplace_roleplay.domain.turns import (
     TurnStarted,
     error_for_code,
 )
-from workplace_roleplay.errors import AppError, InvalidInput
+from workplace_roleplay.errors import AppError, InvalidInput, NotFound, TurnInProgress
 from workplace_roleplay.ports import Cache
 from workplace_roleplay.web.sse import (
     SSE_HEADERS,
@@ -212,6 +212,17 @@ async def turn_response(
         return JSONResponse(await collect(stream))
     try:
         head = await stream.first()
+    except TurnInProgress as exc:
+        # The same client message is still being answered (a retry after a dropped connection):
+        # follow that turn's live buffer instead of refusing.
+        stream.cancel()
+        turn_id = str(exc.extra.get("turn_id", ""))
+        try:
+            return await resume_response(
+                cache, owner=owner, last_event_id=f"{turn_id}.0", buffer_ttl_s=buffer_ttl_s, heartbeat_s=heartbeat_s
+            )
+        except (NotFound, InvalidInput):
+            raise exc from None
     except BaseException:
         stream.cancel()
         raise
