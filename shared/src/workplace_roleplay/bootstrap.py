@@ -6,6 +6,7 @@ Firestore or Redis only when its settings select them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from workplace_roleplay.settings import ServiceSettings
 if TYPE_CHECKING:
     from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
     from workplace_roleplay.adapters.jwt_tokens import JwtAccessTokens
+
+log = logging.getLogger("workplace_roleplay.bootstrap")
 
 
 @dataclass
@@ -140,6 +143,12 @@ def build_language_model(settings: ServiceSettings, cache: Cache, clock: Clock) 
     if settings.MODEL_FORCE_SIMPLE:
         return _simple_model("forced")
     if not settings.gemini_configured:
+        if settings.ENV.is_cloud:
+            # Allowed (ops may run without a model), but never silently: every reply will be canned text.
+            log.error(
+                "no Gemini configuration (GEMINI_API_KEY or GEMINI_USE_VERTEX): simple-response mode only",
+                extra={"model_mode": "simple", "env": settings.ENV.value},
+            )
         return _simple_model("unconfigured")
     from workplace_roleplay.adapters.gemini import GeminiBackend
     from workplace_roleplay.adapters.resilient_model import ResilientModel
