@@ -30,7 +30,7 @@ def normalize(node: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A labelled top-level block (resource, module, variable, output, data) of one module directory."""
+    """A top-level block (resource, module, variable, output, data, provider, terraform) of one module directory."""
 
     module_dir: Path
     file: Path
@@ -75,6 +75,8 @@ class Tree:
             for kind, depth in _LABELS.items():
                 for labels, body in _flatten(kind, parsed.get(kind, []), depth, ()):
                     blocks.append(Block(file.parent, file, kind, labels, body))
+            for section in parsed.get("terraform", []):
+                blocks.append(Block(file.parent, file, "terraform", (), section))
             for section in parsed.get("locals", []):
                 local_values.setdefault(file.parent, {}).update(section)
         return cls(root=root, blocks=tuple(blocks), locals=local_values)

@@ -108,3 +108,36 @@ def test_every_variable_is_typed_and_described(real_tree: Tree) -> None:
 
 def test_for_each_keys_are_known_at_plan_time(real_tree: Tree) -> None:
     assert policies.for_each_known_at_plan(real_tree) == []
+
+
+def test_every_terraform_file_parses(real_tree: Tree) -> None:
+    files = sorted(p for p in real_tree.root.rglob("*.tf") if ".terraform" not in p.parts)
+    parsed = {b.file for b in real_tree.blocks} | {d / "main.tf" for d in real_tree.locals}
+    assert len(files) > 60
+    empty = [str(f.relative_to(real_tree.root)) for f in files if f not in parsed]
+    assert empty == [], f"files with no block python-hcl2 could read: {empty}"
+    for env_dir in real_tree.environments():
+        assert load_tfvars(env_dir / "terraform.tfvars")["environment"] == env_dir.name
+
+
+def test_versions_are_pinned_and_each_environment_has_its_own_state(real_tree: Tree) -> None:
+    settings = [b for b in real_tree.blocks if b.kind == "terraform"]
+    module_dirs = {b.module_dir for b in real_tree.blocks if b.kind in {"resource", "module"}}
+    for directory in module_dirs:
+        here = [b.body for b in settings if b.module_dir == directory]
+        assert any(body.get("required_version") == ">= 1.11" for body in here), directory
+        uses_google = any(
+            b.kind == "resource" and b.labels[0].startswith("google_") and b.module_dir == directory
+            for b in real_tree.blocks
+        )
+        if uses_google:
+            providers = [p for body in here for p in body.get("required_providers", [])]
+            assert providers, f"{directory} pins no providers"
+            assert all(p["google"]["version"] == ">= 7.19, < 8" for p in providers if "google" in p), directory
+    prefixes = set()
+    for env_dir in real_tree.environments():
+        backends = [b.body["backend"][0]["gcs"] for b in settings if b.module_dir == env_dir and "backend" in b.body]
+        assert len(backends) == 1, env_dir.name
+        assert env_dir.name in backends[0]["bucket"]
+        prefixes.add((backends[0]["bucket"], backends[0]["prefix"]))
+    assert len(prefixes) == len(real_tree.environments())
