@@ -130,3 +130,14 @@ async def test_concurrent_refreshes_of_one_token_rotate_it_exactly_once(kit: Ide
     assert len(successors) == 1  # the store transaction lets one rotation win; the others are races
     assert all(r.user_id == signed.user_id for r in results)
     assert (await kit.identity.refresh(successors[0])).refresh_token  # the family is alive
+
+
+async def test_expired_refresh_tokens_are_purged(kit: IdentityKit) -> None:
+    old = await kit.identity.sign_in_anonymously()
+    kit.clock.advance(6 * 24 * 3600)
+    young = await kit.identity.sign_in_anonymously()
+    kit.clock.advance(2 * 24 * 3600)  # the first token is now past its 7 days, the second is not
+    assert await kit.identity.refresh_tokens.purge_expired() == 1
+    assert await kit.identity.refresh_tokens.family_of(old.refresh_token or "") is None
+    assert await kit.identity.refresh_tokens.family_of(young.refresh_token or "") is not None
+    assert await kit.identity.refresh_tokens.purge_expired() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import operator
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -60,7 +61,7 @@ class FakeStore:
             for p, d in self.docs.items()
             if p.startswith(collection + "/")
             and p.count("/") == depth
-            and all(f.op == "==" and d.get(f.field) == f.value for f in where)
+            and all(_matches(d.get(f.field), f.op, f.value) for f in where)
         ]
         if order_by:
             rows.sort(key=lambda s: str(s.data.get(order_by)), reverse=descending)
@@ -82,6 +83,21 @@ class FakeStore:
 
     async def close(self) -> None:
         return None
+
+
+def _matches(value: Any, op: str, wanted: Any) -> bool:
+    """Firestore's comparison semantics, enough for tests: a missing field never matches."""
+    if op == "in":
+        return value in wanted
+    if op == "==":
+        return bool(value == wanted)
+    if op == "!=":
+        return value is not None and value != wanted
+    if value is None or (
+        type(value) is not type(wanted) and not (isinstance(value, int | float) and isinstance(wanted, int | float))
+    ):
+        return False
+    return bool({"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op](value, wanted))
 
 
 class _FakeTransaction:

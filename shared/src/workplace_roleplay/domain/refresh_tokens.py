@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from workplace_roleplay.errors import InvalidToken, SessionRevoked, TokenExpired
-from workplace_roleplay.ports import Clock, DocumentStore, JsonValue, Transaction
+from workplace_roleplay.ports import Clock, DocumentStore, Filter, JsonValue, Transaction
 from workplace_roleplay.telemetry import SECURITY_EVENTS
 
 security_log = logging.getLogger("workplace_roleplay.security")
@@ -141,6 +141,14 @@ class RefreshTokens:
     async def is_revoked(self, family_id: str) -> bool:
         family = await self.store.get(f"{FAMILIES}/{family_id}")
         return family is None or family.get("revoked_at") is not None
+
+    async def purge_expired(self, *, batch: int = 500) -> int:
+        """Delete up to ``batch`` refresh-token documents past their expiry; returns how many (run it
+        periodically: every refresh writes one document). Expired tokens are refused anyway."""
+        expired = await self.store.query(TOKENS, where=[Filter("expires_at", "<", int(self.clock.now()))], limit=batch)
+        for snapshot in expired:
+            await self.store.delete(snapshot.path)
+        return len(expired)
 
     def _token_doc(self, user_id: str, family_id: str, now: float) -> dict[str, JsonValue]:
         return {
