@@ -223,11 +223,13 @@ def test_restart_of_one_service_keeps_the_others(stack: LocalStack) -> None:
 def test_ctrl_c_stops_every_process(tmp_path: Path, redis_url: str) -> None:
     nginx_binary()
     running = start_stack(tmp_path / "stack", store="sqlite", candidates="", redis_url=redis_url)
-    pids = [p.pid for p in read_state(running.run_dir).processes]
+    state = read_state(running.run_dir)
+    pids = [p.pid for p in state.processes] + list(state.helpers.values())
+    assert set(state.helpers) == {"nginx", "legacy"}
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=30) == 0
     for pid in pids:
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        assert not alive(pid), f"process {pid} outlived the stack"
     with pytest.raises(httpx.ConnectError):
         httpx.get(running.url + "/", timeout=2)
     assert not (running.run_dir / "stack.json").exists()
@@ -265,3 +267,12 @@ def test_streamed_events_pass_through_nginx_unbuffered(stack: LocalStack) -> Non
     assert len(arrivals) == 3
     assert arrivals[0] < 0.4, f"first event after {arrivals[0]:.2f} s: the proxy buffers"
     assert arrivals[2] - arrivals[0] > 0.8
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie awaiting its parent counts as gone)."""
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "zombie" not in status.read_text().lower()
+    except FileNotFoundError:
+        return False

@@ -168,6 +168,11 @@ class Stack:
             nginx_bin=self.nginx_bin,
             store=self.store,
             processes=[c.spec for c in self.children],
+            helpers={
+                role: process.pid
+                for role, process in (("nginx", self.nginx), ("legacy", self.legacy), ("emulator", self.emulator))
+                if process is not None
+            },
         )
 
     # --- running ---------------------------------------------------------------------------------

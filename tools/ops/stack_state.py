@@ -37,6 +37,8 @@ class StackState:
     nginx_bin: str
     store: str
     processes: list[Process] = field(default_factory=list)
+    # Helper processes by role (nginx master, legacy stand-in, Firestore emulator wrapper = its group id).
+    helpers: dict[str, int] = field(default_factory=dict)
 
     def revisions(self) -> dict[str, dict[str, int]]:
         """service -> revision -> port, the input of the nginx renderer."""
