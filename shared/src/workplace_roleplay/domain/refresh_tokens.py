@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from workplace_roleplay.errors import InvalidToken, SessionRevoked, TokenExpired
+from workplace_roleplay.errors import AppError, InvalidToken, SessionRevoked, TokenExpired
 from workplace_roleplay.ports import Clock, DocumentStore, Filter, JsonValue, Transaction
 from workplace_roleplay.telemetry import SECURITY_EVENTS
 
@@ -30,6 +30,7 @@ security_log = logging.getLogger("workplace_roleplay.security")
 TOKENS = "refresh_tokens"
 FAMILIES = "refresh_families"
 _TOKEN_BYTES = 32
+PURGE_ONE_IN = 200
 
 
 def token_hash(token: str) -> str:
@@ -111,6 +112,7 @@ class RefreshTokens:
 
         outcome = await self.store.run_transaction(attempt)
         if outcome.kind == "rotated":
+            await self._maybe_purge()
             return Rotation(outcome.user_id, outcome.family_id, successor, int(now) + self.ttl_s)
         if outcome.kind == "raced":
             return Rotation(outcome.user_id, outcome.family_id, None, None)
@@ -149,6 +151,16 @@ class RefreshTokens:
         for snapshot in expired:
             await self.store.delete(snapshot.path)
         return len(expired)
+
+    async def _maybe_purge(self) -> None:
+        # Housekeeping rides on refreshes (about one in PURGE_ONE_IN), so no scheduler is needed and the
+        # cost is spread thin; a failure here must never fail the refresh itself.
+        if secrets.randbelow(PURGE_ONE_IN) != 0:
+            return
+        try:
+            await self.purge_expired(batch=100)
+        except AppError as exc:
+            security_log.warning("refresh-token purge failed", extra={"error_code": exc.code})
 
     def _token_doc(self, user_id: str, family_id: str, now: float) -> dict[str, JsonValue]:
         return {
