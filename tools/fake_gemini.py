@@ -81,26 +81,34 @@ def _error_body(status: int, message: str) -> dict[str, Any]:
     return {"error": {"code": status, "message": message, "status": _STATUS_NAMES.get(status, "UNKNOWN")}}
 
 
-def _example(schema: dict[str, Any]) -> Any:
+def _example(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
     """A small valid instance of an OpenAPI-style (responseSchema) or JSON-Schema schema."""
+    root = root if root is not None else schema
+    if "$ref" in schema:  # "#/$defs/Name": nested pydantic models
+        target: Any = root
+        for part in str(schema["$ref"]).removeprefix("#/").split("/"):
+            target = target.get(part, {})
+        return _example(target, root)
     if "anyOf" in schema:
         options = [s for s in schema["anyOf"] if str(s.get("type", "")).upper() != "NULL"]
-        return _example(options[0]) if options else None
+        return _example(options[0], root) if options else None
     if "enum" in schema:
         return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
     kind = str(schema.get("type", "OBJECT")).upper()
     if kind == "OBJECT":
-        return {name: _example(sub) for name, sub in schema.get("properties", {}).items()}
+        return {name: _example(sub, root) for name, sub in schema.get("properties", {}).items()}
     if kind == "ARRAY":
         count = max(1, int(schema.get("minItems", 1)))
-        return [_example(schema.get("items", {"type": "STRING"})) for _ in range(count)]
+        return [_example(schema.get("items", {"type": "STRING"}), root) for _ in range(count)]
     if kind == "INTEGER":
         return int(schema.get("minimum", 1))
     if kind == "NUMBER":
         return float(schema.get("minimum", 1.0))
     if kind == "BOOLEAN":
         return True
-    return "テスト"
+    return "テスト"[: int(schema.get("maxLength", 3))]
 
 
 def _chunk(text: str, *, last: bool, prompt_tokens: int) -> dict[str, Any]:

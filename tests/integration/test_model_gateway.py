@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Literal
 
 import pytest
 from prometheus_client import REGISTRY
@@ -249,3 +250,22 @@ async def test_a_stream_stalling_after_its_first_delta_ends_partial_at_the_total
     assert completion.error_code == "model_timeout"
     assert 0.8 <= elapsed < 1.3
     assert fake_gemini.wait_for("disconnects", 1)["disconnects"] == 1
+
+
+class Check(BaseModel):
+    id: str
+    passed: bool
+
+
+class Report(BaseModel):
+    checks: list[Check] = Field(min_length=2)
+    level: Literal["basic", "advanced"]
+    advice: str | None = None
+
+
+async def test_nested_schemas_reach_the_model_and_come_back_validated(fake_gemini: FakeGeminiControl) -> None:
+    async with open_gateway(gateway_settings(fake_gemini.url)) as model:
+        result = await model.generate_structured(turn(task=ModelTask.FEEDBACK_REPORT), Report)
+    assert result.completion.model == PRO  # no fallback: the fake's answer validated
+    assert len(result.value.checks) == 2
+    assert "$defs" in fake_gemini.requests()[0]["body"]["generationConfig"]["responseJsonSchema"]
