@@ -141,3 +141,14 @@ async def test_expired_refresh_tokens_are_purged(kit: IdentityKit) -> None:
     assert await kit.identity.refresh_tokens.family_of(old.refresh_token or "") is None
     assert await kit.identity.refresh_tokens.family_of(young.refresh_token or "") is not None
     assert await kit.identity.refresh_tokens.purge_expired() == 0
+
+
+async def test_refreshes_purge_expired_tokens_along_the_way(kit: IdentityKit, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("workplace_roleplay.domain.refresh_tokens.PURGE_ONE_IN", 1)
+    stale = await kit.identity.sign_in_anonymously()
+    kit.clock.advance(6 * 24 * 3600)
+    live = await kit.identity.sign_in_anonymously()
+    kit.clock.advance(2 * 24 * 3600)
+    assert live.refresh_token
+    await kit.identity.refresh(live.refresh_token)
+    assert await kit.identity.refresh_tokens.family_of(stale.refresh_token or "") is None
