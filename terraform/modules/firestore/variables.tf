@@ -15,16 +15,22 @@ variable "delete_protection" {
 }
 
 variable "ttl_fields" {
-  description = "Collection group => timestamp field whose value is the document's expiry (ephemeral data)."
+  description = "Collection group => Timestamp field whose value is the document's expiry. Firestore only expires documents whose field holds a Timestamp: the document-store port writes JSON values only today, so these take effect once the Firestore adapter writes `ttl_at`; until then RefreshTokens.purge_expired deletes expired tokens."
   type        = map(string)
   default = {
-    refresh_tokens    = "expires_at"
-    legacy_migrations = "expires_at"
+    refresh_tokens    = "ttl_at"
+    refresh_families  = "ttl_at"
+    legacy_migrations = "ttl_at"
+  }
+
+  validation {
+    condition     = alltrue([for f in values(var.ttl_fields) : can(regex("^[a-z_][a-z0-9_]*$", f))])
+    error_message = "TTL fields must be plain top-level field names."
   }
 }
 
 variable "indexes" {
-  description = "Composite indexes the queries need: name => collection group, query scope and ordered fields."
+  description = "Composite indexes the queries need (none today): name => collection group, query scope and ordered fields."
   type = map(object({
     collection  = string
     query_scope = optional(string, "COLLECTION")
@@ -33,29 +39,9 @@ variable "indexes" {
       order      = string
     }))
   }))
-  default = {
-    conversations-by-mode = {
-      collection = "conversations"
-      fields = [
-        { field_path = "mode", order = "ASCENDING" },
-        { field_path = "updated_at", order = "DESCENDING" },
-      ]
-    }
-    memories-by-counterpart = {
-      collection = "memories"
-      fields = [
-        { field_path = "counterpart", order = "ASCENDING" },
-        { field_path = "salience", order = "DESCENDING" },
-      ]
-    }
-    refresh-token-family = {
-      collection = "refresh_tokens"
-      fields = [
-        { field_path = "family", order = "ASCENDING" },
-        { field_path = "revoked", order = "ASCENDING" },
-      ]
-    }
-  }
+  # Today's queries filter or order on one field at a time (conversations by updated_at, messages by created_at,
+  # memories by created_at, refresh tokens by expires_at), which Firestore's automatic single-field indexes serve.
+  default = {}
 
   validation {
     condition = alltrue(flatten([
