@@ -125,3 +125,11 @@ def test_build_triggers_watch_the_function_the_shared_package_and_the_lockfile(r
     text = (repo / "terraform/modules/build_triggers/main.tf").read_text(encoding="utf-8")
     for entry in ('"${each.value}/**"', '"shared/**"', '"uv.lock"'):
         assert entry in text
+
+
+def test_cloudbuild_validates_every_terraform_root(cloudbuild: dict[str, Any], repo: Path) -> None:
+    checks = _step(cloudbuild, "checks")["args"][-1]
+    assert 'terraform -chdir="terraform/environments/$${env}" validate' in checks
+    envs = re.search(r"for env in ([a-z ]+); do", checks)
+    assert envs is not None
+    assert sorted(envs.group(1).split()) == sorted(p.name for p in (repo / "terraform/environments").iterdir())
