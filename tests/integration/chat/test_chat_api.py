@@ -229,3 +229,22 @@ async def test_summary_and_feedback_reports_are_evidence_based_and_cached(
     got = (await client.post(f"/api/v2/chat/conversations/{cid}/summary", headers=headers)).json()
     assert got["summary"] == "週末の話をした"
     assert got["cached"] is False
+
+
+async def test_model_calls_are_rate_limited_per_learner(start_server: StartServer) -> None:
+    server = await start_server(RATE_LIMIT_MODEL_USER="2/60")
+    _, headers = await server.sign_in()
+    _, other = await server.sign_in()
+    async with httpx.AsyncClient(base_url=server.url, timeout=20.0) as client:
+        cid = await open_chat(client, headers)
+        status, _ = await say(client, headers, cid, "こんにちは", "r1")
+        assert status == 200
+        status, body = await say(client, headers, cid, "元気ですか", "r2")
+        assert status == 429
+        assert body["error"]["code"] == "rate_limited"
+        assert body["error"]["message"]  # Japanese, shown on the page
+        limited = await client.post("/api/v2/chat", json={}, headers={**headers, "Accept": "application/json"})
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert (
+            await client.post("/api/v2/chat", json={}, headers={**other, "Accept": "application/json"})
+        ).status_code == 200

@@ -29,6 +29,18 @@ CARD: dict[str, object] = {
     "better_phrasing": "週末は山に行きました。課長はどう過ごされましたか？",
 }
 
+SUMMARY: dict[str, object] = {
+    "summary": "週末の山登りについて上司と話した。",
+    "key_points": ["山登り"],
+    "learning_points": ["質問を返す"],
+}
+REPORT: dict[str, object] = {
+    "checks": [{"id": "P1", "passed": True, "evidence": "楽しかったです！"}],
+    "strengths": ["前向きに話せた", "丁寧語を使えた"],
+    "growth_points": ["質問を返す", "感想を添える"],
+    "tomorrow_action": "朝の挨拶のあとにひと言質問を添える",
+}
+
 
 @pytest.fixture
 def gateway_with_fake_model(fake_gemini: FakeGeminiControl, tmp_path: Path) -> Iterator[str]:
@@ -54,6 +66,8 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
     executable = require_chromium()
     fake_gemini.configure(text=REPLY, chunk_chars=3, chunk_delay_ms=120)
     fake_gemini.script("coach-model", {"kind": "ok", "text": json.dumps(CARD, ensure_ascii=False), "times": -1})
+    fake_gemini.script("summary-model", {"kind": "ok", "text": json.dumps(SUMMARY, ensure_ascii=False)})
+    fake_gemini.script("grader-model", {"kind": "ok", "text": json.dumps(REPORT, ensure_ascii=False)})
     console: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
@@ -90,6 +104,18 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
             learner = page.locator("#log li.learner .text").inner_text()
             assert "<img src=x onerror=alert(1)>" in learner  # shown as text, never as markup
             assert page.locator("#log img").count() == 0
+
+            page.click("#summary-button")
+            expect(page.locator("#review")).to_contain_text(str(SUMMARY["summary"]), timeout=15000)
+            page.click("#feedback-button")
+            expect(page.locator("#review")).to_contain_text("明日試すこと", timeout=15000)
+            expect(page.locator("#review")).to_contain_text("プロフェッショナリズム")
+            expect(page.locator("#review")).to_contain_text(str(REPORT["tomorrow_action"]))
+
+            page.reload()  # the past conversation is listed and opens with its lines, without a reload after
+            page.locator("[data-conversation]").first.click()
+            expect(page.locator("#log li.learner")).to_have_count(1, timeout=15000)
+            expect(page.locator("#log li.counterpart")).to_have_count(2)
         finally:
             browser.close()
     violations = [line for line in console if "Content Security Policy" in line or "pageerror" in line]
