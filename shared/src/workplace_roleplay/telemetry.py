@@ -70,3 +70,21 @@ def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
         MODEL_TOKENS.labels(model=model, direction="input").inc(input_tokens)
     if output_tokens:
         MODEL_TOKENS.labels(model=model, direction="output").inc(output_tokens)
+
+
+# --- conversations (DESIGN §10: feature usage) ---
+CONVERSATION_TURNS = Counter(
+    "conversation_turns_total",
+    "Turns of the shared turn pipeline by mode and outcome (complete, partial, failed, cancelled, replayed).",
+    ["mode", "outcome"],
+)
+MODERATION_DECISIONS = Counter(
+    "moderation_decisions_total",
+    "Learner lines blocked (inappropriate_word, loop) or nudged (off_topic) by moderation, by mode and reason.",
+    ["mode", "reason"],
+)
+CONVERSATION_REPORTS = Counter(
+    "conversation_reports_total",
+    "Summaries and feedback reports by kind and source (model, simple, cache).",
+    ["kind", "source"],
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
@@ -12,7 +13,7 @@ from tests.unit.domain.conftest import make_service
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.chat import ChatService
 from workplace_roleplay.domain.conversation import Conversation, MessageStatus, Role
-from workplace_roleplay.domain.turns import AnalysisReady, Token, TurnDone, TurnEvent, TurnFailed, TurnStarted
+from workplace_roleplay.domain.turn_events import AnalysisReady, Token, TurnDone, TurnEvent, TurnFailed, TurnStarted
 from workplace_roleplay.errors import ConversationNotFound, MessageBlocked, RepeatedMessage, TurnInProgress
 from workplace_roleplay.ports.model import ModelTask
 
@@ -182,8 +183,11 @@ async def test_ng_words_are_blocked_before_anything_is_stored_or_sent(
     chat: ChatService, model: FakeLanguageModel
 ) -> None:
     conv = await chat.start("u1")
+    before = REGISTRY.get_sample_value("moderation_decisions_total", {"mode": "chat", "reason": "inappropriate_word"})
     with pytest.raises(MessageBlocked) as info:
         await collect(chat, conv, "そんなの、バカみたい", "n")
+    after = REGISTRY.get_sample_value("moderation_decisions_total", {"mode": "chat", "reason": "inappropriate_word"})
+    assert (after or 0) == (before or 0) + 1
     assert info.value.extra["filtered_text"] == "そんなの、**みたい"
     assert model.requests == []
     assert await chat.messages(conv, limit=10, offset=0) == []

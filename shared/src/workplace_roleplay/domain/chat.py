@@ -18,7 +18,8 @@ from workplace_roleplay.domain.memory import Memory, MemoryBook
 from workplace_roleplay.domain.moderation import Moderator
 from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.domain.session_state import HotSession
-from workplace_roleplay.domain.turns import TurnDone, TurnEvent, TurnOptions, TurnPipeline
+from workplace_roleplay.domain.turn_events import TurnDone, TurnEvent
+from workplace_roleplay.domain.turns import TurnOptions, TurnPipeline
 from workplace_roleplay.errors import EmptyMessage, InvalidInput, MemoryNotFound, MessageTooLong
 from workplace_roleplay.ports import Cache, Clock, DocumentStore
 from workplace_roleplay.ports.model import LanguageModel

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from workplace_roleplay import telemetry
 from workplace_roleplay.domain import rubric
 from workplace_roleplay.domain.conversation import Conversation, ConversationRepository, Message, Role
 from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
@@ -129,6 +130,7 @@ class Reports:
                 "model": result.completion.model,
                 "created_at": self.clock.now(),
             }
+            telemetry.CONVERSATION_REPORTS.labels("summary", "simple" if simple else "model").inc()
             await self.cache.set(key, json.dumps(cached, ensure_ascii=False).encode(), ttl=CACHE_TTL_S)
             await self.store.update(
                 conv.path,
@@ -139,6 +141,7 @@ class Reports:
                 },
             )
             return {**cached, "conversation_id": conv.id, "cached": False}
+        telemetry.CONVERSATION_REPORTS.labels("summary", "cache").inc()
         return {**cached, "conversation_id": conv.id, "cached": True}
 
     async def feedback(self, conv: Conversation, *, rank: str) -> dict[str, Any]:
@@ -147,6 +150,7 @@ class Reports:
         key = f"ai_cache:feedback:{transcript_hash('feedback', conv, messages)}"
         cached = await self._cached(key)
         if cached is not None:
+            telemetry.CONVERSATION_REPORTS.labels("feedback", "cache").inc()
             return {**cached, "cached": True}
         learner_lines = [m.text for m in messages if m.role is Role.LEARNER]
         checks_text = "\n".join(f"- {c.id} [{rubric.AXES[c.axis]}] {c.question}" for c in rubric.CHECKS)
@@ -155,6 +159,7 @@ class Reports:
             self._request(ModelTask.FEEDBACK_REPORT, system, conv, messages), FeedbackDraft
         )
         simple = result.completion.mode is GenerationMode.SIMPLE
+        telemetry.CONVERSATION_REPORTS.labels("feedback", "simple" if simple else "model").inc()
         if simple:
             counterpart_lines = [m.text for m in messages if m.role is Role.COUNTERPART]
             judgements = rubric.rule_based_judgements(learner_lines, counterpart_lines, rank)

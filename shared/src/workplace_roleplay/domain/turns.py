@@ -17,6 +17,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
+from workplace_roleplay import telemetry
 from workplace_roleplay.domain import coaching, context_window, rolling_summary
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.conversation import (
@@ -32,7 +33,16 @@ from workplace_roleplay.domain.conversation import (
 from workplace_roleplay.domain.memory import MemoryBook
 from workplace_roleplay.domain.moderation import Moderator
 from workplace_roleplay.domain.prompts import Cast, counterpart_system
-from workplace_roleplay.errors import AlreadyExists, AppError, ModelUnavailable, TurnInProgress
+from workplace_roleplay.domain.turn_events import (
+    AnalysisReady,
+    Token,
+    TurnDone,
+    TurnEvent,
+    TurnFailed,
+    TurnStarted,
+    error_for_code,
+)
+from workplace_roleplay.errors import AlreadyExists, AppError, TurnInProgress
 from workplace_roleplay.ports.model import (
     ChatMessage,
     Completion,
@@ -46,55 +56,6 @@ from workplace_roleplay.ports.model import (
 # A learner line without a reply older than this is an abandoned turn (crashed instance): run it again.
 STALE_TURN_S = 120.0
 ANALYSIS_TIMEOUT_S = 20.0
-
-
-@dataclass(frozen=True, slots=True)
-class TurnStarted:
-    conversation_id: str
-    turn_id: str
-    learner_message_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisReady:
-    message_id: str
-    analysis: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class TurnDone:
-    conversation_id: str
-    turn_id: str
-    learner_message_id: str | None
-    reply_message_id: str
-    text: str
-    model: str
-    simple_mode: bool
-    status: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    notice: str = ""
-    nudge: str = ""
-    replayed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class TurnFailed:
-    conversation_id: str
-    turn_id: str
-    code: str
-    message_ja: str
-    learner_message_id: str | None
-    reply_message_id: str | None  # set when a partial reply was stored
-    partial_text: str = ""
-
-
-TurnEvent = TurnStarted | Token | AnalysisReady | TurnDone | TurnFailed
 
 
 @dataclass
@@ -111,17 +72,6 @@ def _status(completion: Completion, received: str) -> MessageStatus:
     if not completion.partial:
         return MessageStatus.COMPLETE
     return MessageStatus.PARTIAL if completion.text or received else MessageStatus.FAILED
-
-
-def error_for_code(code: str) -> type[AppError]:
-    """The error class of the tree that carries ``code`` (the generic one when unknown)."""
-    pending: list[type[AppError]] = [AppError]
-    while pending:
-        cls = pending.pop()
-        if cls.code == code:
-            return cls
-        pending.extend(cls.__subclasses__())
-    return ModelUnavailable
 
 
 class TurnPipeline:
@@ -161,6 +111,7 @@ class TurnPipeline:
             if learner is not None:
                 replay = await self._replay(conv, learner)
                 if replay is not None:
+                    telemetry.CONVERSATION_TURNS.labels(conv.mode, "replayed").inc()
                     for event in replay:
                         yield event
                     return
@@ -171,6 +122,8 @@ class TurnPipeline:
                 verdict = self.moderator.check(
                     text, previous_learner_lines=previous, topic=conv.settings.get("topic", "")
                 )
+                if verdict.reason:
+                    telemetry.MODERATION_DECISIONS.labels(conv.mode, verdict.reason).inc()
                 self.moderator.raise_if_blocked(verdict)
                 nudge = verdict.nudge
                 learner = Message(
@@ -302,9 +255,11 @@ class TurnPipeline:
                         await close()
             except (asyncio.CancelledError, GeneratorExit):
                 # Cancelled while waiting for the model, or closed while suspended at a yield.
+                telemetry.CONVERSATION_TURNS.labels(conv.mode, "cancelled").inc()
                 await self._store_broken(conv, turn_id, "".join(received))
                 raise
             except AppError as exc:
+                telemetry.CONVERSATION_TURNS.labels(conv.mode, "failed").inc()
                 stored = await self._store_broken(conv, turn_id, "".join(received))
                 yield TurnFailed(
                     conv.id,
@@ -333,6 +288,7 @@ class TurnPipeline:
                 notice=completion.notice,
             )
             await self.repo.save(conv, reply)
+            telemetry.CONVERSATION_TURNS.labels(conv.mode, reply.status.value).inc()
             await self._after_turn(conv, learner, window)
             if completion.partial and completion.error_code:
                 # The model broke off mid-stream: keep what arrived, tell the learner, stay usable.

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.conversation import reply_message_id
-from workplace_roleplay.domain.turns import (
+from workplace_roleplay.domain.turn_events import (
     AnalysisReady,
     Token,
     TurnDone,
