@@ -12,6 +12,7 @@ stored as ``partial`` before the cancellation propagates, and a model failure st
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ from workplace_roleplay.ports.model import (
     ModelTask,
     TextDelta,
 )
+
+log = logging.getLogger("workplace_roleplay.turns")
 
 # A learner line without a reply older than this is an abandoned turn (crashed instance): run it again.
 STALE_TURN_S = 120.0
@@ -380,7 +383,8 @@ class TurnPipeline:
             result = await asyncio.wait_for(
                 self.model.generate_structured(request, coaching.TurnAnalysis), ANALYSIS_TIMEOUT_S
             )
-        except (AppError, TimeoutError):
+        except Exception as exc:  # coaching is an extra: any failure falls back to the rule-based card
+            log.warning("turn analysis fell back to rules", extra={"error": type(exc).__name__})
             payload = coaching.analysis_payload(
                 coaching.rule_based_analysis(learner.text, rank), simple_mode=True, model=""
             )
