@@ -60,6 +60,8 @@ def bubble_texts(page: Page) -> list[str]:
     return page.locator("#log li.counterpart .text").all_inner_texts()
 
 
+# Room for a first-time `apt-get install chromium` on a fresh machine (the suite's default is 120 s).
+@pytest.mark.timeout(900)
 def test_chat_page_streams_and_coaches_without_csp_violations(
     gateway_with_fake_model: str, fake_gemini: FakeGeminiControl
 ) -> None:
