@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from tests.infra.hcl import Tree, first, load_tfvars
-from tests.infra.terraform_cli import TerraformRejected, evaluate_module
+from tests.infra.render import load_catalog, render_config, render_routing, traffic_file
+from tests.infra.terraform_cli import TerraformRejected
 from tools.settings_export import SettingSpec
 
 CATALOG_EXPR = '${yamldecode(file("${path.module}/../../../services.yaml"))}'
@@ -25,40 +23,6 @@ PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 REQUIRED_IGNORES = ("client", "client_version", "${template[0].containers[0].image}", "${template[0].labels}")
 # Ignoring these breaks the design (ADR 0005): Terraform owns traffic; an ignored revision name 409s.
 FORBIDDEN_IGNORES = ("traffic", "${template[0].revision}", "template")
-
-
-def load_catalog(path: Path) -> dict[str, dict[str, Any]]:
-    services: dict[str, dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))["services"]
-    return services
-
-
-def traffic_file(env_dir: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((env_dir / "traffic.auto.tfvars.json").read_text(encoding="utf-8"))
-    return data
-
-
-def render_routing(tree: Tree, catalog: dict[str, Any], traffic: dict[str, Any]) -> dict[str, Any]:
-    """The routing module's outputs for a catalog and a traffic file."""
-    return evaluate_module(
-        tree.module("routing"),
-        {"services": catalog, "traffic": traffic["traffic"], "legacy_fallback": traffic["legacy_fallback"]},
-    )
-
-
-def render_config(tree: Tree, env_dir: Path) -> dict[str, Any]:
-    """The service_config module's outputs for one environment's tfvars."""
-    tfvars = load_tfvars(env_dir / "terraform.tfvars")
-    return evaluate_module(
-        tree.module("service_config"),
-        {
-            "environment": tfvars["environment"],
-            "project_id": tfvars["project_id"],
-            "region": tfvars.get("region", "asia-northeast1"),
-            "jwt_active_kid": tfvars["jwt_active_kid"],
-            "ale_primary_kid": tfvars["ale_primary_kid"],
-            "gemini_use_vertex": tfvars.get("gemini_use_vertex", True),
-        },
-    )
 
 
 # --- catalog coverage --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.infra import policies
+from tests.infra import render
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_dockerfile_installs_only_the_service_from_the_lockfile(dockerfile: str)
 
 
 def test_dockerfile_workspace_members_match_the_catalog(dockerfile: str, catalog_path: Path, repo: Path) -> None:
-    catalog = policies.load_catalog(catalog_path)
+    catalog = render.load_catalog(catalog_path)
     for name, svc in catalog.items():
         assert f"COPY {svc['folder']}/pyproject.toml" in dockerfile
         manifest = (repo / svc["folder"] / "pyproject.toml").read_text(encoding="utf-8")
@@ -86,7 +86,7 @@ def test_cloudbuild_runs_the_checks_before_anything_else(cloudbuild: dict[str, A
 def test_cloudbuild_builds_every_catalog_service_in_parallel_without_kaniko(
     cloudbuild: dict[str, Any], catalog_path: Path
 ) -> None:
-    catalog = policies.load_catalog(catalog_path)
+    catalog = render.load_catalog(catalog_path)
     for name in catalog:
         step = _step(cloudbuild, f"build-{name}")
         assert step["waitFor"] == ["checks"]  # parallel with the other builds

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.infra import policies
+from tests.infra import render
 from tests.infra.hcl import Tree
 from workplace_roleplay import telemetry
 from workplace_roleplay.web import metrics
@@ -47,7 +47,7 @@ def dashboard(repo: Path) -> dict[str, Any]:
 
 
 def _streaming_regex(catalog_path: Path) -> str:
-    catalog = policies.load_catalog(catalog_path)
+    catalog = render.load_catalog(catalog_path)
     prefixes = sorted({p for s in catalog.values() for p in s["streaming_prefixes"]})
     return "(" + "|".join(prefixes) + ")(/.*)?"
 

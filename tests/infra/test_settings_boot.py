@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra import policies
+from tests.infra import render
 from tests.infra.hcl import Tree
 from workplace_roleplay.errors import ConfigurationError
 from workplace_roleplay.settings import SERVICE_SETTINGS
@@ -31,7 +31,7 @@ def _secret_values(env: dict[str, str]) -> dict[str, str]:
 
 
 def _service_kwargs(real_tree: Tree, env_dir: Path, service: str) -> dict[str, Any]:
-    config = policies.render_config(real_tree, env_dir)
+    config = render.render_config(real_tree, env_dir)
     env: dict[str, str] = config["env"]
     values = _secret_values(env)
     return {

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra import policies
+from tests.infra import render
 from tests.infra.hcl import Tree
 from tests.infra.terraform_cli import TerraformRejected, run
 
@@ -32,16 +32,16 @@ def _traffic(catalog: dict[str, Any], **chat: Any) -> dict[str, Any]:
 
 
 def test_every_environment_routes_each_catalog_path_to_its_service(real_tree: Tree, catalog_path: Path) -> None:
-    catalog = policies.load_catalog(catalog_path)
+    catalog = render.load_catalog(catalog_path)
     for env_dir in real_tree.environments():
-        rendered = policies.render_routing(real_tree, catalog, policies.traffic_file(env_dir))
+        rendered = render.render_routing(real_tree, catalog, render.traffic_file(env_dir))
         expected = {(p, name) for name, s in catalog.items() for p in [*s["prefixes"], *(s.get("exact") or [])]}
         assert {(r["path"], r["service"]) for r in rendered["routes"]} == expected, env_dir.name
 
 
 def test_longer_prefixes_win_and_prefixes_do_not_swallow_lookalikes(real_tree: Tree, catalog_path: Path) -> None:
-    catalog = policies.load_catalog(catalog_path)
-    rendered = policies.render_routing(real_tree, catalog, _traffic(catalog))
+    catalog = render.load_catalog(catalog_path)
+    rendered = render.render_routing(real_tree, catalog, _traffic(catalog))
     routes = rendered["routes"]
     assert [r["priority"] for r in routes] == sorted(r["priority"] for r in routes)
     lengths = [len(r["path"]) for r in routes]
@@ -54,9 +54,9 @@ def test_longer_prefixes_win_and_prefixes_do_not_swallow_lookalikes(real_tree: T
 
 
 def test_a_canary_splits_cloud_run_traffic_between_stable_and_candidate(real_tree: Tree, catalog_path: Path) -> None:
-    catalog = policies.load_catalog(catalog_path)
+    catalog = render.load_catalog(catalog_path)
     traffic = _traffic(catalog, candidate_revision="chat-abc1234-5f6a7b", candidate_percent=10)
-    rendered = policies.render_routing(real_tree, catalog, traffic)
+    rendered = render.render_routing(real_tree, catalog, traffic)
     assert rendered["run_traffic"]["chat"] == [
         {"revision": "chat-stable", "percent": 90, "tag": "stable"},
         {"revision": "chat-abc1234-5f6a7b", "percent": 10, "tag": "candidate"},
@@ -65,8 +65,8 @@ def test_a_canary_splits_cloud_run_traffic_between_stable_and_candidate(real_tre
 
 
 def test_a_gradual_move_weights_the_route_and_drops_its_url_test(real_tree: Tree, catalog_path: Path) -> None:
-    catalog = policies.load_catalog(catalog_path)
-    rendered = policies.render_routing(real_tree, catalog, _traffic(catalog, legacy_percent=25))
+    catalog = render.load_catalog(catalog_path)
+    rendered = render.render_routing(real_tree, catalog, _traffic(catalog, legacy_percent=25))
     chat_routes = [r for r in rendered["routes"] if r["service"] == "chat"]
     assert chat_routes
     assert all((r["service_weight"], r["legacy_weight"]) == (75, 25) for r in chat_routes)
@@ -76,20 +76,20 @@ def test_a_gradual_move_weights_the_route_and_drops_its_url_test(real_tree: Tree
 
 
 def test_legacy_fallback_sends_every_path_to_legacy(real_tree: Tree, catalog_path: Path) -> None:
-    catalog = policies.load_catalog(catalog_path)
+    catalog = render.load_catalog(catalog_path)
     traffic = {**_traffic(catalog), "legacy_fallback": True}
-    rendered = policies.render_routing(real_tree, catalog, traffic)
+    rendered = render.render_routing(real_tree, catalog, traffic)
     assert rendered["routes"] == []
     assert rendered["url_tests"]
     assert {t["backend"] for t in rendered["url_tests"]} == {"legacy"}
 
 
 def test_traffic_keyed_differently_from_the_catalog_is_rejected(real_tree: Tree, catalog_path: Path) -> None:
-    catalog = policies.load_catalog(catalog_path)
+    catalog = render.load_catalog(catalog_path)
     traffic = _traffic(catalog)
     del traffic["traffic"]["watch"]
     with pytest.raises(TerraformRejected, match="exactly one entry per catalog service"):
-        policies.render_routing(real_tree, catalog, traffic)
+        render.render_routing(real_tree, catalog, traffic)
 
 
 def test_runtime_switches_reach_the_env_and_unknown_ones_are_refused(real_tree: Tree) -> None:
