@@ -120,6 +120,14 @@ async def test_disconnect_mid_stream_stores_a_partial_reply_and_cancels_the_mode
     assert reply["status"] == "partial"
     assert reply["text"].startswith("あいうえ")
     assert len(reply["text"]) < 60
+    # Reconnecting with the last id seen replays the rest of the buffer, closed by a partial `done`.
+    seen = [e for e in parse_sse(got.rsplit("\n\n", 1)[0] + "\n\n") if e.id]
+    status, resumed, raw = await stream_turn(client, headers, body, **{"Last-Event-ID": seen[-1].id})
+    assert status == 200, raw
+    assert resumed[-1].name == "done"
+    assert resumed[-1].data["status"] == "partial"
+    assert resumed[-1].data["interrupted"] is True
+    assert resumed[-1].data["text"] == reply["text"]
     # The conversation stays usable.
     fake_gemini.configure(text="続きはまた今度。", chunk_delay_ms=0)
     status, events, raw = await stream_turn(
