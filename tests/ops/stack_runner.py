@@ -50,6 +50,16 @@ def nginx_binary() -> str:
 
 def start_stack(run_dir: Path, *, store: str, candidates: str, redis_url: str) -> LocalStack:
     """Start the stack and wait until nginx serves every health path; FAIL naming what did not start."""
+    # The test picks nginx's port and releases it before nginx binds it; another run on this machine
+    # may take it in between. Only that case is retried, with a new port.
+    for _ in range(3):
+        stack = _start(run_dir, store=store, candidates=candidates, redis_url=redis_url)
+        if stack is not None:
+            return stack
+    pytest.fail(f"the local stack found its port taken three times in a row:\n{(run_dir / 'stack.out').read_text()}")
+
+
+def _start(run_dir: Path, *, store: str, candidates: str, redis_url: str) -> LocalStack | None:
     run_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = run_dir / "stack.out"
@@ -69,7 +79,10 @@ def start_stack(run_dir: Path, *, store: str, candidates: str, redis_url: str) -
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"the local stack exited during startup ({process.returncode}):\n{log.read_text()[-3000:]}")
+            output = log.read_text()
+            if f"127.0.0.1:{port} failed (98: Address already in use)" in output:
+                return None
+            pytest.fail(f"the local stack exited during startup ({process.returncode}):\n{output[-3000:]}")
         ready = (run_dir / "stack.json").exists() and all(
             health_version(stack.url + path) for path in stack.health_paths.values()
         )

@@ -18,11 +18,16 @@ from pathlib import Path
 from tools.ops.traffic import OpsError
 
 
-def free_port() -> int:
-    """A port that was free a moment ago (the kernel's choice, so parallel stacks do not collide)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(taken: set[int] | None = None) -> int:
+    """A port that was free a moment ago (the kernel's choice) and is not in ``taken``, which it joins."""
+    taken = taken if taken is not None else set()
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in taken:
+            taken.add(port)
+            return port
 
 
 def spawn(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -111,9 +116,8 @@ def python_command(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
-def start_firestore_emulator(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the Firestore emulator (gcloud component) on a free port; returns it and its host:port."""
-    port = free_port()
+def start_firestore_emulator(log_path: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the Firestore emulator (gcloud component) on ``port``; returns it and its host:port."""
     host = f"127.0.0.1:{port}"
     command = ["gcloud", "emulators", "firestore", "start", f"--host-port={host}", "--quiet"]
     try:

@@ -18,6 +18,7 @@ from types import FrameType
 
 from tools.ops import nginx
 from tools.ops.processes import (
+    fetch,
     free_port,
     health_version,
     python_command,
@@ -81,42 +82,50 @@ class Stack:
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.nginx_bin = nginx.ensure_installed()
-        if self.store == "firestore":
-            self.emulator, self.emulator_host = start_firestore_emulator(self.logs / "firestore.log")
-        self.legacy_port = free_port()
-        self.legacy = spawn(
-            python_command("-m", "tools.ops.legacy_standin", str(self.legacy_port)), self.logs / "legacy.log"
-        )
+        # Choose every port first and let nginx bind its own at once, so the children's port picks
+        # (and the emulator JVM's own sockets) cannot take the port the stack was asked to serve on.
+        taken = {self.port}
+        self.legacy_port = free_port(taken)
         state = default_state({e.name: e.cloud_run_name for e in self.catalog.services})
+        specs: list[Process] = []
         for entry in self.catalog.services:
             revisions = [state.service(entry.name).stable_revision]
             if entry.name in self.candidates:
                 revisions.append(f"{entry.cloud_run_name}-candidate")
-            for revision in revisions:
-                self._spawn_service(Process(entry.name, revision, free_port()))
-        for child in self.children:
-            self._wait_healthy(child)
+            specs += [Process(entry.name, revision, free_port(taken)) for revision in revisions]
         TrafficFile(
             self.dir / TRAFFIC_FILE,
             [e.name for e in self.catalog.services],
             {e.name: e.cloud_run_name for e in self.catalog.services},
         ).write(state)
-        text = nginx.render(
-            self.catalog, state, self._state().revisions(), self.legacy_port, self.port, self.nginx_paths
-        )
+        revisions_by_service: dict[str, dict[str, int]] = {}
+        for spec in specs:
+            revisions_by_service.setdefault(spec.service, {})[spec.revision] = spec.port
+        text = nginx.render(self.catalog, state, revisions_by_service, self.legacy_port, self.port, self.nginx_paths)
         nginx.write_config(self.nginx_paths, text)
         nginx.check_config(self.nginx_bin, self.nginx_paths)
         self.nginx = spawn(
             [*self.nginx_paths.base_command(self.nginx_bin), "-g", "daemon off;"], self.logs / "nginx.log"
         )
-        probe = f"http://127.0.0.1:{self.port}{self.catalog.services[0].health_path}"
+        generation = f"http://127.0.0.1:{self.port}{nginx.GENERATION_PATH}"
         wait_until(
-            "nginx",
-            lambda: health_version(probe) is not None,
+            f"nginx on port {self.port}",
+            lambda: fetch(generation)[0] == 200,
             timeout=15,
             process=self.nginx,
             log_path=self.nginx_paths.error_log,
         )
+        if self.store == "firestore":
+            self.emulator, self.emulator_host = start_firestore_emulator(self.logs / "firestore.log", free_port(taken))
+        self.legacy = spawn(
+            python_command("-m", "tools.ops.legacy_standin", str(self.legacy_port)), self.logs / "legacy.log"
+        )
+        for spec in specs:
+            self._spawn_service(spec)
+        for child in self.children:
+            self._wait_healthy(child)
+        probe = f"http://127.0.0.1:{self.port}{self.catalog.services[0].health_path}"
+        wait_until("nginx → services", lambda: health_version(probe) is not None, timeout=15)
         write_state(self.dir, self._state())
         self.started = True
 
