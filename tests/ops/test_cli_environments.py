@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,9 @@ import pytest
 from tests.support.redis_server import free_port
 from tools.ops.cli import FAILED, REFUSED, run
 from tools.ops.settings import OpsSettings
+from tools.ops.traffic import TrafficFile
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def traffic(root: Path, env: str = "prod") -> dict[str, Any]:
@@ -238,3 +245,19 @@ def test_legacy_share_moves_one_service_back_to_legacy(ops_settings: OpsSettings
     assert run(["legacy-share", "watch", "100", "--env", "prod"], ops_settings) == REFUSED  # no change
     assert run(["legacy-share", "watch", "150", "--env", "prod"], ops_settings) == REFUSED
     assert run(["legacy-share", "watch", "0", "--env", "prod"], ops_settings) == 0
+
+
+def test_concurrent_commands_on_one_environment_wait_for_each_other(env_root: Path) -> None:
+    """A second on-call engineer's command waits for the first instead of interleaving edits."""
+    names = list(traffic(env_root)["traffic"])
+    held = TrafficFile(env_root / "prod" / "traffic.auto.tfvars.json", names)
+    env = {**os.environ, "OPS_TERRAFORM_ROOT": str(env_root)}
+    argv = [sys.executable, "-m", "tools.ops", "canary", "chat", "10", "--revision", "chat-x", "--env", "prod"]
+    with held.locked():
+        waiting = subprocess.Popen(argv, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        assert waiting.poll() is None, "the command did not wait for the lock"
+        assert traffic(env_root)["traffic"]["chat"]["candidate_revision"] is None
+    assert waiting.wait(timeout=30) == 0
+    assert traffic(env_root)["traffic"]["chat"]["candidate_revision"] == "chat-x"
+    assert not [p.name for p in (env_root / "prod").iterdir() if p.name.startswith(".")], "no stray files"

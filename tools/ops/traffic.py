@@ -254,14 +254,17 @@ class TrafficFile:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Serialize concurrent ops commands on one environment (two on-call engineers, one file)."""
-        lock_path = self.path.with_name(f".{self.path.name}.lock")
-        with lock_path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        """Serialize concurrent ops commands on one environment (two on-call engineers, one file).
+
+        The lock is on the directory: the file's inode changes with every atomic replace, and a lock
+        file would be one more file in the Terraform root.
+        """
+        fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def write(self, state: TrafficState) -> None:
         """Validate, write to a temporary file in the same directory, fsync, then rename over the old file."""
