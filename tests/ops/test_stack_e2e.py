@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from tests.ops.stack_runner import REPO, LocalStack, nginx_binary, start_stack, stop_stack
+from tests.support.redis_server import RedisServer
 from tools.ops.legacy_standin import STREAM_PATH
 from tools.ops.stack_state import read_state
 
@@ -276,3 +277,40 @@ def alive(pid: int) -> bool:
         return "zombie" not in status.read_text().lower()
     except FileNotFoundError:
         return False
+
+
+def test_a_streamed_chat_turn_through_the_stack_with_the_fake_gemini_server(
+    tmp_path: Path, private_redis: RedisServer
+) -> None:
+    """Sign in at one service, stream a reply from another, both through nginx, the model faked."""
+    nginx_binary()
+    # A Redis of this test's own: a real turn writes rate-limit and stream keys.
+    running = start_stack(tmp_path / "stack", store="sqlite", candidates="", redis_url=private_redis.url, model="fake")
+    try:
+        state = read_state(running.run_dir)
+        fake = state.helpers["fake_gemini"]
+        gemini = environ_of(next(p.pid for p in state.processes if p.service == "chat"))["GEMINI_BASE_URL"]
+        assert all(environ_of(p.pid)["GEMINI_BASE_URL"] == gemini for p in state.processes)
+        reply = "スタック経由の返事です。"
+        assert httpx.post(gemini + "/_control/config", json={"text": reply}, timeout=5).status_code == 200
+        with httpx.Client(base_url=running.url, timeout=30) as client:
+            signed = client.post("/api/v2/auth/anonymous")
+            assert signed.status_code == 201
+            headers = {"Authorization": f"Bearer {signed.json()['access_token']}", "Accept": "text/event-stream"}
+            events: list[tuple[str, dict[str, object]]] = []
+            with client.stream("POST", "/api/v2/chat", json={}, headers=headers) as stream:
+                assert stream.status_code == 200
+                event = ""
+                for line in stream.iter_lines():
+                    if line.startswith("event: "):
+                        event = line.removeprefix("event: ")
+                    elif line.startswith("data: "):
+                        events.append((event, json.loads(line.removeprefix("data: "))))
+        tokens = "".join(str(data["text"]) for name, data in events if name == "token")
+        assert tokens == reply
+        done = next(data for name, data in events if name == "done")
+        assert done["simple_mode"] is False
+        assert done["text"] == reply
+    finally:
+        stop_stack(running)
+    assert not alive(fake)

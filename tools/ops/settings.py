@@ -28,6 +28,11 @@ class OpsSettings(BaseSettings):
         "", description="Redis the stack's services use; empty: REDIS_URL, else redis://127.0.0.1:6379/0."
     )
     REDIS_URL: str = Field("", description="The developer's Redis (also what cache-clear acts on).")
+    STACK_MODEL: Literal["auto", "fake"] = Field(
+        "auto",
+        description="Model of the stack's services: auto (Gemini if configured, else simple-response) or "
+        "fake (a local fake Gemini server, tools/fake_gemini.py).",
+    )
     STACK_CANDIDATES: str = Field(
         "chat", description="Comma-separated services that get a second, candidate process in the stack."
     )

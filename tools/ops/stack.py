@@ -71,6 +71,8 @@ class Stack:
         self.emulator: subprocess.Popen[bytes] | None = None
         self.emulator_host = ""
         self.legacy: subprocess.Popen[bytes] | None = None
+        self.fake_gemini: subprocess.Popen[bytes] | None = None
+        self.fake_gemini_url = ""
         self.nginx: subprocess.Popen[bytes] | None = None
         self.legacy_port = 0
         self.nginx_bin = ""
@@ -117,6 +119,8 @@ class Stack:
         )
         if self.store == "firestore":
             self.emulator, self.emulator_host = start_firestore_emulator(self.logs / "firestore.log", free_port(taken))
+        if self.settings.STACK_MODEL == "fake":
+            self._start_fake_gemini(free_port(taken))
         self.legacy = spawn(
             python_command("-m", "tools.ops.legacy_standin", str(self.legacy_port)), self.logs / "legacy.log"
         )
@@ -129,6 +133,18 @@ class Stack:
         write_state(self.dir, self._state())
         self.started = True
 
+    def _start_fake_gemini(self, port: int) -> None:
+        log = self.logs / "fake_gemini.log"
+        self.fake_gemini = spawn(python_command("-m", "tools.fake_gemini", "--port", str(port)), log)
+        self.fake_gemini_url = f"http://127.0.0.1:{port}"
+        wait_until(
+            "the fake Gemini server",
+            lambda: fetch(self.fake_gemini_url + "/_control/stats")[0] == 200,
+            timeout=30,
+            process=self.fake_gemini,
+            log_path=log,
+        )
+
     def _env(self, spec: Process) -> dict[str, str]:
         """The variables a service process gets on top of the environment it inherits."""
         env = {
@@ -140,6 +156,8 @@ class Stack:
             "FIRESTORE_EMULATOR_HOST": self.emulator_host,
             "REDIS_URL": self.settings.stack_redis_url,
         }
+        if self.fake_gemini_url:
+            env.update({"GEMINI_API_KEY": "stack-fake-key", "GEMINI_BASE_URL": self.fake_gemini_url})
         env.update(read_switches(self.dir / SWITCHES_FILE))
         return env
 
@@ -179,7 +197,12 @@ class Stack:
             processes=[c.spec for c in self.children],
             helpers={
                 role: process.pid
-                for role, process in (("nginx", self.nginx), ("legacy", self.legacy), ("emulator", self.emulator))
+                for role, process in (
+                    ("nginx", self.nginx),
+                    ("legacy", self.legacy),
+                    ("emulator", self.emulator),
+                    ("fake_gemini", self.fake_gemini),
+                )
                 if process is not None
             },
         )
@@ -213,9 +236,10 @@ class Stack:
             stop(child.popen)
         for child in self.children:
             reap(child.popen, 10)
-        if self.legacy is not None:
-            stop(self.legacy)
-            reap(self.legacy, 5)
+        for helper in (self.legacy, self.fake_gemini):
+            if helper is not None:
+                stop(helper)
+                reap(helper, 5)
         if self.emulator is not None:
             stop(self.emulator, group=True)
             reap(self.emulator, 10, group=True)
@@ -247,7 +271,11 @@ def run_stack(settings: OpsSettings, *, store: str | None, port: int | None, can
     try:
         stack.start()
         base = f"http://127.0.0.1:{stack.port}"
-        print(f"stack ready: {base}/  (store={stack.store}, run dir {stack.dir}; Ctrl-C で停止 / stop)", flush=True)
+        model = f"fake Gemini at {stack.fake_gemini_url}" if stack.fake_gemini_url else "auto"
+        print(
+            f"stack ready: {base}/  (store={stack.store}, model={model}, run dir {stack.dir}; Ctrl-C で停止 / stop)",
+            flush=True,
+        )
         for entry in catalog.services:
             print(f"  {base}{entry.health_path}", flush=True)
         return stack.supervise()
