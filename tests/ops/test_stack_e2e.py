@@ -13,10 +13,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -279,38 +282,59 @@ def alive(pid: int) -> bool:
         return False
 
 
-def test_a_streamed_chat_turn_through_the_stack_with_the_fake_gemini_server(
-    tmp_path: Path, private_redis: RedisServer
-) -> None:
-    """Sign in at one service, stream a reply from another, both through nginx, the model faked."""
+def stream_turn(
+    client: httpx.Client, token: str, first_token: threading.Event
+) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    """POST a chat turn and read its SSE events; sets ``first_token`` when the first text arrives."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    events: list[tuple[str, dict[str, Any]]] = []
+    with client.stream("POST", "/api/v2/chat", json={}, headers=headers) as stream:
+        assert stream.status_code == 200
+        upstream = stream.headers["x-stack-upstream"]
+        event = ""
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((event, json.loads(line.removeprefix("data: "))))
+                if event == "token":
+                    first_token.set()
+    return upstream, events
+
+
+def test_a_chat_stream_survives_the_rollback_of_its_canary(tmp_path: Path, private_redis: RedisServer) -> None:
+    """Sign in at one service and stream a reply from another through nginx (model faked); roll the
+    canary that serves the stream back mid-stream: the stream completes, new requests go to stable."""
     nginx_binary()
     # A Redis of this test's own: a real turn writes rate-limit and stream keys.
-    running = start_stack(tmp_path / "stack", store="sqlite", candidates="", redis_url=private_redis.url, model="fake")
+    running = start_stack(
+        tmp_path / "stack", store="sqlite", candidates="chat", redis_url=private_redis.url, model="fake"
+    )
     try:
         state = read_state(running.run_dir)
         fake = state.helpers["fake_gemini"]
-        gemini = environ_of(next(p.pid for p in state.processes if p.service == "chat"))["GEMINI_BASE_URL"]
+        gemini = environ_of(state.processes[0].pid)["GEMINI_BASE_URL"]
         assert all(environ_of(p.pid)["GEMINI_BASE_URL"] == gemini for p in state.processes)
-        reply = "スタック経由の返事です。"
-        assert httpx.post(gemini + "/_control/config", json={"text": reply}, timeout=5).status_code == 200
+        reply = "スタック経由の返事です。ロールバックの最中も最後まで届きます。"
+        config = {"text": reply, "chunk_chars": 4, "chunk_delay_ms": 400}
+        assert httpx.post(gemini + "/_control/config", json=config, timeout=5).status_code == 200
+        assert ops(running, "canary", "chat", "100", "--revision", CANDIDATE, "--env", "local").returncode == 0
+        candidate_port = state.revisions()["chat"][CANDIDATE]
         with httpx.Client(base_url=running.url, timeout=30) as client:
             signed = client.post("/api/v2/auth/anonymous")
             assert signed.status_code == 201
-            headers = {"Authorization": f"Bearer {signed.json()['access_token']}", "Accept": "text/event-stream"}
-            events: list[tuple[str, dict[str, object]]] = []
-            with client.stream("POST", "/api/v2/chat", json={}, headers=headers) as stream:
-                assert stream.status_code == 200
-                event = ""
-                for line in stream.iter_lines():
-                    if line.startswith("event: "):
-                        event = line.removeprefix("event: ")
-                    elif line.startswith("data: "):
-                        events.append((event, json.loads(line.removeprefix("data: "))))
-        tokens = "".join(str(data["text"]) for name, data in events if name == "token")
-        assert tokens == reply
+            first_token = threading.Event()
+            with ThreadPoolExecutor(1) as pool:
+                turn = pool.submit(stream_turn, client, signed.json()["access_token"], first_token)
+                assert first_token.wait(15), "no token arrived"
+                assert ops(running, "rollback", "chat", "--env", "local").returncode == 0
+                assert not turn.done(), "the stream should still be running during the rollback"
+                assert set(versions(running, running.health_paths["chat"], 20)) == {STABLE}
+                upstream, events = turn.result(timeout=30)
+        assert upstream == f"127.0.0.1:{candidate_port}"
+        assert "".join(str(data["text"]) for name, data in events if name == "token") == reply
         done = next(data for name, data in events if name == "done")
-        assert done["simple_mode"] is False
-        assert done["text"] == reply
+        assert (done["status"], done["simple_mode"], done["text"]) == ("complete", False, reply)
     finally:
         stop_stack(running)
     assert not alive(fake)
