@@ -45,9 +45,7 @@ async def migrate_session(request: Request) -> Response:
         content=await request.body(),
     )
     headers = [
-        (k, v)
-        for k, v in upstream.headers.multi_items()
-        if k.lower() not in {"content-length", "transfer-encoding"}
+        (k, v) for k, v in upstream.headers.multi_items() if k.lower() not in {"content-length", "transfer-encoding"}
     ]
     response = Response(upstream.content, status_code=upstream.status_code)
     response.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
