@@ -7,14 +7,27 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from http.cookiejar import Cookie, CookieJar
+from typing import Any
 
-import functions_framework
+import functions_framework.aio
 import httpx
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
 from functions.migrate_session.main import create
+
+
+class _NoCookies(CookieJar):
+    """The forwarding client is shared by every caller: it must never keep one caller's cookies."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
 
 _state: dict[str, object] = {}
 _lock = asyncio.Lock()
@@ -28,7 +41,9 @@ async def _client() -> httpx.AsyncClient:
         app: FastAPI = create()
         stack = AsyncExitStack()
         await stack.enter_async_context(app.router.lifespan_context(app))
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://function")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://function", cookies=_NoCookies()
+        )
         _state.update(client=client, stack=stack)
         return client
 
