@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import wave
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -24,6 +26,7 @@ from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.ports.model import ChatMessage, GenerationRequest, ModelTask
 from workplace_roleplay.settings import ChatSettings, ServiceSettings
 from workplace_roleplay.web.app import create_app
+from workplace_roleplay.web.csrf import issue_csrf_token
 
 pytestmark = pytest.mark.integration
 
@@ -91,8 +94,25 @@ async def test_ai_cache_misses_when_prompt_or_schema_changes_and_skips_turns(
     assert len(fake_gemini.requests()) == 5
 
 
+@dataclass
+class TtsApp:
+    """The chat service's app in process, with a way to sign learners in through its own key ring."""
+
+    client: httpx.AsyncClient
+    resources: Resources
+
+    async def sign_in(self) -> tuple[str, str]:
+        """A fresh anonymous learner: (user id, access token)."""
+        identity = self.resources.security.identity
+        signed = await identity.sign_in_anonymously()
+        return identity.verify_access(signed.access_token).user_id, signed.access_token
+
+    async def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {(await self.sign_in())[1]}"}
+
+
 @asynccontextmanager
-async def _tts_app(settings: ServiceSettings, cache: RedisCache) -> AsyncIterator[httpx.AsyncClient]:
+async def _tts_app(settings: ServiceSettings, cache: RedisCache) -> AsyncIterator[TtsApp]:
     @asynccontextmanager
     async def resources(s: ServiceSettings) -> AsyncIterator[Resources]:
         clock = SystemClock()
@@ -105,7 +125,7 @@ async def _tts_app(settings: ServiceSettings, cache: RedisCache) -> AsyncIterato
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+            yield TtsApp(client, app.state.resources)
 
 
 def _tts_settings(url: str, **overrides: Any) -> ChatSettings:
@@ -113,9 +133,11 @@ def _tts_settings(url: str, **overrides: Any) -> ChatSettings:
 
 
 async def test_tts_second_request_is_a_cache_hit(fake_gemini: FakeGeminiControl, redis_cache: RedisCache) -> None:
-    async with _tts_app(_tts_settings(fake_gemini.url), redis_cache) as client:
-        first = await client.post("/api/v2/chat/tts", json={"text": "おはようございます。", "character": "taro"})
-        second = await client.get("/api/v2/chat/tts", params={"text": "おはようございます。", "character": "taro"})
+    async with _tts_app(_tts_settings(fake_gemini.url), redis_cache) as tts:
+        auth = await tts.bearer()
+        line = {"text": "おはようございます。", "character": "taro"}
+        first = await tts.client.post("/api/v2/chat/tts", json=line, headers=auth)
+        second = await tts.client.get("/api/v2/chat/tts", params=line, headers=auth)
     assert first.status_code == 200
     assert first.headers["content-type"] == "audio/wav"
     assert first.headers["x-tts-cache"] == "miss"
@@ -133,13 +155,22 @@ async def test_tts_second_request_is_a_cache_hit(fake_gemini: FakeGeminiControl,
     assert '"Puck"' in json.dumps(config["speechConfig"])  # taro's voice
 
 
-async def test_tts_budget_exhausted_is_a_clear_429(fake_gemini: FakeGeminiControl, redis_cache: RedisCache) -> None:
+async def test_tts_budget_exhausted_is_a_clear_429_charged_to_the_user(
+    fake_gemini: FakeGeminiControl, redis_cache: RedisCache, redis_url: str, redis_namespace: str
+) -> None:
     settings = _tts_settings(fake_gemini.url, TTS_DAILY_CHARS_PER_USER=12)
-    async with _tts_app(settings, redis_cache) as client:
-        ok = await client.post("/api/v2/chat/tts", json={"text": "承知しました。"})  # 7 characters
-        over = await client.post("/api/v2/chat/tts", json={"text": "確認いたします。"})  # 8 more: over 12
-        replay = await client.post("/api/v2/chat/tts", json={"text": "承知しました。"})  # cached: free
-        small = await client.post("/api/v2/chat/tts", json={"text": "はい。"})  # 3: still fits
+    async with _tts_app(settings, redis_cache) as tts:
+        user_id, token = await tts.sign_in()
+        auth = {"Authorization": f"Bearer {token}"}
+
+        async def speak(text: str, headers: dict[str, str] = auth) -> httpx.Response:
+            return await tts.client.post("/api/v2/chat/tts", json={"text": text}, headers=headers)
+
+        ok = await speak("承知しました。")  # 7 characters
+        over = await speak("確認いたします。")  # 8 more: over 12
+        replay = await speak("承知しました。")  # cached: free
+        small = await speak("はい。")  # 3: still fits
+        other = await speak("確認いたします。", await tts.bearer())  # another learner has their own budget
     assert ok.status_code == 200
     assert over.status_code == 429
     error = over.json()["error"]
@@ -149,12 +180,71 @@ async def test_tts_budget_exhausted_is_a_clear_429(fake_gemini: FakeGeminiContro
     assert replay.status_code == 200
     assert replay.headers["x-tts-cache"] == "hit"
     assert small.status_code == 200, "a refused request must not use up the budget"
-    assert len(fake_gemini.requests()) == 2
+    assert other.status_code == 200
+    assert len(fake_gemini.requests()) == 3
+    # One budget per learner, keyed by the hashed user id (never by the client address).
+    budgets = {key.decode().rsplit(":", 1)[1] for key in _keys(redis_url, f"{redis_namespace}ratelimit:tts:*")}
+    assert len(budgets) == 2
+    assert hashlib.sha256(f"user:{user_id}".encode()).hexdigest()[:32] in budgets
+
+
+async def test_tts_requires_a_signed_in_user(fake_gemini: FakeGeminiControl, redis_cache: RedisCache) -> None:
+    async with _tts_app(_tts_settings(fake_gemini.url), redis_cache) as tts:
+        anonymous = await tts.client.post("/api/v2/chat/tts", json={"text": "こんにちは"})
+        by_url = await tts.client.get("/api/v2/chat/tts", params={"text": "こんにちは"})
+        forged = await tts.client.post(
+            "/api/v2/chat/tts", json={"text": "こんにちは"}, headers={"Authorization": "Bearer not-a-token"}
+        )
+    for response in (anonymous, by_url, forged):
+        assert response.status_code == 401
+        assert response.json()["error"]["message"]
+    assert fake_gemini.requests() == []
+
+
+async def test_tts_cookie_posts_need_the_csrf_token(fake_gemini: FakeGeminiControl, redis_cache: RedisCache) -> None:
+    settings = _tts_settings(fake_gemini.url)
+    async with _tts_app(settings, redis_cache) as tts:
+        user_id, token = await tts.sign_in()
+        tts.client.cookies.set(settings.ACCESS_COOKIE_NAME, token)
+        line = {"text": "お疲れさまです。"}
+        without = await tts.client.post("/api/v2/chat/tts", json=line)
+        by_url = await tts.client.get("/api/v2/chat/tts", params=line)  # a safe method needs no token
+        csrf = issue_csrf_token(tts.resources.security.csrf_key, user_id)
+        tts.client.cookies.set(settings.CSRF_COOKIE_NAME, csrf)
+        with_token = await tts.client.post("/api/v2/chat/tts", json=line, headers={"X-CSRF-Token": csrf})
+    assert without.status_code == 403
+    assert without.json()["error"]["code"] == "csrf_missing"
+    assert by_url.status_code == 200
+    assert with_token.status_code == 200
+    assert with_token.headers["x-tts-cache"] == "hit"
+    assert len(fake_gemini.requests()) == 1
+
+
+async def test_tts_spends_the_model_route_rate_limit(fake_gemini: FakeGeminiControl, redis_cache: RedisCache) -> None:
+    settings = _tts_settings(fake_gemini.url, RATE_LIMIT_MODEL_USER="2/60")
+    async with _tts_app(settings, redis_cache) as tts:
+        auth = await tts.bearer()
+        line = {"text": "よろしくお願いします。"}
+        # Cache hits count too: the limit protects the service, the budget protects the bill.
+        codes = [(await tts.client.post("/api/v2/chat/tts", json=line, headers=auth)).status_code for _ in range(3)]
+        denied = await tts.client.get("/api/v2/chat/tts", params=line, headers=auth)
+        fresh = await tts.client.post("/api/v2/chat/tts", json=line, headers=await tts.bearer())
+    assert codes == [200, 200, 429]
+    assert denied.status_code == 429
+    assert denied.json()["error"]["code"] == "rate_limited"
+    assert int(denied.headers["retry-after"]) > 0
+    assert fresh.status_code == 200, "another learner is not limited by this one's calls"
+    assert len(fake_gemini.requests()) == 1
 
 
 async def test_tts_is_off_by_default(fake_gemini: FakeGeminiControl, redis_cache: RedisCache) -> None:
-    async with _tts_app(gateway_settings(fake_gemini.url), redis_cache) as client:
-        response = await client.post("/api/v2/chat/tts", json={"text": "こんにちは"})
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "feature_unavailable"
+    async with _tts_app(gateway_settings(fake_gemini.url), redis_cache) as tts:
+        signed_in = await tts.client.post("/api/v2/chat/tts", json={"text": "こんにちは"}, headers=await tts.bearer())
+        # The switched-off feature answers the same to everyone, before credentials are looked at.
+        anonymous = await tts.client.post("/api/v2/chat/tts", json={"text": "こんにちは"})
+    for response in (signed_in, anonymous):
+        assert response.status_code == 503
+        error = response.json()["error"]
+        assert error["code"] == "feature_unavailable"
+        assert error["message"] == "この機能は現在ご利用いただけません。"
     assert fake_gemini.requests() == []

@@ -1,19 +1,24 @@
 """``GET|POST {api_prefix}/tts``: text-to-speech for every service (feature flag ``TTS_ENABLED``).
 
-The daily character budget is charged to the signed-in user (``request.state.user_id``, set by the
-auth dependency) and, for anonymous callers, to their client address.
+Signed-in learners only: each call spends one hit of the ``model`` route class rate limit (per IP and
+per user) and its characters come out of the user's daily budget. Cookie-authenticated POSTs must
+carry the CSRF token like every other unsafe request. With the feature switched off every caller
+gets the same 503 (Japanese message), before any credential or limit is looked at.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from workplace_roleplay.domain.identity import User
 from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.errors import FeatureUnavailable
+from workplace_roleplay.web.auth import CurrentUser
+from workplace_roleplay.web.ratelimit import rate_limit
 
 
 class SpeechRequest(BaseModel):
@@ -22,48 +27,53 @@ class SpeechRequest(BaseModel):
     emotion: str = Field("", max_length=40, description="Optional emotion that picks a voice variant.")
 
 
-def budget_key(request: Request) -> str:
-    """Whose budget a call spends: the user when known, else the client address."""
-    user_id = getattr(request.state, "user_id", None)
-    if user_id:
-        return f"user:{user_id}"
-    # The peer address as uvicorn resolved it (its proxy-headers handling trusts only configured
-    # proxies); a raw X-Forwarded-For is client-controlled and would let anyone reset their budget.
-    return f"ip:{request.client.host if request.client else 'unknown'}"
+def budget_key(user: User) -> str:
+    """Whose daily budget a call spends: always the authenticated user."""
+    return f"user:{user.user_id}"
 
 
-def _service(request: Request) -> SpeechService:
+def speech_service(request: Request) -> SpeechService:
+    """The speech service, or ``FeatureUnavailable`` (503) when TTS is off or has no model."""
     speech: SpeechService | None = getattr(request.app.state.resources, "speech", None)
     if speech is None:
         raise FeatureUnavailable("text-to-speech is switched off (TTS_ENABLED) or has no model")
     return speech
 
 
-async def _speak(request: Request, body: SpeechRequest) -> Response:
-    speech = await _service(request).speak(
-        body.text, budget_key=budget_key(request), character=body.character, emotion=body.emotion
-    )
+SpeechDep = Annotated[SpeechService, Depends(speech_service)]
+
+
+async def _speak(speech: SpeechService, user: User, body: SpeechRequest) -> Response:
+    spoken = await speech.speak(body.text, budget_key=budget_key(user), character=body.character, emotion=body.emotion)
     return Response(
-        speech.audio,
-        media_type=speech.mime_type,
+        spoken.audio,
+        media_type=spoken.mime_type,
         headers={
             "Cache-Control": "private, max-age=86400",
-            "X-TTS-Cache": "hit" if speech.cached else "miss",
-            "X-TTS-Voice": speech.voice,
+            "X-TTS-Cache": "hit" if spoken.cached else "miss",
+            "X-TTS-Voice": spoken.voice,
         },
     )
 
 
 def tts_router(api_prefix: str) -> APIRouter:
     """The TTS routes under one service's API prefix."""
+    # Decorator dependencies resolve first and in order: the feature flag answers before the
+    # credential is checked, and a switched-off feature costs nobody a rate-limit hit.
+    guards = [Depends(speech_service), rate_limit("model")]
     router = APIRouter(prefix=api_prefix, tags=["tts"])
 
-    @router.post("/tts", summary="Read text aloud (audio/wav)", response_class=Response)
-    async def speak_post(request: Request, body: SpeechRequest) -> Response:
-        return await _speak(request, body)
+    @router.post("/tts", summary="Read text aloud (audio/wav)", response_class=Response, dependencies=guards)
+    async def speak_post(user: CurrentUser, speech: SpeechDep, body: SpeechRequest) -> Response:
+        return await _speak(speech, user, body)
 
-    @router.get("/tts", summary="Read text aloud (audio/wav); cacheable URL form", response_class=Response)
-    async def speak_get(request: Request, query: Annotated[SpeechRequest, Query()]) -> Response:
-        return await _speak(request, query)
+    @router.get(
+        "/tts",
+        summary="Read text aloud (audio/wav); cacheable URL form",
+        response_class=Response,
+        dependencies=guards,
+    )
+    async def speak_get(user: CurrentUser, speech: SpeechDep, query: Annotated[SpeechRequest, Query()]) -> Response:
+        return await _speak(speech, user, query)
 
     return router
