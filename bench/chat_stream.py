@@ -12,6 +12,8 @@ lines, each streamed. For every streamed call it measures the time to the first 
 p50/p95/p99 of the overhead, streamed calls per second, errors, and the service's peak RSS.
 
     .venv/bin/python -m bench.chat_stream [--modes embedded stack] [--levels 1 10 100] [--out ...]
+
+``BENCH_REDIS_URL`` (``bench/settings.py``) points ``stack`` mode at another Redis.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from bench.settings import BenchSettings
 from tests.support.firestore_emulator import FirestoreEmulatorSettings, start_emulator
 from tests.support.processes import free_port, wait_http_ok
 from workplace_roleplay.bootstrap import build_security
@@ -185,7 +188,9 @@ async def run_level(base: str, concurrency: int, chats_per_client: int, turns: i
     }
 
 
-def mode_env(mode: str, gemini_url: str, data_dir: Path, emulator_address: str, project: str) -> dict[str, str]:
+def mode_env(
+    mode: str, gemini_url: str, data_dir: Path, emulator_address: str, project: str, *, redis_url: str
+) -> dict[str, str]:
     env = {
         "ENV": "local",
         "LOG_LEVEL": "ERROR",
@@ -203,12 +208,13 @@ def mode_env(mode: str, gemini_url: str, data_dir: Path, emulator_address: str, 
             STORE_BACKEND="firestore",
             FIRESTORE_EMULATOR_HOST=emulator_address,
             GOOGLE_CLOUD_PROJECT=project,
-            REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            REDIS_URL=redis_url,
         )
     return env
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    settings = BenchSettings()
     results: dict[str, Any] = {"ttft_ms": args.ttft_ms, "turns_per_chat": args.turns, "modes": {}}
     with tempfile.TemporaryDirectory() as tmp, fake_gemini(args.ttft_ms) as gemini_url:
         emulator_address, project, emulator_process = "", "", None
@@ -219,7 +225,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             for mode in args.modes:
                 data_dir = Path(tmp) / mode
                 data_dir.mkdir()
-                env = mode_env(mode, gemini_url, data_dir, emulator_address, project)
+                env = mode_env(mode, gemini_url, data_dir, emulator_address, project, redis_url=settings.REDIS_URL)
                 with chat_service(env) as (base, process):
                     levels = []
                     for level in args.levels:

@@ -1,0 +1,16 @@
+"""The benchmarks' own knobs (environment ``BENCH_*``); the services' settings classes are not involved."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BenchSettings(BaseSettings):
+    """Where the benchmarks find the shared services they drive."""
+
+    model_config = SettingsConfigDict(env_prefix="BENCH_", extra="ignore")
+
+    REDIS_URL: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis of the chat service in ``stack`` mode (BENCH_REDIS_URL)."
+    )
