@@ -33,8 +33,12 @@ class Workspace:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        # symlinks=True: the environments' relative links to _root must stay links in the copy.
         shutil.copytree(
-            REPO / "terraform", root / "terraform", ignore=shutil.ignore_patterns(".terraform", "*.tfstate*")
+            REPO / "terraform",
+            root / "terraform",
+            symlinks=True,
+            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"),
         )
         shutil.copy2(REPO / "services.yaml", root / "services.yaml")
 

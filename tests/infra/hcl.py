@@ -96,7 +96,12 @@ class Tree:
         return self.root / "modules" / name
 
     def environments(self) -> list[Path]:
-        return sorted(p for p in (self.root / "environments").iterdir() if p.is_dir())
+        """The environment roots (``dev``, ``staging``, ``prod``), not the shared ``_root`` they link to."""
+        return sorted(p for p in (self.root / "environments").iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+    def shared_root(self) -> Path:
+        """The one root definition every environment symlinks (ADR 0023)."""
+        return self.root / "environments" / "_root"
 
 
 def load_tfvars(path: Path) -> dict[str, Any]:

@@ -261,3 +261,23 @@ def test_concurrent_commands_on_one_environment_wait_for_each_other(env_root: Pa
     assert waiting.wait(timeout=30) == 0
     assert traffic(env_root)["traffic"]["chat"]["candidate_revision"] == "chat-x"
     assert not [p.name for p in (env_root / "prod").iterdir() if p.name.startswith(".")], "no stray files"
+
+
+def test_commands_write_only_the_environments_own_files_and_keep_the_shared_root(
+    ops_settings: OpsSettings, env_root: Path
+) -> None:
+    """The traffic and switch files are per environment; the linked root definition is never written."""
+    shared = {p.name: p.read_bytes() for p in (env_root / "_root").iterdir()}
+    assert run(["canary", "chat", "10", "--revision", "chat-00042-abc", "--env", "prod"], ops_settings) == 0
+    assert run(["switch", "MODEL_FORCE_SIMPLE", "on", "--env", "prod"], ops_settings) == 0
+    assert run(["legacy", "on", "--env", "prod"], ops_settings) == 0
+    assert {p.name: p.read_bytes() for p in (env_root / "_root").iterdir()} == shared
+    prod = env_root / "prod"
+    assert sorted(p.name for p in prod.iterdir() if p.is_symlink()) == sorted(shared)
+    assert all(os.readlink(prod / name) == f"../_root/{name}" for name in shared)
+    assert {p.name for p in prod.iterdir() if not p.is_symlink()} == {
+        "backend.tf",
+        "terraform.tfvars",
+        "traffic.auto.tfvars.json",
+        "switches.auto.tfvars.json",
+    }
