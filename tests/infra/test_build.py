@@ -83,6 +83,28 @@ def test_cloudbuild_runs_the_checks_before_anything_else(cloudbuild: dict[str, A
     assert "make test" in first["args"][-1]
 
 
+def _readme_test_command(repo: Path) -> str:
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    quick_start = re.search(r"```bash\n(.*?)```", readme, flags=re.DOTALL)
+    assert quick_start is not None, "README has no quick-start block"
+    commands = [line.split("#")[0].strip() for line in quick_start.group(1).splitlines()]
+    return next(c for c in commands if c.startswith("make test"))
+
+
+def test_cloudbuild_checks_run_the_readme_command_with_every_binary_the_suite_needs(
+    cloudbuild: dict[str, Any], repo: Path
+) -> None:
+    script = _step(cloudbuild, "checks")["args"][-1]
+    lines = [line.strip() for line in script.splitlines()]
+    assert _readme_test_command(repo) in lines  # the same command, not a CI-only variant
+    install = re.search(r"apt-get install ((?:[^\n\\]|\\\n)*)", script)  # continued lines included
+    assert install is not None
+    packages = set(install.group(1).replace("\\", " ").split())
+    # Real services of the suite: Redis, the Firestore emulator, nginx for the ops/stack tests, promtool, Chromium.
+    needed = {"redis-server", "openjdk-17-jre-headless", "google-cloud-cli-firestore-emulator", "nginx"}
+    assert needed | {"prometheus", "chromium", "make", "python3-venv"} <= packages, packages
+
+
 def test_cloudbuild_builds_every_catalog_service_in_parallel_without_kaniko(
     cloudbuild: dict[str, Any], catalog_path: Path
 ) -> None:
