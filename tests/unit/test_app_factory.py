@@ -88,6 +88,18 @@ async def test_health_at_root_and_under_prefix(client: httpx.AsyncClient, path: 
     assert response.json()["service"] == "chat"
 
 
+async def test_health_names_the_cloud_run_revision_when_no_version_is_set(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SERVICE_VERSION", raising=False)
+    monkeypatch.setenv("K_REVISION", "chat-00042-abc")
+    app = create_app(ChatSettings(), service="chat", routers=[], resources=harness.open)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            assert (await c.get("/health")).json()["version"] == "chat-00042-abc"
+
+
 async def test_ready_reports_store_and_cache(client: httpx.AsyncClient, harness: Harness) -> None:
     ok = (await client.get("/api/v2/chat/ready")).json()
     assert ok == {

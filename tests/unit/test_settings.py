@@ -50,3 +50,16 @@ def test_secrets_are_not_printed() -> None:
     settings = ChatSettings(REDIS_URL="redis://:hunter2@127.0.0.1:6379/0")
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in str(settings.model_dump())
+
+
+def test_service_version_falls_back_to_the_cloud_run_revision(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SERVICE_VERSION", raising=False)
+    monkeypatch.delenv("K_REVISION", raising=False)
+    assert ChatSettings().SERVICE_VERSION == "dev"
+    # Cloud Run sets K_REVISION on every instance; the revision name is then the release label.
+    monkeypatch.setenv("K_REVISION", "chat-00042-abc")
+    assert ChatSettings().SERVICE_VERSION == "chat-00042-abc"
+    # An explicit label still wins (the local stack names its processes this way).
+    monkeypatch.setenv("SERVICE_VERSION", "chat-candidate")
+    assert ChatSettings().SERVICE_VERSION == "chat-candidate"
+    assert ChatSettings(SERVICE_VERSION="v1.2.3").SERVICE_VERSION == "v1.2.3"

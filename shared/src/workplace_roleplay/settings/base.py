@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workplace_roleplay.errors import ConfigurationError
@@ -38,7 +38,12 @@ class CoreSettings(BaseSettings):
 
     ENV: Environment = Field(Environment.LOCAL, description="Runtime environment: local, test, dev, staging, prod.")
     SERVICE_NAME: str = Field("", description="Service name in logs and metrics (defaults to the service's own).")
-    SERVICE_VERSION: str = Field("dev", description="Release label (image tag or revision) shown by /health.")
+    # Cloud Run sets K_REVISION on every instance; nothing else would label a deployed revision.
+    SERVICE_VERSION: str = Field(
+        "dev",
+        validation_alias=AliasChoices("SERVICE_VERSION", "K_REVISION"),
+        description="Release label shown by /health; unset: Cloud Run's K_REVISION (revision name), else dev.",
+    )
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Minimum log level.")
     LOG_JSON: bool = Field(True, description="JSON logs with Cloud Logging fields (false: plain text).")
 
