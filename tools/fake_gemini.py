@@ -1,10 +1,12 @@
 """A fake Gemini REST server for tests and benchmarks (``python -m tools.fake_gemini --port N``).
 
 Speaks what google-genai sends (../shared/notes/libraries.md §1): ``:generateContent``,
-``:streamGenerateContent?alt=sse`` and ``:countTokens`` under ``/v1`` and ``/v1beta`` (and the Vertex
-``projects/*/locations/*/publishers/google/models/*`` form). Replies are configurable (text, time to
-first token, delay between chunks); failures are scripted per model name or per API key through
-the control API:
+``:streamGenerateContent?alt=sse``, ``:countTokens`` and the embedding methods (``:batchEmbedContents``,
+``:embedContent``, Vertex ``:predict``) under ``/v1`` and ``/v1beta`` (and the Vertex
+``projects/*/locations/*/publishers/google/models/*`` form). Embeddings are deterministic
+(``fake_embedding``: hashed character 1- and 2-grams), so texts sharing characters are close.
+Replies are configurable (text, time to first token, delay between chunks); failures are scripted
+per model name or per API key through the control API:
 
 - ``POST /_control/config``  {"text", "ttft_ms", "chunk_delay_ms", "chunk_chars"}
 - ``POST /_control/script``  {"target": "<model>" | "key:<api key>", "actions": [action, ...]}
@@ -24,9 +26,11 @@ import asyncio
 import base64
 import hashlib
 import json
+import math
 import re
 import socket
 import time
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,6 +133,48 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
     return max(1, chars // 2)
 
 
+EMBEDDING_DIMENSIONS = 64  # when the request names no outputDimensionality
+_EMBED_METHODS = ("batchEmbedContents", "embedContent", "predict")
+
+
+def fake_embedding(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]:
+    """A unit vector of the text's character 1- and 2-grams, each hashed to a signed bucket."""
+    norm = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+    vector = [0.0] * dimensions
+    for gram in [*norm, *(norm[i : i + 2] for i in range(len(norm) - 1))]:
+        digest = hashlib.sha256(gram.encode()).digest()
+        vector[int.from_bytes(digest[:4], "big") % dimensions] += 1.0 if digest[4] & 1 else -1.0
+    length = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [round(v / length, 6) for v in vector]
+
+
+def _parts_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(str(p.get("text", "")) for p in (content or {}).get("parts", []))
+
+
+def _embeddings(method: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The reply of an embedding method, in that method's shape."""
+    if method == "predict":  # Vertex, older embedding models: {"instances": [{"content": "..."}]}
+        dims = int(body.get("parameters", {}).get("outputDimensionality") or EMBEDDING_DIMENSIONS)
+        rows = [fake_embedding(_parts_text(i.get("content")), dims) for i in body.get("instances", [])]
+        return {"predictions": [{"embeddings": {"values": v, "statistics": {"token_count": 1}}} for v in rows]}
+    if method == "embedContent":  # one content
+        dims = int(body.get("outputDimensionality") or EMBEDDING_DIMENSIONS)
+        return {"embedding": {"values": fake_embedding(_parts_text(body.get("content")), dims)}}
+    return {
+        "embeddings": [
+            {
+                "values": fake_embedding(
+                    _parts_text(r.get("content")), int(r.get("outputDimensionality") or EMBEDDING_DIMENSIONS)
+                )
+            }
+            for r in body.get("requests", [])
+        ]
+    }
+
+
 def _audio(text: str) -> str:
     """Deterministic 16-bit PCM standing in for speech (24 kHz mono, 20 ms per character)."""
     seed = hashlib.sha256(text.encode()).digest()
@@ -205,6 +251,9 @@ class FakeGemini:
             return JSONResponse(body, status_code=status, headers=headers)
         if kind == "hang":
             return await self._hang(request)
+        if method in _EMBED_METHODS:
+            self.state.completed += 1
+            return JSONResponse(_embeddings(method, body))
         text = str(action.get("text", self.state.text))
         if method == "streamGenerateContent":
             chunks = self._stream(text, body, break_after=action.get("after_chunks") if kind == "break" else None)

@@ -27,6 +27,7 @@ from workplace_roleplay.settings import ChatSettings, ServiceSettings
 MODELS = {
     "MODEL_FLASH": "chat-flash",
     "MODEL_PRO": "chat-pro",
+    "MODEL_EMBEDDING": "embed-model",
     "MODEL_TASK_OVERRIDES": {
         "turn_analysis": "coach-model",
         "memory_extraction": "memory-model",

@@ -7,7 +7,7 @@ scripted dicts validated against the caller's schema, so prompts can be asserted
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from workplace_roleplay.errors import ModelUnavailable
@@ -35,6 +35,9 @@ class FakeLanguageModel:
         self.fail_after_chunks: int | None = None  # raise ModelUnavailable after this many deltas
         self.chunk_delay_s = 0.0
         self.closed_streams = 0
+        # Embeddings: None (the default) answers "not available", like the simple mode or an outage.
+        self.embedder: Callable[[str], list[float]] | None = None
+        self.embed_calls: list[tuple[str, list[str]]] = []  # (task, texts)
 
     def tasks(self, task: ModelTask) -> list[GenerationRequest]:
         return [r for r in self.requests if r.task is task]
@@ -67,3 +70,9 @@ class FakeLanguageModel:
             raise ModelUnavailable(f"no scripted {request.task.value} result")
         value = schema.model_validate(queue.pop(0))
         return Structured(value=value, completion=Completion(text="{}", model=self.model, mode=self.mode))
+
+    async def embed(self, texts: Sequence[str], *, task: str) -> list[list[float]] | None:
+        self.embed_calls.append((task, list(texts)))
+        if self.embedder is None:
+            return None
+        return [self.embedder(text) for text in texts]

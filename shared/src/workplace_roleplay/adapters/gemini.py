@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextvars import ContextVar
 
 import httpx2
@@ -39,6 +39,8 @@ from workplace_roleplay.ports.model import (
 )
 from workplace_roleplay.settings.model import ModelSettings
 
+# Texts per ``batchEmbedContents`` request (the API's limit).
+EMBED_BATCH = 100
 # HTTP responses opened by the current stream call, so cancelling the consumer closes the upstream
 # connection at once (the SDK nests several async generators that only close when garbage collected).
 _opened: ContextVar[list[httpx2.Response] | None] = ContextVar("gemini_opened_responses", default=None)
@@ -206,6 +208,28 @@ class GeminiBackend:
             finish_reason=wire.finish_reason(response) or "STOP",
             usage=usage,
         )
+
+    async def embed(
+        self, model: str, texts: Sequence[str], *, task: str, dimensions: int, timeout_s: float
+    ) -> list[list[float]]:
+        """One vector per text (``:batchEmbedContents``; Vertex: ``:embedContent`` for a single text)."""
+        client = self._clients[self._active]
+        config = types.EmbedContentConfig(task_type=task, output_dimensionality=dimensions)
+        vectors: list[list[float]] = []
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout_s):
+                for start in range(0, len(texts), EMBED_BATCH):
+                    batch = list(texts[start : start + EMBED_BATCH])
+                    response = await client.aio.models.embed_content(model=model, contents=batch, config=config)
+                    vectors.extend(list(item.values or []) for item in response.embeddings or [])
+        except Exception as exc:
+            raise wire.translate(exc) from exc
+        finally:
+            telemetry.MODEL_LATENCY.labels(model=model, call="embed").observe(time.monotonic() - started)
+        if len(vectors) != len(texts) or not all(vectors):
+            raise ModelRejected(f"{model} returned {len(vectors)} embeddings for {len(texts)} texts")
+        return vectors
 
     async def synthesize(self, model: str, text: str, voice: str) -> tuple[bytes, str]:
         """Speech for ``text`` in ``voice`` as WAV (Gemini TTS answers raw 16-bit PCM)."""

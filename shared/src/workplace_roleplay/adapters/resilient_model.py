@@ -9,7 +9,8 @@ credential (401/403) switches to the standby credential once, with an alert-wort
 ``security_event`` log; quota errors never do (DESIGN §8: no key rotation around quota).
 
 A stream that breaks after text was sent cannot be retried without repeating itself: it ends with a
-``Completion(partial=True, error_code=...)`` carrying the text that arrived.
+``Completion(partial=True, error_code=...)`` carrying the text that arrived. Embeddings get one attempt
+behind their own breaker and answer None on any failure (callers score lexically instead).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -66,6 +67,10 @@ class ModelBackend(Protocol):
     async def generate(
         self, model: str, request: GenerationRequest, *, schema: type[BaseModel] | None = None
     ) -> Completion: ...
+
+    async def embed(
+        self, model: str, texts: Sequence[str], *, task: str, dimensions: int, timeout_s: float
+    ) -> list[list[float]]: ...
 
     async def close(self) -> None: ...
 
@@ -283,6 +288,40 @@ class ResilientModel:
         if key is not None and self.ai_cache is not None and result.completion.model == primary:
             await self.ai_cache.put(key, result)
         return result
+
+    async def embed(self, texts: Sequence[str], *, task: str) -> list[list[float]] | None:
+        """Vectors from ``MODEL_EMBEDDING``, or None (none configured, breaker open, any failure).
+
+        One attempt, no retries and no fallback model: vectors of two models are not comparable, and
+        callers have a lexical score to fall back on, so waiting would only delay the learner's turn.
+        """
+        model = self.settings.MODEL_EMBEDDING
+        if not model:
+            return None
+        if not texts:
+            return []
+        breaker = self.breaker(model)
+        allowed = breaker.allow()
+        self._gauge(model)
+        if not allowed:
+            return None
+        try:
+            vectors = await self.backend.embed(
+                model,
+                texts,
+                task=task,
+                dimensions=self.settings.MODEL_EMBEDDING_DIMENSIONS,
+                timeout_s=self.settings.MODEL_EMBEDDING_TIMEOUT_S,
+            )
+        except ModelUnavailable as exc:
+            self._failed(model, exc)
+            telemetry.MODEL_FALLBACKS.labels(task="embedding", kind="lexical").inc()
+            return None
+        except BaseException:
+            breaker.release()
+            raise
+        self._succeeded(model)
+        return vectors
 
     async def close(self) -> None:
         await self.backend.close()

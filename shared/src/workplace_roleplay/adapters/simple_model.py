@@ -183,5 +183,9 @@ class SimpleModel:
         value = build_instance(schema, view)
         return Structured(value=value, completion=self._completion(request, value.model_dump_json(), reason))
 
+    async def embed(self, texts: Sequence[str], *, task: str) -> list[list[float]] | None:
+        """No embeddings offline: callers use their lexical score."""
+        return None
+
     async def close(self) -> None:
         return None

@@ -30,7 +30,7 @@ CONVERSATION_FIELDS: FieldContexts = {
     "summary_report": _suffixed("#report"),
 }
 MESSAGE_FIELDS: FieldContexts = {"content": _at_path}
-MEMORY_FIELDS: FieldContexts = {"text": _at_path}
+MEMORY_FIELDS: FieldContexts = {"text": _at_path, "embedding": _suffixed("#embedding")}
 REPORT_FIELDS: FieldContexts = {"report": _at_path}
 
 

@@ -6,6 +6,10 @@ Errors of the first chunk are raised by the first ``__anext__``, before anything
 web layer can read one event before it commits a 200. A stream that breaks after text was yielded
 does not raise: it ends with ``Completion(partial=True, error_code=...)`` (the text that arrived),
 which the web layer turns into its ``error`` event.
+
+``embed`` is optional in effect: it returns None whenever embeddings are not available (simple mode,
+no embedding model configured, an outage), never raises for an outage, so callers keep an offline
+path (memory relevance falls back to its lexical score).
 """
 
 from __future__ import annotations
@@ -84,6 +88,10 @@ class Completion:
     error_code: str = ""  # with ``partial``: the error (errors.py code) that broke the stream off
 
 
+# Embedding task types (Gemini's names): a query is compared against stored documents.
+EMBED_QUERY = "RETRIEVAL_QUERY"
+EMBED_DOCUMENT = "RETRIEVAL_DOCUMENT"
+
 StreamEvent = TextDelta | Completion
 M = TypeVar("M", bound=BaseModel)
 
@@ -98,10 +106,14 @@ class Structured(Generic[M]):
 
 
 class LanguageModel(Protocol):
-    """Text generation: streamed, one-shot or structured (validated pydantic output)."""
+    """Text generation (streamed, one-shot or structured: validated pydantic output) and embeddings."""
 
     def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]: ...
 
     async def generate(self, request: GenerationRequest) -> Completion: ...
 
     async def generate_structured(self, request: GenerationRequest, schema: type[M]) -> Structured[M]: ...
+
+    async def embed(self, texts: Sequence[str], *, task: str) -> list[list[float]] | None:
+        """One vector per text (same order), or None when embeddings are not available right now."""
+        ...

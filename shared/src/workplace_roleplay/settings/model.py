@@ -43,6 +43,16 @@ class ModelSettings(BaseSettings):
             "summary, quiz, memory_extraction."
         ),
     )
+    MODEL_EMBEDDING: str = Field(
+        "gemini-embedding-001",
+        description="Embedding model (memory relevance); empty: no embeddings, the lexical score alone.",
+    )
+    MODEL_EMBEDDING_DIMENSIONS: int = Field(
+        768, ge=8, le=3072, description="Length of the embedding vectors requested (outputDimensionality)."
+    )
+    MODEL_EMBEDDING_TIMEOUT_S: float = Field(
+        3.0, gt=0, le=60, description="Longest wait for an embedding call (then the lexical score alone)."
+    )
     MODEL_FAST_TURNS: bool = Field(
         True, description="Conversation lines on the Flash model skip thinking (thinking_budget=0): faster first token."
     )
