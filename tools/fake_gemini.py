@@ -154,25 +154,23 @@ def _parts_text(content: Any) -> str:
     return "".join(str(p.get("text", "")) for p in (content or {}).get("parts", []))
 
 
+def _dimensions(request: dict[str, Any]) -> int:
+    """``outputDimensionality`` where the Gemini API (top level) or Vertex (a config object) puts it."""
+    for holder in (request, request.get("embedContentConfig") or {}, request.get("parameters") or {}):
+        if holder.get("outputDimensionality"):
+            return int(holder["outputDimensionality"])
+    return EMBEDDING_DIMENSIONS
+
+
 def _embeddings(method: str, body: dict[str, Any]) -> dict[str, Any]:
     """The reply of an embedding method, in that method's shape."""
     if method == "predict":  # Vertex, older embedding models: {"instances": [{"content": "..."}]}
-        dims = int(body.get("parameters", {}).get("outputDimensionality") or EMBEDDING_DIMENSIONS)
-        rows = [fake_embedding(_parts_text(i.get("content")), dims) for i in body.get("instances", [])]
+        rows = [fake_embedding(_parts_text(i.get("content")), _dimensions(body)) for i in body.get("instances", [])]
         return {"predictions": [{"embeddings": {"values": v, "statistics": {"token_count": 1}}} for v in rows]}
-    if method == "embedContent":  # one content
-        dims = int(body.get("outputDimensionality") or EMBEDDING_DIMENSIONS)
-        return {"embedding": {"values": fake_embedding(_parts_text(body.get("content")), dims)}}
-    return {
-        "embeddings": [
-            {
-                "values": fake_embedding(
-                    _parts_text(r.get("content")), int(r.get("outputDimensionality") or EMBEDDING_DIMENSIONS)
-                )
-            }
-            for r in body.get("requests", [])
-        ]
-    }
+    if method == "embedContent":  # Vertex, one content
+        return {"embedding": {"values": fake_embedding(_parts_text(body.get("content")), _dimensions(body))}}
+    requests = body.get("requests", [])
+    return {"embeddings": [{"values": fake_embedding(_parts_text(r.get("content")), _dimensions(r))} for r in requests]}
 
 
 def _audio(text: str) -> str:

@@ -11,6 +11,7 @@ from tests.support.fake_gemini import FakeGeminiControl
 from tests.support.fakes import FakeCache
 from tests.support.model_gateway import gateway_settings, open_gateway
 from tools.fake_gemini import fake_embedding
+from workplace_roleplay.adapters.gemini import GeminiBackend
 from workplace_roleplay.adapters.simple_model import SimpleModel
 from workplace_roleplay.bootstrap import build_language_model
 from workplace_roleplay.domain.resilience import BreakerState
@@ -94,3 +95,33 @@ async def test_no_embedding_model_and_simple_mode_answer_none(fake_gemini: FakeG
     assert isinstance(simple, SimpleModel)
     assert await simple.embed(["こんにちは"], task=EMBED_QUERY) is None
     assert fake_gemini.requests() == []
+
+
+async def test_the_vertex_wire_embedcontent_and_batch(fake_gemini: FakeGeminiControl) -> None:
+    """Vertex mode speaks ``:embedContent`` for one text and ``:batchEmbedContents`` for several."""
+    from google import genai
+    from google.genai import types
+    from google.oauth2.credentials import Credentials
+
+    settings = gateway_settings(fake_gemini.url, MODEL_EMBEDDING="gemini-embedding-001")
+    # A static token stands in for the runtime service account (no metadata server here).
+    client = genai.Client(
+        vertexai=True,
+        project="demo",
+        location="asia-northeast1",
+        credentials=Credentials("test-token"),  # type: ignore[no-untyped-call]
+        http_options=types.HttpOptions(base_url=fake_gemini.url, retry_options=types.HttpRetryOptions(attempts=1)),
+    )
+    backend = GeminiBackend([client], settings)
+    try:
+        one = await backend.embed("gemini-embedding-001", ["一つ"], task=EMBED_QUERY, dimensions=24, timeout_s=5)
+        two = await backend.embed(
+            "gemini-embedding-001", ["一つ", "二つ"], task=EMBED_DOCUMENT, dimensions=24, timeout_s=5
+        )
+    finally:
+        await backend.close()
+    assert one == [fake_embedding("一つ", 24)]
+    assert two == [fake_embedding("一つ", 24), fake_embedding("二つ", 24)]
+    sent = fake_gemini.requests()
+    assert [r["method"] for r in sent] == ["embedContent", "batchEmbedContents"]
+    assert sent[0]["body"]["embedContentConfig"]["taskType"] == EMBED_QUERY
