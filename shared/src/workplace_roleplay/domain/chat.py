@@ -132,13 +132,27 @@ class ChatService:
     async def messages(self, conv: Conversation, *, limit: int, offset: int) -> list[Message]:
         return await self.repo.messages(conv, limit=limit, offset=offset)
 
-    async def delete(self, user_id: str, conversation_id: str) -> None:
+    async def delete(self, user_id: str, conversation_id: str) -> list[str]:
+        """Delete the conversation with its messages, reports and cached reports; returns its turn ids
+        (the web layer drops their stream buffers, which only it knows how to name)."""
+        conv = await self.repo.get(user_id, conversation_id)
+        messages = await self.repo.messages(conv)
+        await self.reports.forget(conv, messages)
         await self.repo.delete(user_id, conversation_id)
         await self.session.forget(user_id, "chat", conversation_id)
+        return sorted({m.turn_id for m in messages if m.turn_id})
 
     async def summary(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         conv = await self.repo.get(user_id, conversation_id)
         return await self.reports.summary(conv, rank=self.cast.partner_rank(conv))
+
+    async def stored_summary(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
+        """The summary made earlier, read back without a model call (None if there is none)."""
+        return await self.reports.stored_summary(await self.repo.get(user_id, conversation_id))
+
+    async def stored_feedback(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
+        """The newest feedback report made earlier, read back without a model call (None if none)."""
+        return await self.reports.stored_feedback(await self.repo.get(user_id, conversation_id))
 
     async def feedback(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         """The six-axis report; asking for it also ends the session's memory window."""

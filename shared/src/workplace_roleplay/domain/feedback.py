@@ -4,6 +4,10 @@ Both come from temperature-0 structured generations, are cached in ``ai_cache`` 
 transcript (the same conversation is never graded twice) and stored: the summary on the conversation,
 the report under ``users/{uid}/reports/{id}`` with its text sealed. In the simple-response mode the
 rubric is judged by rules over the learner's lines and the result is labelled as simplified.
+
+The cache key is scoped to the learner and the conversation: two learners with the same transcript
+(the offline opening is deterministic) must never share an entry, since the cached value carries the
+conversation and report ids. The cached value is sealed like the stored report (it quotes the learner).
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from workplace_roleplay import telemetry
 from workplace_roleplay.domain import rubric
 from workplace_roleplay.domain.conversation import Conversation, ConversationRepository, Message, Role
 from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
-from workplace_roleplay.errors import InvalidInput
-from workplace_roleplay.ports import Cache, Clock, DocumentStore
+from workplace_roleplay.errors import EncryptionError, InvalidInput
+from workplace_roleplay.ports import Cache, Clock, DocumentSnapshot, DocumentStore, Filter
 from workplace_roleplay.ports.model import ChatMessage, GenerationMode, GenerationRequest, LanguageModel, ModelTask
 
 CACHE_TTL_S = 7 * 24 * 3600
@@ -64,11 +68,28 @@ tomorrow_action: 明日の職場で試せる具体的な行動を1つ。JSONの�
 
 def transcript_hash(kind: str, conv: Conversation, messages: Sequence[Message]) -> str:
     body = json.dumps(
-        [kind, SCHEMA_VERSION, conv.mode, conv.settings, [(m.role.value, m.text) for m in messages]],
+        [
+            kind,
+            SCHEMA_VERSION,
+            conv.user_id,
+            conv.id,
+            conv.mode,
+            conv.settings,
+            [(m.role.value, m.text) for m in messages],
+        ],
         ensure_ascii=False,
         sort_keys=True,
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def cache_key(kind: str, conv: Conversation, messages: Sequence[Message]) -> str:
+    """``ai_cache:{kind}:{hash}`` of this learner's conversation as it stands."""
+    return f"ai_cache:{kind}:{transcript_hash(kind, conv, messages)}"
+
+
+def reports_path(user_id: str) -> str:
+    return f"users/{user_id}/reports"
 
 
 class Reports:
@@ -97,8 +118,16 @@ class Reports:
         raw = await self.cache.get(key)
         if raw is None:
             return None
-        value: dict[str, Any] = json.loads(raw)
-        return value
+        try:
+            value = json.loads(self.sealer.open(json.loads(raw), context=key))
+        except (ValueError, EncryptionError):
+            # An entry of an older shape, or sealed under a retired key: a miss, overwritten below.
+            return None
+        return value if isinstance(value, dict) else None
+
+    async def _remember(self, key: str, value: dict[str, Any]) -> None:
+        sealed = self.sealer.seal(json.dumps(value, ensure_ascii=False), context=key)
+        await self.cache.set(key, json.dumps(sealed).encode(), ttl=CACHE_TTL_S)
 
     def _request(
         self, task: ModelTask, system: str, conv: Conversation, messages: Sequence[Message]
@@ -115,7 +144,7 @@ class Reports:
     async def summary(self, conv: Conversation, *, rank: str) -> dict[str, Any]:
         """Summary, key points and learning points of a conversation."""
         messages = await self._transcript(conv)
-        key = f"ai_cache:summary:{transcript_hash('summary', conv, messages)}"
+        key = cache_key("summary", conv, messages)
         cached = await self._cached(key)
         if cached is None:
             result = await self.model.generate_structured(
@@ -131,7 +160,7 @@ class Reports:
                 "created_at": self.clock.now(),
             }
             telemetry.CONVERSATION_REPORTS.labels("summary", "simple" if simple else "model").inc()
-            await self.cache.set(key, json.dumps(cached, ensure_ascii=False).encode(), ttl=CACHE_TTL_S)
+            await self._remember(key, cached)
             await self.store.update(
                 conv.path,
                 {
@@ -147,7 +176,7 @@ class Reports:
     async def feedback(self, conv: Conversation, *, rank: str) -> dict[str, Any]:
         """The six-axis report: checks with quoted evidence, scores derived from them, advice."""
         messages = await self._transcript(conv)
-        key = f"ai_cache:feedback:{transcript_hash('feedback', conv, messages)}"
+        key = cache_key("feedback", conv, messages)
         cached = await self._cached(key)
         if cached is not None:
             telemetry.CONVERSATION_REPORTS.labels("feedback", "cache").inc()
@@ -182,7 +211,7 @@ class Reports:
             created_at=self.clock.now(),
             report_id="r" + secrets.token_hex(8),
         )
-        path = f"users/{conv.user_id}/reports/{report['report_id']}"
+        path = f"{reports_path(conv.user_id)}/{report['report_id']}"
         await self.store.set(
             path,
             {
@@ -195,8 +224,40 @@ class Reports:
                 "report": self.sealer.seal(json.dumps(report, ensure_ascii=False), context=path),
             },
         )
-        await self.cache.set(key, json.dumps(report, ensure_ascii=False).encode(), ttl=CACHE_TTL_S)
+        await self._remember(key, report)
         return {**report, "cached": False}
+
+    async def stored_summary(self, conv: Conversation) -> dict[str, Any] | None:
+        """The summary last stored on the conversation (no model call), or None."""
+        doc = await self.store.get(conv.path) or {}
+        sealed = doc.get("summary_report")
+        if not sealed:
+            return None
+        value: dict[str, Any] = json.loads(self.sealer.open(sealed, context=f"{conv.path}#report"))
+        return {**value, "conversation_id": conv.id, "cached": True}
+
+    async def stored_feedback(self, conv: Conversation) -> dict[str, Any] | None:
+        """The newest stored feedback report of the conversation (no model call), or None."""
+        rows = await self._reports_of(conv)
+        if not rows:
+            return None
+        newest = max(rows, key=lambda row: float(str(row.data.get("created_at") or 0)))
+        value: dict[str, Any] = json.loads(self.sealer.open(newest.data.get("report"), context=newest.path))
+        return {**value, "cached": True}
+
+    async def forget(self, conv: Conversation, messages: Sequence[Message]) -> None:
+        """Delete the conversation's stored reports and the cache entries of its current transcript.
+
+        Entries cached at earlier points of the conversation are keyed by transcripts that no longer
+        exist: they are sealed, unreachable (the conversation id is gone) and expire with their TTL.
+        """
+        for row in await self._reports_of(conv):
+            await self.store.delete(row.path)
+        reviewable = [m for m in messages if m.text]
+        await self.cache.delete(cache_key("summary", conv, reviewable), cache_key("feedback", conv, reviewable))
+
+    async def _reports_of(self, conv: Conversation) -> list[DocumentSnapshot]:
+        return await self.store.query(reports_path(conv.user_id), where=[Filter("conversation_id", "==", conv.id)])
 
 
 def _report_body(
