@@ -6,39 +6,17 @@ Expected results were first observed on the emulator; the SQLite adapter must ag
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from tests.support.firestore_emulator import FirestoreEmulator
-from workplace_roleplay.adapters.firestore_store import FirestoreDocumentStore
-from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
 from workplace_roleplay.errors import AlreadyExists, InvalidInput, NotFound, TransactionReadAfterWrite
 from workplace_roleplay.ports import DocumentStore, Filter, FilterOp, Transaction
 
 # Concurrent transactions on one document: the emulator resolves contention slowly (~2 s per conflict),
 # so its leg runs fewer of them.
 CONCURRENT_TRANSACTIONS = {"sqlite": 8, "firestore": 3}
-
-
-@pytest.fixture(
-    params=[pytest.param("sqlite"), pytest.param("firestore", marks=pytest.mark.integration)],
-)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DocumentStore]:
-    opened: DocumentStore
-    if request.param == "sqlite":
-        opened = await SqliteDocumentStore.open(tmp_path / "data" / "store.sqlite3")
-    else:
-        emulator: FirestoreEmulator = request.getfixturevalue("firestore_emulator_clean")
-        opened = FirestoreDocumentStore.build(
-            project=emulator.project, database="(default)", emulator_host=emulator.address
-        )
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def ids(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clock import ManualClock
 from tests.support.fakes import FakeStore
 from tests.support.firestore_emulator import FirestoreEmulator
 from tests.support.identity import IdentityKit, identity_kit
@@ -19,14 +20,15 @@ from workplace_roleplay.ports import DocumentStore
 async def kit(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[IdentityKit]:
     """The identity service over the in-process fake, the real SQLite store and the Firestore emulator."""
     store: DocumentStore
+    clock = ManualClock()  # the SQLite store judges expiry by the same clock the tokens are issued by
     if request.param == "fake":
         store = FakeStore()
     elif request.param == "sqlite":
-        store = await SqliteDocumentStore.open(tmp_path / "identity.sqlite3")
+        store = await SqliteDocumentStore.open(tmp_path / "identity.sqlite3", clock=clock)
     else:
         emulator: FirestoreEmulator = request.getfixturevalue("firestore_emulator_clean")
         store = FirestoreDocumentStore.build(
             project=emulator.project, database="(default)", emulator_host=emulator.address, timeout_s=10
         )
-    yield identity_kit(store)
+    yield identity_kit(store, clock=clock)
     await store.close()

@@ -30,8 +30,8 @@ class IdentityKit:
         return out
 
 
-def identity_kit(store: DocumentStore, *, grace_s: int = 10) -> IdentityKit:
-    clock = ManualClock()
+def identity_kit(store: DocumentStore, *, grace_s: int = 10, clock: ManualClock | None = None) -> IdentityKit:
+    clock = clock or ManualClock()
     tokens = JwtAccessTokens(
         algorithm="HS256",
         active_kid="t1",

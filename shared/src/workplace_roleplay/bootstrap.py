@@ -103,8 +103,8 @@ def build_security(settings: ServiceSettings, store: DocumentStore, clock: Clock
     )
 
 
-async def build_store(settings: ServiceSettings) -> DocumentStore:
-    """The document store the settings select."""
+async def build_store(settings: ServiceSettings, clock: Clock | None = None) -> DocumentStore:
+    """The document store the settings select (``clock``: what the embedded store judges expiry by)."""
     if settings.STORE_BACKEND == "firestore":
         from workplace_roleplay.adapters.firestore_store import FirestoreDocumentStore
 
@@ -115,7 +115,7 @@ async def build_store(settings: ServiceSettings) -> DocumentStore:
         )
     from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
 
-    return await SqliteDocumentStore.open(settings.DATA_DIR / "store.sqlite3")
+    return await SqliteDocumentStore.open(settings.DATA_DIR / "store.sqlite3", clock=clock)
 
 
 def build_cache(settings: ServiceSettings, clock: Clock) -> Cache:
@@ -206,7 +206,7 @@ async def open_resources(settings: ServiceSettings, *, clock: Clock | None = Non
     """Build the store and cache, yield them, close them on exit (also on failure)."""
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
-        store = await build_store(settings)
+        store = await build_store(settings, clock)
         stack.push_async_callback(store.close)
         cache = build_cache(settings, clock)
         stack.push_async_callback(cache.close)

@@ -12,18 +12,23 @@ resource "google_firestore_database" "main" {
   deletion_policy = var.delete_protection ? "ABANDON" : "DELETE"
 }
 
-# TTL policies delete expired ephemeral documents (refresh tokens, finished migration records).
+# TTL policies delete expired ephemeral documents (refresh tokens and their families). The field is the
+# document store's reserved expiry, written as a Timestamp by the Firestore adapter (ports/store.py).
 resource "google_firestore_field" "ttl" {
   for_each = var.ttl_fields
 
   project    = var.project_id
   database   = google_firestore_database.main.name
   collection = each.key
-  field      = each.value
+  field      = each.value.field
 
   ttl_config {}
-  # A TTL field needs no single-field index of its own.
-  index_config {}
+  # An empty index_config drops the field's single-field indexes (cheaper writes, no hotspot on ever-growing
+  # timestamps); a collection whose queries filter on the expiry keeps the inherited ones.
+  dynamic "index_config" {
+    for_each = each.value.queried ? [] : [true]
+    content {}
+  }
 }
 
 resource "google_firestore_index" "main" {

@@ -15,16 +15,18 @@ variable "delete_protection" {
 }
 
 variable "ttl_fields" {
-  description = "Collection group => Timestamp field whose value is the document's expiry. Firestore only expires documents whose field holds a Timestamp: the document-store port writes JSON values only today, so these take effect once the Firestore adapter writes `ttl_at`; until then RefreshTokens.purge_expired deletes expired tokens."
-  type        = map(string)
+  description = "Collection group => the Timestamp field holding each document's expiry (the store's reserved `expires_at`, see shared/src/workplace_roleplay/ports/store.py) and whether queries filter on it (then its single-field indexes stay)."
+  type = map(object({
+    field   = string
+    queried = bool
+  }))
   default = {
-    refresh_tokens    = "ttl_at"
-    refresh_families  = "ttl_at"
-    legacy_migrations = "ttl_at"
+    refresh_tokens   = { field = "expires_at", queried = true } # RefreshTokens.purge_expired filters on it
+    refresh_families = { field = "expires_at", queried = false }
   }
 
   validation {
-    condition     = alltrue([for f in values(var.ttl_fields) : can(regex("^[a-z_][a-z0-9_]*$", f))])
+    condition     = alltrue([for f in values(var.ttl_fields) : can(regex("^[a-z_][a-z0-9_]*$", f.field))])
     error_message = "TTL fields must be plain top-level field names."
   }
 }

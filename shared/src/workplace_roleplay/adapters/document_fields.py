@@ -14,7 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from workplace_roleplay.errors import InvalidInput
-from workplace_roleplay.ports import JsonValue
+from workplace_roleplay.ports import EXPIRES_AT, JsonValue
+
+# Firestore Timestamps span years 1..9999; an expiry outside that could not be stored there.
+_EXPIRY_RANGE_S = (-62_135_596_800.0, 253_402_300_799.0)
 
 
 def _segments(path: str) -> list[str]:
@@ -118,3 +121,23 @@ def apply_update(base: Mapping[str, Any], fields: Mapping[str, JsonValue]) -> di
             node = child
         node[leaf] = copy.deepcopy(value)
     return updated
+
+
+def expiry_seconds(value: JsonValue) -> float | None:
+    """The reserved ``expires_at`` value as both adapters store it: epoch seconds rounded to microseconds
+    (Firestore's Timestamp precision, so a round trip returns the same float), or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{EXPIRES_AT} is reserved for the document's expiry: epoch seconds or null")
+    if not _EXPIRY_RANGE_S[0] <= value <= _EXPIRY_RANGE_S[1]:
+        raise InvalidInput(f"{EXPIRES_AT} must fall within the years 1 to 9999")
+    return round(float(value), 6)
+
+
+def normalize_expiry(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` (a document or an update's fields) with a top-level ``expires_at`` normalized."""
+    normalized = dict(data)
+    if EXPIRES_AT in normalized:
+        normalized[EXPIRES_AT] = expiry_seconds(normalized[EXPIRES_AT])
+    return normalized

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from workplace_roleplay.adapters.document_fields import (
@@ -17,6 +18,8 @@ from workplace_roleplay.adapters.document_fields import (
     check_json_values,
     check_update_fields,
     check_window,
+    expiry_seconds,
+    normalize_expiry,
     split_field_path,
 )
 from workplace_roleplay.errors import (
@@ -28,7 +31,7 @@ from workplace_roleplay.errors import (
     StoreUnavailable,
     TransactionReadAfterWrite,
 )
-from workplace_roleplay.ports import DocumentSnapshot, Filter, JsonValue, Transaction
+from workplace_roleplay.ports import EXPIRES_AT, DocumentSnapshot, Filter, JsonValue, Transaction
 
 T = TypeVar("T")
 
@@ -72,10 +75,38 @@ def _field_path(field: str) -> str:
     return str(render_field_path(split_field_path(field)))
 
 
+def _stored(data: Mapping[str, JsonValue]) -> dict[str, Any]:
+    """What Firestore stores for our JSON: the reserved expiry as a Timestamp (its TTL policy needs one)."""
+    check_json_values(data)
+    stored: dict[str, Any] = normalize_expiry(data)
+    if stored.get(EXPIRES_AT) is not None:
+        stored[EXPIRES_AT] = datetime.fromtimestamp(stored[EXPIRES_AT], UTC)
+    return stored
+
+
+def _read(data: dict[str, Any] | None) -> dict[str, JsonValue] | None:
+    """Our JSON for what Firestore returns: the expiry Timestamp back to the same epoch float."""
+    if data is not None and isinstance(data.get(EXPIRES_AT), datetime):
+        data[EXPIRES_AT] = expiry_seconds(data[EXPIRES_AT].timestamp())
+    return data
+
+
+def _filter_value(item: Filter) -> Any:
+    value = list(item.value) if isinstance(item.value, tuple) else item.value
+    if item.field != EXPIRES_AT:
+        return value
+
+    # Comparisons on the expiry must be Timestamp to Timestamp (Firestore never compares across types).
+    def timestamp(v: Any) -> Any:
+        number = isinstance(v, int | float) and not isinstance(v, bool)
+        return datetime.fromtimestamp(expiry_seconds(v) or 0.0, UTC) if number else v
+
+    return [timestamp(v) for v in value] if isinstance(value, list) else timestamp(value)
+
+
 def _update_fields(fields: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
     check_update_fields(fields)
-    check_json_values(fields)
-    return {_field_path(key): value for key, value in fields.items()}
+    return {_field_path(key): value for key, value in _stored(fields).items()}
 
 
 class _Raised(Exception):
@@ -99,14 +130,14 @@ class _FirestoreTransaction:
         if self._wrote:
             raise TransactionReadAfterWrite("a transaction must do all its reads before its first write")
         snapshot = await self._client.document(path).get(transaction=self._transaction)
-        return snapshot.to_dict() if snapshot.exists else None
+        return _read(snapshot.to_dict()) if snapshot.exists else None
 
     def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
         check_document_path(path)
-        check_json_values(data)
+        stored = _stored(data)
         self._wrote = True
         try:
-            self._transaction.set(self._client.document(path), dict(data), merge=merge)
+            self._transaction.set(self._client.document(path), stored, merge=merge)
         except (ValueError, TypeError) as exc:
             raise _translated(exc) from exc
 
@@ -178,19 +209,19 @@ class FirestoreDocumentStore:
         check_document_path(path)
         async with self._boundary():
             snapshot = await self._client.document(path).get()
-        return snapshot.to_dict() if snapshot.exists else None
+        return _read(snapshot.to_dict()) if snapshot.exists else None
 
     async def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
         check_document_path(path)
-        check_json_values(data)
+        stored = _stored(data)
         async with self._boundary():
-            await self._client.document(path).set(dict(data), merge=merge)
+            await self._client.document(path).set(stored, merge=merge)
 
     async def create(self, path: str, data: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
-        check_json_values(data)
+        stored = _stored(data)
         async with self._boundary():
-            await self._client.document(path).create(dict(data))
+            await self._client.document(path).create(stored)
 
     async def update(self, path: str, fields: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
@@ -221,8 +252,7 @@ class FirestoreDocumentStore:
         async with self._boundary():
             query: Any = self._client.collection(collection)
             for item in where:
-                value = list(item.value) if isinstance(item.value, tuple) else item.value
-                query = query.where(filter=FieldFilter(_field_path(item.field), item.op, value))
+                query = query.where(filter=FieldFilter(_field_path(item.field), item.op, _filter_value(item)))
             if order_by is not None:
                 direction = "DESCENDING" if descending else "ASCENDING"
                 query = query.order_by(_field_path(order_by), direction=direction)
@@ -231,7 +261,8 @@ class FirestoreDocumentStore:
             if limit is not None:
                 query = query.limit(limit)
             return [
-                DocumentSnapshot(snapshot.reference.path, snapshot.to_dict() or {}) async for snapshot in query.stream()
+                DocumentSnapshot(snapshot.reference.path, _read(snapshot.to_dict()) or {})
+                async for snapshot in query.stream()
             ]
 
     async def run_transaction(self, fn: Callable[[Transaction], Awaitable[T]], *, attempts: int = 5) -> T:

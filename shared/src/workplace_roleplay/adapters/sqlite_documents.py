@@ -17,6 +17,7 @@ from workplace_roleplay.adapters.document_fields import (
     apply_update,
     check_json_values,
     merge_documents,
+    normalize_expiry,
     parent_collection,
 )
 from workplace_roleplay.errors import AlreadyExists, InvalidInput, NotFound
@@ -29,7 +30,20 @@ CREATE TABLE IF NOT EXISTS documents (
     data       TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS documents_by_collection ON documents (collection, path);
+CREATE INDEX IF NOT EXISTS documents_by_expiry ON documents (json_extract(data, '$."expires_at"'))
+    WHERE json_extract(data, '$."expires_at"') IS NOT NULL;
 """
+
+# The reserved expiry field (ports.EXPIRES_AT): a row whose expires_at has passed is gone for every read,
+# as if Firestore's TTL policy had deleted it; purge_expired removes such rows for real. Bind: now.
+EXPIRED_SQL = """coalesce(json_extract(data, '$."expires_at"') <= ?, 0)"""
+LIVE_SQL = f"NOT {EXPIRED_SQL}"
+_READ_SQL = f"SELECT data FROM documents WHERE path = ? AND {LIVE_SQL}"  # noqa: S608 (fixed fragments only)
+# An expired row counts as absent: create replaces it (the upsert's WHERE); a live one refuses.
+_INSERT_NEW_SQL = (
+    "INSERT INTO documents (path, collection, data) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE "
+    """SET data = excluded.data WHERE coalesce(json_extract(data, '$."expires_at"') <= ?, 0)"""
+)
 
 # SQLite's primary result codes for "another connection holds the lock"; extended codes keep them in the low byte.
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
@@ -76,6 +90,7 @@ def _enable_wal(conn: sqlite3.Connection, *, wait_s: float) -> None:
 def encode(data: Mapping[str, JsonValue]) -> str:
     """Canonical JSON text (sorted keys, compact), so equal maps have equal text for ``==`` filters."""
     check_json_values(data)
+    data = normalize_expiry(data)
     try:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -89,8 +104,9 @@ def decode(text: str) -> dict[str, JsonValue]:
     return value
 
 
-def read(conn: sqlite3.Connection, path: str) -> dict[str, JsonValue] | None:
-    row = conn.execute("SELECT data FROM documents WHERE path = ?", (path,)).fetchone()
+def read(conn: sqlite3.Connection, path: str, *, now: float) -> dict[str, JsonValue] | None:
+    """The live document at ``path`` (None when absent or expired at ``now``)."""
+    row = conn.execute(_READ_SQL, (path, now)).fetchone()
     return decode(row[0]) if row is not None else None
 
 
@@ -102,14 +118,20 @@ def write(conn: sqlite3.Connection, path: str, data: Mapping[str, JsonValue]) ->
     )
 
 
-def insert_new(conn: sqlite3.Connection, path: str, data: Mapping[str, JsonValue]) -> None:
-    try:
-        conn.execute(
-            "INSERT INTO documents (path, collection, data) VALUES (?, ?, ?)",
-            (path, parent_collection(path), encode(data)),
-        )
-    except sqlite3.IntegrityError as exc:
-        raise AlreadyExists(f"document already exists: {path}") from exc
+def insert_new(conn: sqlite3.Connection, path: str, data: Mapping[str, JsonValue], *, now: float) -> None:
+    inserted = conn.execute(_INSERT_NEW_SQL, (path, parent_collection(path), encode(data), now))
+    if inserted.rowcount == 0:
+        raise AlreadyExists(f"document already exists: {path}")
+
+
+def purge_expired(conn: sqlite3.Connection, *, now: float, batch: int) -> int:
+    """Delete up to ``batch`` expired rows (any collection); returns how many went."""
+    deleted = conn.execute(
+        "DELETE FROM documents WHERE path IN (SELECT path FROM documents "
+        """WHERE json_extract(data, '$."expires_at"') <= ? LIMIT ?)""",
+        (now, batch),
+    )
+    return deleted.rowcount
 
 
 def remove(conn: sqlite3.Connection, path: str) -> None:
@@ -125,16 +147,16 @@ class Write:
     data: dict[str, Any]
 
 
-def apply(conn: sqlite3.Connection, change: Write) -> None:
-    """Apply one write; merge and update read first, so call inside BEGIN IMMEDIATE."""
+def apply(conn: sqlite3.Connection, change: Write, *, now: float) -> None:
+    """Apply one write; merge and update read first (expired counts as absent), so call inside BEGIN IMMEDIATE."""
     if change.kind == "set":
         write(conn, change.path, change.data)
     elif change.kind == "delete":
         remove(conn, change.path)
     elif change.kind == "merge":
-        write(conn, change.path, merge_documents(read(conn, change.path) or {}, change.data))
+        write(conn, change.path, merge_documents(read(conn, change.path, now=now) or {}, change.data))
     else:
-        current = read(conn, change.path)
+        current = read(conn, change.path, now=now)
         if current is None:
             raise NotFound(f"no document to update: {change.path}")
         write(conn, change.path, apply_update(current, change.data))

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from workplace_roleplay.adapters.document_fields import split_field_path
+from workplace_roleplay.adapters.sqlite_documents import LIVE_SQL
 from workplace_roleplay.errors import InvalidInput
 from workplace_roleplay.ports import Filter, JsonValue
 
@@ -120,10 +121,13 @@ def compile_query(
     descending: bool,
     limit: int | None,
     offset: int,
+    *,
+    now: float,
 ) -> tuple[str, list[object]]:
-    """SQL and parameters selecting ``path, data`` of the matching documents, in Firestore's order."""
-    clauses = ["collection = ?"]
-    params: list[object] = [collection]
+    """SQL and parameters selecting ``path, data`` of the matching live documents (not expired at ``now``),
+    in Firestore's order."""
+    clauses = ["collection = ?", LIVE_SQL]
+    params: list[object] = [collection, now]
     for item in where:
         sql, more = _condition(item)
         clauses.append(sql)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import random
 import sqlite3
 import threading
@@ -30,12 +31,18 @@ from workplace_roleplay.adapters.document_fields import (
 from workplace_roleplay.adapters.sqlite_query import compile_query
 from workplace_roleplay.adapters.sqlite_transaction import SqliteTransaction
 from workplace_roleplay.errors import Conflict, InvalidInput, StoreUnavailable
-from workplace_roleplay.ports import DocumentSnapshot, Filter, JsonValue, Transaction
+from workplace_roleplay.ports import Clock, DocumentSnapshot, Filter, JsonValue, SystemClock, Transaction
 
 T = TypeVar("T")
 
 _MAIN_BUSY_TIMEOUT_MS = 5000
 _IDLE_TX_CONNECTIONS = 4
+# Expired rows are already invisible; deleting them is housekeeping, so it rides on a write at most once a
+# minute, a batch at a time (no scheduler, and no write waits long behind it).
+PURGE_INTERVAL_S = 60.0
+PURGE_BATCH = 500
+
+log = logging.getLogger(__name__)
 
 
 class _Connection:
@@ -70,18 +77,20 @@ class SqliteDocumentStore:
 
     backend = "sqlite"
 
-    def __init__(self, path: Path, main: _Connection, *, lock_timeout_s: float) -> None:
+    def __init__(self, path: Path, main: _Connection, *, lock_timeout_s: float, clock: Clock) -> None:
         self.path = path
         self._main = main
+        self._clock = clock  # decides which documents have expired (ports.EXPIRES_AT)
         self._lock_timeout_s = lock_timeout_s
         self._main_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._tx_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sqlite-tx")
         self._idle: list[_Connection] = []
         self._closed = False
+        self._next_purge = 0.0  # monotonic time; the first write after opening purges
 
     @classmethod
-    async def open(cls, path: Path, *, lock_timeout_s: float = 5.0) -> SqliteDocumentStore:
-        """Open (creating if needed) the store file and its parent directory."""
+    async def open(cls, path: Path, *, lock_timeout_s: float = 5.0, clock: Clock | None = None) -> SqliteDocumentStore:
+        """Open (creating if needed) the store file and its parent directory; ``clock`` judges expiry."""
 
         def setup() -> sqlite3.Connection:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +108,7 @@ class SqliteDocumentStore:
             raise _translated(exc) from exc
         except OSError as exc:
             raise StoreUnavailable(f"cannot open sqlite store at {path}: {exc}") from exc
-        return cls(path, _Connection(conn), lock_timeout_s=lock_timeout_s)
+        return cls(path, _Connection(conn), lock_timeout_s=lock_timeout_s, clock=clock or SystemClock())
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on the main connection's worker thread, translating SQLite errors."""
@@ -115,31 +124,52 @@ class SqliteDocumentStore:
         except sqlite3.Error as exc:
             raise _translated(exc) from exc
 
+    async def _write(self, fn: Callable[[sqlite3.Connection], None]) -> None:
+        """Run a write, then (when due) an opportunistic purge of expired rows on the same thread."""
+        due = time.monotonic() >= self._next_purge
+        if due:
+            self._next_purge = time.monotonic() + PURGE_INTERVAL_S
+        now = self._clock.now()
+
+        def run(conn: sqlite3.Connection) -> None:
+            fn(conn)
+            if due:
+                _purge_quietly(conn, now)
+
+        await self._run(run)
+
+    async def purge_expired(self, *, batch: int = PURGE_BATCH) -> int:
+        """Delete up to ``batch`` expired documents now (they are invisible already); returns how many."""
+        now = self._clock.now()
+        return await self._run(lambda conn: rows.purge_expired(conn, now=now, batch=batch))
+
     async def get(self, path: str) -> dict[str, JsonValue] | None:
         check_document_path(path)
-        return await self._run(lambda conn: rows.read(conn, path))
+        now = self._clock.now()
+        return await self._run(lambda conn: rows.read(conn, path, now=now))
 
     async def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
         check_document_path(path)
         if merge:
-            await self._run(_atomically(rows.Write("merge", path, dict(data))))
+            await self._write(_atomically(rows.Write("merge", path, dict(data)), now=self._clock.now()))
         else:
             snapshot = dict(data)
-            await self._run(lambda conn: rows.write(conn, path, snapshot))
+            await self._write(lambda conn: rows.write(conn, path, snapshot))
 
     async def create(self, path: str, data: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
         snapshot = dict(data)
-        await self._run(lambda conn: rows.insert_new(conn, path, snapshot))
+        now = self._clock.now()
+        await self._write(lambda conn: rows.insert_new(conn, path, snapshot, now=now))
 
     async def update(self, path: str, fields: Mapping[str, JsonValue]) -> None:
         check_document_path(path)
         check_update_fields(fields)
-        await self._run(_atomically(rows.Write("update", path, dict(fields))))
+        await self._write(_atomically(rows.Write("update", path, dict(fields)), now=self._clock.now()))
 
     async def delete(self, path: str) -> None:
         check_document_path(path)
-        await self._run(lambda conn: rows.remove(conn, path))
+        await self._write(lambda conn: rows.remove(conn, path))
 
     async def query(
         self,
@@ -153,7 +183,7 @@ class SqliteDocumentStore:
     ) -> list[DocumentSnapshot]:
         check_collection_path(collection)
         check_window(limit, offset)
-        sql, params = compile_query(collection, where, order_by, descending, limit, offset)
+        sql, params = compile_query(collection, where, order_by, descending, limit, offset, now=self._clock.now())
 
         def fetch(conn: sqlite3.Connection) -> list[DocumentSnapshot]:
             return [DocumentSnapshot(path, rows.decode(data)) for path, data in conn.execute(sql, params)]
@@ -170,10 +200,11 @@ class SqliteDocumentStore:
         try:
             for attempt in range(attempts):
                 await self._begin(conn)
-                tx = SqliteTransaction(lambda path: self._on_tx(conn, lambda db: rows.read(db, path)))
+                now = self._clock.now()
+                tx = SqliteTransaction(functools.partial(self._tx_read, conn, now=now))
                 try:
                     result = await fn(tx)
-                    await self._on_tx(conn, functools.partial(_commit, writes=tx.writes))
+                    await self._on_tx(conn, functools.partial(_commit, writes=tx.writes, now=now))
                 except sqlite3.Error as exc:
                     await self._on_tx(conn, _rollback)
                     if not rows.is_busy(exc):
@@ -193,6 +224,9 @@ class SqliteDocumentStore:
             raise _translated(exc) from exc
         finally:
             await self._checkin(conn, reusable=reusable)
+
+    async def _tx_read(self, conn: _Connection, path: str, *, now: float) -> dict[str, JsonValue] | None:
+        return await self._on_tx(conn, lambda db: rows.read(db, path, now=now))
 
     async def _on_tx(self, conn: _Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -255,26 +289,34 @@ class SqliteDocumentStore:
         await asyncio.to_thread(shutdown)
 
 
-def _atomically(change: rows.Write) -> Callable[[sqlite3.Connection], None]:
+def _atomically(change: rows.Write, *, now: float) -> Callable[[sqlite3.Connection], None]:
     """A read-modify-write outside a transaction, under the write lock so no other writer interleaves."""
 
     def run(conn: sqlite3.Connection) -> None:
-        _commit(conn, [change], begin=True)
+        _commit(conn, [change], now=now, begin=True)
 
     return run
 
 
-def _commit(conn: sqlite3.Connection, writes: Sequence[rows.Write], *, begin: bool = False) -> None:
+def _commit(conn: sqlite3.Connection, writes: Sequence[rows.Write], *, now: float, begin: bool = False) -> None:
     if begin:
         conn.execute("BEGIN IMMEDIATE")
     try:
         for change in writes:
-            rows.apply(conn, change)
+            rows.apply(conn, change, now=now)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.rollback()
         raise
+
+
+def _purge_quietly(conn: sqlite3.Connection, now: float) -> None:
+    # Housekeeping must never fail the write it rode on (a busy database just waits for the next turn).
+    try:
+        rows.purge_expired(conn, now=now, batch=PURGE_BATCH)
+    except sqlite3.Error as exc:
+        log.warning("sqlite expiry purge skipped: %s", exc)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

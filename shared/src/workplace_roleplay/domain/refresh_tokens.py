@@ -4,7 +4,11 @@ Documents (DESIGN §6)::
 
     refresh_tokens/{sha256(token)}   family, user_id, issued_at, expires_at, status (active|rotated|revoked),
                                      rotated_at, replaced_by (hash of the successor)
-    refresh_families/{family_id}     user_id, created_at, revoked_at, revoked_reason
+    refresh_families/{family_id}     user_id, created_at, revoked_at, revoked_reason, expires_at
+
+``expires_at`` is the store's reserved expiry field (ports.EXPIRES_AT): a token expires with its own
+lifetime, a family with its newest token's, and Firestore's TTL policy deletes both after that (SQLite
+hides them at once). Expiry is still checked here, since TTL deletion may lag by a day.
 
 One family is one sign-in. Presenting a token that was already rotated means two parties hold it
 (the theft signal of RFC 6819 §5.2.2.3 / OAuth 2.0 Security BCP §4.14), so the whole family dies,
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from workplace_roleplay.errors import AppError, InvalidToken, SessionRevoked, TokenExpired
-from workplace_roleplay.ports import Clock, DocumentStore, Filter, JsonValue, Transaction
+from workplace_roleplay.ports import EXPIRES_AT, Clock, DocumentStore, Filter, JsonValue, Transaction
 from workplace_roleplay.telemetry import SECURITY_EVENTS
 
 security_log = logging.getLogger("workplace_roleplay.security")
@@ -74,11 +78,17 @@ class RefreshTokens:
         """A new sign-in: a new family with its first token."""
         now = self.clock.now()
         family_id = secrets.token_urlsafe(16)
+        token, expires_at = secrets.token_urlsafe(_TOKEN_BYTES), int(now) + self.ttl_s
         await self.store.create(
             f"{FAMILIES}/{family_id}",
-            {"user_id": user_id, "created_at": now, "revoked_at": None, "revoked_reason": None},
+            {
+                "user_id": user_id,
+                "created_at": now,
+                "revoked_at": None,
+                "revoked_reason": None,
+                EXPIRES_AT: expires_at,
+            },
         )
-        token, expires_at = secrets.token_urlsafe(_TOKEN_BYTES), int(now) + self.ttl_s
         await self.store.create(f"{TOKENS}/{token_hash(token)}", self._token_doc(user_id, family_id, now))
         return Rotation(user_id, family_id, token, expires_at)
 
@@ -98,7 +108,7 @@ class RefreshTokens:
             family = await tx.get(f"{FAMILIES}/{family_id}")
             if family is None or family.get("revoked_at") is not None or doc.get("status") == "revoked":
                 return _Outcome("revoked", user_id, family_id)
-            if float(doc.get("expires_at", 0)) <= now:
+            if float(doc.get(EXPIRES_AT) or 0) <= now:
                 return _Outcome("expired", user_id, family_id)
             if doc.get("status") == "rotated":
                 if now - float(doc.get("rotated_at") or 0) <= self.reuse_grace_s:
@@ -108,6 +118,8 @@ class RefreshTokens:
             new_id = token_hash(successor)
             tx.update(f"{TOKENS}/{old_id}", {"status": "rotated", "rotated_at": now, "replaced_by": new_id})
             tx.set(f"{TOKENS}/{new_id}", self._token_doc(user_id, family_id, now))
+            # The family lives as long as its newest token (then its TTL deletes it).
+            tx.update(f"{FAMILIES}/{family_id}", {EXPIRES_AT: int(now) + self.ttl_s})
             return _Outcome("rotated", user_id, family_id)
 
         outcome = await self.store.run_transaction(attempt)
@@ -146,8 +158,9 @@ class RefreshTokens:
 
     async def purge_expired(self, *, batch: int = 500) -> int:
         """Delete up to ``batch`` refresh-token documents past their expiry; returns how many (run it
-        periodically: every refresh writes one document). Expired tokens are refused anyway."""
-        expired = await self.store.query(TOKENS, where=[Filter("expires_at", "<", int(self.clock.now()))], limit=batch)
+        periodically: every refresh writes one document). Expired tokens are refused anyway. Firestore's
+        TTL policy and the SQLite store's own purge remove them too; this clears what TTL has not reached."""
+        expired = await self.store.query(TOKENS, where=[Filter(EXPIRES_AT, "<", int(self.clock.now()))], limit=batch)
         for snapshot in expired:
             await self.store.delete(snapshot.path)
         return len(expired)
@@ -167,7 +180,7 @@ class RefreshTokens:
             "user_id": user_id,
             "family": family_id,
             "issued_at": now,
-            "expires_at": int(now) + self.ttl_s,
+            EXPIRES_AT: int(now) + self.ttl_s,
             "status": "active",
             "rotated_at": None,
             "replaced_by": None,

@@ -4,6 +4,7 @@ from workplace_roleplay.ports.cache import Cache, HealthStatus
 from workplace_roleplay.ports.clock import Clock, SystemClock
 from workplace_roleplay.ports.ratelimit import RateDecision, RateLimiter
 from workplace_roleplay.ports.store import (
+    EXPIRES_AT,
     DocumentSnapshot,
     DocumentStore,
     Filter,
@@ -13,6 +14,7 @@ from workplace_roleplay.ports.store import (
 )
 
 __all__ = [
+    "EXPIRES_AT",
     "Cache",
     "Clock",
     "DocumentSnapshot",

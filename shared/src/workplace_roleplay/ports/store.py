@@ -4,6 +4,14 @@ Documents live at slash-separated paths with an even number of segments
 (``users/u1/conversations/c1``); a collection is a path with an odd number (``users/u1/conversations``).
 Values are JSON-compatible (str, int, float, bool, None, lists and string-keyed dicts), so both
 adapters store exactly what they are given. Timestamps are stored as epoch seconds (float) or ISO text.
+
+One top-level field is reserved: ``expires_at`` (``EXPIRES_AT``), the document's expiry in epoch seconds
+(a number, or None for "never"). Repositories of ephemeral data set it (refresh tokens and their
+families). Both adapters store it as a float rounded to microseconds and return that float; Firestore
+keeps it as a Timestamp, which is what its TTL policy (terraform/modules/firestore) needs to delete the
+document. An expired document disappears some time after its expiry: at once for reads on SQLite (which
+also purges expired rows now and then), within about a day on Firestore (TTL deletion is asynchronous).
+So callers never rely on the disappearance for correctness; they compare ``expires_at`` themselves.
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ JsonValue: TypeAlias = Any
 """A JSON-compatible value (kept ``Any`` because recursive aliases confuse Firestore's typing)."""
 
 FilterOp = Literal["==", "!=", "<", "<=", ">", ">=", "in"]
+EXPIRES_AT = "expires_at"
+"""The reserved expiry field (epoch seconds; a Firestore Timestamp with a TTL policy in the cloud)."""
 T = TypeVar("T")
 
 
