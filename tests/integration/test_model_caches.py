@@ -22,6 +22,7 @@ from tests.support.fakes import FakeStore
 from tests.support.model_gateway import PRO, gateway_settings, open_gateway
 from workplace_roleplay.adapters.redis_cache import RedisCache
 from workplace_roleplay.bootstrap import Resources, build_speech
+from workplace_roleplay.domain.ai_cache import LEARNER_DERIVED
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.ports.model import ChatMessage, GenerationRequest, ModelTask
 from workplace_roleplay.settings import ChatSettings, ServiceSettings
@@ -36,7 +37,7 @@ class Summary(BaseModel):
     key_points: list[str] = Field(max_length=3)
 
 
-def _request(task: ModelTask = ModelTask.SUMMARY, temperature: float | None = 0) -> GenerationRequest:
+def _request(task: ModelTask = ModelTask.QUIZ, temperature: float | None = 0) -> GenerationRequest:
     return GenerationRequest(
         task=task,
         system="会話を要約してください。",
@@ -92,6 +93,19 @@ async def test_ai_cache_misses_when_prompt_or_schema_changes_and_skips_turns(
         for _ in range(2):  # a conversation turn is never cached, even at temperature 0
             await model.generate_structured(_request(task=ModelTask.CONVERSATION_TURN), Summary)
     assert len(fake_gemini.requests()) == 5
+
+
+async def test_results_that_retell_the_learner_are_never_cached_in_plaintext(
+    fake_gemini: FakeGeminiControl, redis_cache: RedisCache, redis_url: str, redis_namespace: str
+) -> None:
+    # Coaching, summaries, reports and memories quote the learner: their callers cache them sealed.
+    async with open_gateway(gateway_settings(fake_gemini.url), cache=redis_cache) as model:
+        for task in sorted(LEARNER_DERIVED):
+            for _ in range(2):
+                result = await model.generate_structured(_request(task=task), Summary)
+                assert result.cached is False
+    assert len(fake_gemini.requests()) == 2 * len(LEARNER_DERIVED)
+    assert _keys(redis_url, f"{redis_namespace}ai_cache:*") == []
 
 
 @dataclass

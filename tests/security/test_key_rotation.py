@@ -27,6 +27,8 @@ async def test_every_sealed_field_moves_to_the_new_key_and_still_reads() -> None
     conv = await repo.create("u1", mode="chat", settings={"partner": "課長"}, coaching=True)
     await repo.add_new(conv, Message(id="t1-l", role=Role.LEARNER, text="お疲れさまです。", created_at=1, turn_id="t1"))
     await repo.set_rolling_summary(conv, "挨拶をした。", through=1)
+    await repo.update(conv, title="お疲れさまです。")
+    await repo.set_analysis(conv, "t1-l", {"better_phrasing": "お疲れさまです、課長。"})
     memory_path = f"{USERS}/u1/memories/m1"
     await store.set(memory_path, {"text": old.seal("紅茶が好き", context=memory_path)})
     report_path = f"{USERS}/u1/reports/r1"
@@ -36,14 +38,17 @@ async def test_every_sealed_field_moves_to_the_new_key_and_still_reads() -> None
     result = await reencrypt_everything(store, ring)
     assert result.users == 1
     assert result.failed == []
-    assert result.rewritten == 4  # message, conversation (summary), memory, report
+    assert result.rewritten == 4  # message (content, analysis), conversation (title, summary), memory, report
     assert (await reencrypt_everything(store, ring)).rewritten == 0
 
     new_only = CipherSealer(AesGcmFieldCipher(primary_kid="k2", keys={"k2": K2}))
     reader = ConversationRepository(store, clock, sealer=new_only)
     again = await reader.get("u1", conv.id)
     assert again.rolling_summary == "挨拶をした。"
-    assert [m.text for m in await reader.messages(again)] == ["お疲れさまです。"]
+    assert again.title == "お疲れさまです。"
+    [message] = await reader.messages(again)
+    assert message.text == "お疲れさまです。"
+    assert message.analysis == {"better_phrasing": "お疲れさまです、課長。"}
     memory = await store.get(memory_path) or {}
     assert new_only.open(memory["text"], context=memory_path) == "紅茶が好き"
     report = await store.get(report_path) or {}

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from tests.integration.chat.conftest import StartServer
 from tests.support.chat_server import ChatServer
@@ -187,7 +188,7 @@ async def test_memories_are_extracted_recalled_listed_and_deleted(
 
 
 async def test_summary_and_feedback_reports_are_evidence_based_and_cached(
-    server: ChatServer, client: httpx.AsyncClient, fake_gemini: FakeGeminiControl
+    server: ChatServer, client: httpx.AsyncClient, fake_gemini: FakeGeminiControl, redis_url: str, redis_namespace: str
 ) -> None:
     user, headers = await server.sign_in()
     cid = await open_chat(client, headers, partner_type="senior")
@@ -229,6 +230,17 @@ async def test_summary_and_feedback_reports_are_evidence_based_and_cached(
     got = (await client.post(f"/api/v2/chat/conversations/{cid}/summary", headers=headers)).json()
     assert got["summary"] == "週末の話をした"
     assert got["cached"] is False
+    # The cached reports in Redis are sealed: no quoted line of the learner in any ai_cache value.
+    raw_redis = redis.Redis.from_url(redis_url)
+    keys = list(raw_redis.scan_iter(match=f"{redis_namespace}ai_cache:*"))
+    assert len(keys) == 2, keys  # this conversation's summary and report, nothing from the gateway
+    for key in keys:
+        value = raw_redis.get(key)
+        assert isinstance(value, bytes)
+        raw = value.decode()
+        assert "先輩は週末どうでしたか" not in raw
+        assert "週末の話をした" not in raw
+        assert set(json.loads(raw)) == {"kid", "ct"}
 
 
 async def test_model_calls_are_rate_limited_per_learner(start_server: StartServer) -> None:

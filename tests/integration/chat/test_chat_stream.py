@@ -68,6 +68,17 @@ async def test_a_streamed_turn_stores_both_messages(
     assert raw_doc is not None
     assert line not in json.dumps(raw_doc, ensure_ascii=False)
     assert set(raw_doc["content"]) == {"kid", "ct"}
+    # So is the coaching card (its better phrasing rewrites the learner's line) and the title (the
+    # start of the learner's first line); the API still shows both.
+    better = messages[1]["analysis"]["better_phrasing"]
+    assert better
+    assert set(raw_doc["analysis"]) == {"kid", "ct"}
+    assert better not in json.dumps(raw_doc, ensure_ascii=False)
+    assert detail["conversation"]["title"] == "お疲れさまです！ 週末は  山に登りました。"
+    raw_conversation = await server.resources.store.get(f"users/{user}/conversations/{conversation_id}")
+    assert raw_conversation is not None
+    assert set(raw_conversation["title"]) == {"kid", "ct"}
+    assert "お疲れさまです" not in json.dumps(raw_conversation, ensure_ascii=False)
 
 
 async def test_duplicate_client_message_id_does_not_call_the_model_twice(

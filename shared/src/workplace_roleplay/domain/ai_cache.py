@@ -5,6 +5,11 @@ prompt to the same model gives the same answer, so a second call is a waste of q
 turns are never cached, whatever their temperature: a cached counterpart line would repeat itself.
 The key covers the model, the whole prompt, the generation parameters and the schema's version (a
 hash of its JSON schema), so changing any of them misses.
+
+Results that retell the learner (coaching cards, summaries, feedback reports with quoted evidence,
+extracted memories) are not cached here either: this cache is plaintext and unscoped, so they would sit
+in Redis unencrypted for days. Their callers cache them themselves, sealed and scoped to the learner
+(``feedback.py``).
 """
 
 from __future__ import annotations
@@ -33,7 +38,10 @@ log = logging.getLogger("workplace_roleplay.ai_cache")
 KEY_PREFIX = "ai_cache:"
 # Bump to invalidate every cached result at once (e.g. after a prompt-format change).
 FORMAT_VERSION = 1
-NEVER_CACHED = frozenset({ModelTask.OPENING, ModelTask.CONVERSATION_TURN, ModelTask.WATCH_LINE})
+LEARNER_DERIVED = frozenset(
+    {ModelTask.TURN_ANALYSIS, ModelTask.SUMMARY, ModelTask.FEEDBACK_REPORT, ModelTask.MEMORY_EXTRACTION}
+)
+NEVER_CACHED = frozenset({ModelTask.OPENING, ModelTask.CONVERSATION_TURN, ModelTask.WATCH_LINE}) | LEARNER_DERIVED
 
 
 def schema_version(schema: type[BaseModel]) -> str:

@@ -9,6 +9,7 @@ turn id is derived from the client's ``client_message_id``: storing the learner 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,7 +95,12 @@ def reply_message_id(turn_id: str) -> str:
 
 
 class ConversationRepository:
-    """Reads and writes conversations and messages; message text is sealed at rest."""
+    """Reads and writes conversations and messages.
+
+    Everything that retells what the learner said is sealed at rest: message content, the title (the
+    start of the learner's first line), the rolling summary and each message's coaching analysis
+    (it quotes and rephrases the learner). ``key_rotation.py`` lists the same fields and contexts.
+    """
 
     def __init__(self, store: DocumentStore, clock: Clock, sealer: TextSealer | None = None) -> None:
         self.store = store
@@ -145,7 +151,10 @@ class ConversationRepository:
         conv.updated_at = self.clock.now()
         for name, value in fields.items():
             setattr(conv, name, value)
-        await self.store.update(conv.path, {**fields, "updated_at": conv.updated_at})
+        stored = dict(fields)
+        if "title" in stored:
+            stored["title"] = self.sealer.seal(str(stored["title"]), context=f"{conv.path}#title")
+        await self.store.update(conv.path, {**stored, "updated_at": conv.updated_at})
 
     async def set_rolling_summary(self, conv: Conversation, text: str, *, through: float) -> None:
         """Store the rolling summary of older turns (sealed: it retells message content)."""
@@ -182,13 +191,26 @@ class ConversationRepository:
         await self.store.set(f"{conv.path}/messages/{message.id}", self._message_doc(conv, message))
 
     async def set_analysis(self, conv: Conversation, message_id: str, analysis: Mapping[str, Any]) -> None:
-        await self.store.update(f"{conv.path}/messages/{message_id}", {"analysis": dict(analysis)})
+        path = f"{conv.path}/messages/{message_id}"
+        await self.store.update(path, {"analysis": self._seal_analysis(path, analysis)})
+
+    def _seal_analysis(self, path: str, analysis: Mapping[str, Any] | None) -> JsonValue:
+        if analysis is None:
+            return None
+        return self.sealer.seal(json.dumps(dict(analysis), ensure_ascii=False), context=f"{path}#analysis")
+
+    def _open_analysis(self, path: str, value: JsonValue) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        opened = json.loads(self.sealer.open(value, context=f"{path}#analysis"))
+        return opened if isinstance(opened, dict) else None
 
     def _message_doc(self, conv: Conversation, m: Message) -> dict[str, JsonValue]:
+        path = f"{conv.path}/messages/{m.id}"
         return {
             "role": m.role.value,
             "speaker": m.speaker,
-            "content": self.sealer.seal(m.text, context=f"{conv.path}/messages/{m.id}"),
+            "content": self.sealer.seal(m.text, context=path),
             "created_at": m.created_at,
             "turn_id": m.turn_id,
             "status": m.status.value,
@@ -196,16 +218,17 @@ class ConversationRepository:
             "model": m.model,
             "simple_mode": m.simple_mode,
             "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
-            "analysis": m.analysis,
+            "analysis": self._seal_analysis(path, m.analysis),
             "notice": m.notice,
         }
 
     def _message_from(self, conv: Conversation, message_id: str, d: Mapping[str, Any]) -> Message:
         usage = d.get("usage") or {}
+        path = f"{conv.path}/messages/{message_id}"
         return Message(
             id=message_id,
             role=Role(d.get("role", Role.LEARNER.value)),
-            text=self.sealer.open(d.get("content", ""), context=f"{conv.path}/messages/{message_id}"),
+            text=self.sealer.open(d.get("content", ""), context=path),
             created_at=float(d.get("created_at", 0.0)),
             turn_id=str(d.get("turn_id", "")),
             speaker=str(d.get("speaker", "")),
@@ -215,7 +238,7 @@ class ConversationRepository:
             simple_mode=bool(d.get("simple_mode", False)),
             input_tokens=int(usage.get("input_tokens", 0)),
             output_tokens=int(usage.get("output_tokens", 0)),
-            analysis=d.get("analysis"),
+            analysis=self._open_analysis(path, d.get("analysis")),
             notice=str(d.get("notice", "")),
         )
 
@@ -227,13 +250,14 @@ class ConversationRepository:
             "updated_at": c.updated_at,
             "coaching": c.coaching,
             "turn_count": c.turn_count,
-            "title": c.title,
+            "title": self.sealer.seal(c.title, context=f"{c.path}#title"),
             "rolling_summary": self.sealer.seal(c.rolling_summary, context=f"{c.path}#summary"),
             "summary_through": c.summary_through,
             "extra": dict(c.extra),
         }
 
     def _conversation_from(self, user_id: str, conversation_id: str, d: Mapping[str, Any]) -> Conversation:
+        path = conversation_path(user_id, conversation_id)
         return Conversation(
             id=conversation_id,
             user_id=user_id,
@@ -243,10 +267,8 @@ class ConversationRepository:
             updated_at=float(d.get("updated_at", 0.0)),
             coaching=bool(d.get("coaching", True)),
             turn_count=int(d.get("turn_count", 0)),
-            title=str(d.get("title", "")),
-            rolling_summary=self.sealer.open(
-                d.get("rolling_summary", ""), context=f"{conversation_path(user_id, conversation_id)}#summary"
-            ),
+            title=self.sealer.open(d.get("title", ""), context=f"{path}#title"),
+            rolling_summary=self.sealer.open(d.get("rolling_summary", ""), context=f"{path}#summary"),
             summary_through=float(d.get("summary_through", 0.0)),
             extra=dict(d.get("extra") or {}),
         )

@@ -28,8 +28,9 @@ def _suffixed(suffix: str) -> Callable[[str], str]:
 CONVERSATION_FIELDS: FieldContexts = {
     "rolling_summary": _suffixed("#summary"),
     "summary_report": _suffixed("#report"),
+    "title": _suffixed("#title"),
 }
-MESSAGE_FIELDS: FieldContexts = {"content": _at_path}
+MESSAGE_FIELDS: FieldContexts = {"content": _at_path, "analysis": _suffixed("#analysis")}
 MEMORY_FIELDS: FieldContexts = {"text": _at_path, "embedding": _suffixed("#embedding")}
 REPORT_FIELDS: FieldContexts = {"report": _at_path}
 
