@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from tests.infra import ttl
 from tests.infra.conftest import Workspace
 from tests.infra.hcl import Tree
 from tests.support.fakes import FakeStore
 from tests.support.identity import identity_kit
-from workplace_roleplay.ports import EXPIRES_AT, DocumentSnapshot, Filter
-
-
-class _QueryLog(FakeStore):
-    """The fake store, remembering which fields each collection's queries filtered on."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.filtered: dict[str, set[str]] = {}
-
-    async def query(
-        self,
-        collection: str,
-        *,
-        where: Sequence[Filter] = (),
-        order_by: str | None = None,
-        descending: bool = False,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[DocumentSnapshot]:
-        self.filtered.setdefault(collection, set()).update(f.field for f in where)
-        return await super().query(
-            collection, where=where, order_by=order_by, descending=descending, limit=limit, offset=offset
-        )
+from workplace_roleplay.ports import EXPIRES_AT
 
 
 async def _observed_expiring_collections() -> dict[str, bool]:
     """Run the repositories that hold ephemeral data; collect where they write and query the expiry."""
-    store = _QueryLog()
+    store = FakeStore()
     kit = identity_kit(store)
     signed = await kit.identity.sign_in_anonymously()
     kit.clock.advance(60)
     await kit.identity.refresh(signed.refresh_token or "")
     await kit.identity.refresh_tokens.purge_expired()
     written = {path.rsplit("/", 1)[0] for path, doc in store.docs.items() if EXPIRES_AT in doc}
-    return {c: EXPIRES_AT in store.filtered.get(c, set()) for c in written}
+    filtered = {(c, f.field) for c, where in store.queried for f in where}
+    return {c: (c, EXPIRES_AT) in filtered for c in written}
 
 
 async def test_ttl_policies_match_the_expiry_the_repositories_write(real_tree: Tree) -> None:

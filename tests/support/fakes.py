@@ -21,6 +21,7 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
+        self.queried: list[tuple[str, tuple[Filter, ...]]] = []  # (collection, filters) of every query
         self.down = False
         self._tx_lock = asyncio.Lock()
 
@@ -55,6 +56,7 @@ class FakeStore:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[DocumentSnapshot]:
+        self.queried.append((collection, tuple(where)))
         depth = collection.count("/") + 1
         rows = [
             DocumentSnapshot(p, copy.deepcopy(d))
