@@ -162,6 +162,44 @@ def run_service_lifecycle(tree: Tree) -> list[str]:
     return problems
 
 
+def background_work_cpu(tree: Tree, catalog_path: Path) -> list[str]:
+    """Services that work after their response keep the CPU allocated; the catalog flags every streamer.
+
+    With ``cpu_idle = true`` Cloud Run throttles an instance's CPU once no request is in flight, so the
+    detached stream producer, rolling summary and memory extraction would crawl or stall (ADR 0024).
+    """
+    problems: list[str] = []
+    catalog = load_catalog(catalog_path)
+    for name, svc in catalog.items():
+        flag = svc.get("background_work", False)
+        if not isinstance(flag, bool):
+            problems.append(f"catalog: {name}.background_work must be true or false")
+        # Every streaming route runs the turn pipeline, whose producer outlives a disconnected client.
+        if svc.get("streaming_prefixes") and flag is not True:
+            problems.append(f"catalog: {name} streams, so it works after its response: set background_work: true")
+    run_vars = [
+        b
+        for b in tree.blocks
+        if b.kind == "variable" and b.labels == ("cpu_always_allocated",) and b.module_dir == tree.module("run_service")
+    ]
+    if not run_vars:
+        problems.append("run_service: variable cpu_always_allocated is missing")
+    elif run_vars[0].body.get("type") != "bool" or not run_vars[0].body.get("description"):
+        problems.append("run_service: variable cpu_always_allocated must be a described bool")
+    for service in tree.resources("google_cloud_run_v2_service"):
+        if service.module_dir != tree.module("run_service"):
+            continue
+        containers: list[dict[str, object]] = first(service.body, "template").get("containers", [])
+        app: dict[str, object] = next((c for c in containers if c.get("name") == "app"), {})
+        cpu_idle = first(app, "resources").get("cpu_idle")
+        if cpu_idle != "${!var.cpu_always_allocated}":
+            problems.append(f"{service.address}: the app container must set cpu_idle = !var.cpu_always_allocated")
+    calls = tree.module_calls("modules/stack", "service")
+    if not calls or calls[0].body.get("cpu_always_allocated") != "${each.value.background_work}":
+        problems.append("stack: module.service must set cpu_always_allocated = each.value.background_work")
+    return problems
+
+
 def traffic_splits(tree: Tree, catalog_path: Path) -> list[str]:
     """For every environment, Cloud Run splits and LB weights each sum to 100 with shares in 0-100."""
     problems: list[str] = []
@@ -278,6 +316,7 @@ POLICIES = (
     "neg_create_before_destroy",
     "worker_not_public",
     "run_service_lifecycle",
+    "background_work_cpu",
     "traffic_splits",
     "secrets_declared",
     "required_settings",

@@ -14,6 +14,7 @@ ROUTING = "terraform/modules/routing/main.tf"
 CONFIG = "terraform/modules/service_config/main.tf"
 BACKEND = "terraform/modules/serverless_backend/main.tf"
 STACK_SERVICES = "terraform/modules/stack/services.tf"
+RUN_SERVICE = "terraform/modules/run_service/main.tf"
 
 
 def test_a_service_missing_from_the_url_map_is_caught(workspace: Workspace) -> None:
@@ -47,6 +48,27 @@ def test_a_stack_that_filters_services_is_caught(workspace: Workspace) -> None:
     )
     problems = policies.catalog_coverage(workspace.tree(), workspace.catalog_path)
     assert "stack: module.backend must iterate every catalog service (for_each = var.services)" in problems
+
+
+def test_cpu_throttled_after_the_response_is_caught(workspace: Workspace) -> None:
+    workspace.edit(RUN_SERVICE, "cpu_idle          = !var.cpu_always_allocated", "cpu_idle          = true")
+    workspace.edit(STACK_SERVICES, "cpu_always_allocated = each.value.background_work\n", "")
+    problems = policies.background_work_cpu(workspace.tree(), workspace.catalog_path)
+    assert (
+        "run_service/main.tf: resource google_cloud_run_v2_service.main: "
+        "the app container must set cpu_idle = !var.cpu_always_allocated"
+    ) in problems, problems
+    assert "stack: module.service must set cpu_always_allocated = each.value.background_work" in problems
+
+
+def test_a_streaming_service_without_background_work_is_caught(workspace: Workspace) -> None:
+    workspace.edit(
+        "services.yaml",
+        "streaming_prefixes: [/api/v2/watch]\n    background_work: true",
+        "streaming_prefixes: [/api/v2/watch]\n    background_work: false",
+    )
+    problems = policies.background_work_cpu(workspace.tree(), workspace.catalog_path)
+    assert problems == ["catalog: watch streams, so it works after its response: set background_work: true"]
 
 
 def test_percentages_summing_to_90_are_caught(workspace: Workspace) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tests.infra import policies
 from tests.infra.hcl import Tree, load_tfvars
+from tests.infra.render import load_catalog
 from tools.settings_export import export
 
 
@@ -31,6 +32,16 @@ def test_worker_is_private_and_nothing_grants_all_users(real_tree: Tree) -> None
 
 def test_cloud_run_lifecycle_matches_the_ownership_adr(real_tree: Tree) -> None:
     assert policies.run_service_lifecycle(real_tree) == []
+
+
+def test_services_working_after_their_response_keep_the_cpu_allocated(real_tree: Tree, catalog_path: Path) -> None:
+    assert policies.background_work_cpu(real_tree, catalog_path) == []
+
+
+def test_the_catalog_flags_background_work_where_the_code_does_it(catalog_path: Path) -> None:
+    catalog = load_catalog(catalog_path)
+    assert {name for name, svc in catalog.items() if svc.get("background_work")} == {"chat", "scenario", "watch"}
+    assert catalog["migrate_session"]["background_work"] is False
 
 
 def test_traffic_splits_sum_to_100_in_every_environment(real_tree: Tree, catalog_path: Path) -> None:

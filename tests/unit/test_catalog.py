@@ -87,3 +87,14 @@ def test_malformed_catalog_is_refused_with_a_clear_message() -> None:
     }
     with pytest.raises(ConfigurationError, match="must start and not end"):
         parse_catalog(bad)
+
+
+def test_background_work_is_read_and_must_be_a_real_boolean() -> None:
+    catalog = load_catalog()
+    assert catalog.get("chat").background_work is True
+    assert catalog.get("migrate_session").background_work is False
+    body = {"folder": "f", "module": "m", "cloud_run_name": "x", "api_prefix": "/api/x", "prefixes": ["/api/x"]}
+    assert parse_catalog({"legacy": {"name": "legacy"}, "services": {"x": body}}).get("x").background_work is False
+    # A quoted "false" would be truthy for anyone who reads the flag loosely; the catalog refuses it.
+    with pytest.raises(ConfigurationError, match=r"x.background_work must be true or false"):
+        parse_catalog({"legacy": {"name": "legacy"}, "services": {"x": {**body, "background_work": "false"}}})

@@ -31,6 +31,9 @@ class ServiceEntry:
     prefixes: tuple[str, ...]
     exact: tuple[str, ...]
     streaming_prefixes: tuple[str, ...]
+    # Work continues in-process after the response (detached stream producer, summaries, memories),
+    # so the cloud must not throttle the CPU between requests (ADR 0024).
+    background_work: bool = False
 
     @property
     def health_path(self) -> str:
@@ -64,6 +67,13 @@ class Catalog:
         return best[1] if best else None
 
 
+def _flag(value: object, where: str) -> bool:
+    # YAML "yes"/"no" and strings would silently become truthy in Terraform's eyes; accept real booleans only.
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"catalog: {where} must be true or false, not {value!r}")
+    return value
+
+
 def parse_catalog(raw: dict[str, Any]) -> Catalog:
     """Validate the decoded YAML and build the catalog."""
     try:
@@ -78,6 +88,7 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
                 prefixes=tuple(body["prefixes"]),
                 exact=tuple(body.get("exact") or ()),
                 streaming_prefixes=tuple(body.get("streaming_prefixes") or ()),
+                background_work=_flag(body.get("background_work", False), f"{name}.background_work"),
             )
             for name, body in raw["services"].items()
         )

@@ -50,8 +50,9 @@ resource "google_cloud_run_v2_service" "main" {
           cpu    = var.cpu
           memory = var.memory
         }
-        # Request-based billing; set explicitly because declaring `resources` otherwise changes it.
-        cpu_idle          = true
+        # Request-based billing throttles the CPU to almost nothing once the response ends, which starves
+        # in-process work after it (ADR 0024); set explicitly because declaring `resources` changes the default.
+        cpu_idle          = !var.cpu_always_allocated
         startup_cpu_boost = true
       }
 

@@ -109,6 +109,13 @@ variable "project_roles" {
   }
 }
 
+variable "cpu_always_allocated" {
+  description = "Keep the CPU allocated between requests (instance-based billing). Needed when the service works after its response in-process (detached stream producers, summaries, memory extraction): with request-based billing Cloud Run throttles that work to almost nothing (ADR 0024)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "cpu" {
   description = "CPU limit per instance."
   type        = string

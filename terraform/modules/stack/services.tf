@@ -25,14 +25,16 @@ module "service" {
   max_instances      = lookup(var.scaling, each.key, local.default_scaling).max_instances
   concurrency        = lookup(var.scaling, each.key, local.default_scaling).concurrency
   # A stream lasts as long as the request may: streaming services get Cloud Run's maximum.
-  timeout_seconds     = length(each.value.streaming_prefixes) > 0 ? 3600 : 300
-  health_path         = "${each.value.api_prefix}/health"
-  ready_path          = "${each.value.api_prefix}/ready"
-  network             = module.network.network_id
-  subnetwork          = module.network.subnetwork_id
-  traffic             = module.routing.run_traffic[each.key]
-  deletion_protection = var.deletion_protection
-  labels              = { environment = var.environment, catalog_service = replace(each.key, "_", "-") }
+  timeout_seconds = length(each.value.streaming_prefixes) > 0 ? 3600 : 300
+  # Work after the response (stream producer, summaries, memories) needs CPU between requests (ADR 0024).
+  cpu_always_allocated = each.value.background_work
+  health_path          = "${each.value.api_prefix}/health"
+  ready_path           = "${each.value.api_prefix}/ready"
+  network              = module.network.network_id
+  subnetwork           = module.network.subnetwork_id
+  traffic              = module.routing.run_traffic[each.key]
+  deletion_protection  = var.deletion_protection
+  labels               = { environment = var.environment, catalog_service = replace(each.key, "_", "-") }
 }
 
 # The private Cloud Tasks worker: the worker service's image, internal ingress, invoked only by the

@@ -48,6 +48,7 @@ variable "services" {
     prefixes           = list(string)
     exact              = list(string)
     streaming_prefixes = list(string)
+    background_work    = optional(bool, false)
   }))
 }
 
