@@ -30,5 +30,7 @@ def chat_settings(request: Request) -> ChatSettings:
 ResourcesDep = Annotated[Resources, Depends(resources)]
 ChatDep = Annotated[ChatService, Depends(chat_service)]
 SettingsDep = Annotated[ChatSettings, Depends(chat_settings)]
-# Routes that call the model spend from the "model" limits (per user and per IP).
+# Routes that call the model spend from the "model" limits (per user and per IP); every other
+# authenticated route and page spends from the "default" limits.
 ModelCallAllowed = rate_limit("model")
+RequestAllowed = rate_limit("default")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from functions.chat.deps import ChatDep, ModelCallAllowed, ResourcesDep, SettingsDep
+from functions.chat.deps import ChatDep, ModelCallAllowed, RequestAllowed, ResourcesDep, SettingsDep
 from functions.chat.schemas import (
     ChatTurnRequest,
     ChatTurnResult,
@@ -125,6 +125,7 @@ async def chat_turn(
     summary="Resume a turn's event stream after Last-Event-ID (EventSource reconnects)",
     response_class=Response,
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}, 404: {}},
+    dependencies=[RequestAllowed],
 )
 async def resume_stream(
     turn_id: str,
@@ -142,7 +143,7 @@ async def resume_stream(
     )
 
 
-@router.get("/conversations", summary="The learner's conversations, newest first")
+@router.get("/conversations", summary="The learner's conversations, newest first", dependencies=[RequestAllowed])
 async def list_conversations(
     user: CurrentUser,
     chat: ChatDep,
@@ -159,7 +160,11 @@ async def list_conversations(
     )
 
 
-@router.get("/conversations/{conversation_id}", summary="Settings and messages of one conversation")
+@router.get(
+    "/conversations/{conversation_id}",
+    summary="Settings and messages of one conversation",
+    dependencies=[RequestAllowed],
+)
 async def get_conversation(
     conversation_id: str,
     user: CurrentUser,
@@ -180,7 +185,12 @@ async def get_conversation(
     )
 
 
-@router.delete("/conversations/{conversation_id}", status_code=204, summary="Delete a conversation")
+@router.delete(
+    "/conversations/{conversation_id}",
+    status_code=204,
+    summary="Delete a conversation",
+    dependencies=[RequestAllowed],
+)
 async def delete_conversation(conversation_id: str, user: CurrentUser, chat: ChatDep) -> Response:
     await chat.delete(user.user_id, conversation_id)
     return Response(status_code=204)
@@ -204,7 +214,7 @@ async def feedback(conversation_id: str, user: CurrentUser, chat: ChatDep) -> Fe
     return FeedbackOut.model_validate(await chat.feedback(user.user_id, conversation_id))
 
 
-@router.get("/memories", summary="What the partners remember about the learner")
+@router.get("/memories", summary="What the partners remember about the learner", dependencies=[RequestAllowed])
 async def list_memories(user: CurrentUser, chat: ChatDep) -> MemoryList:
     return MemoryList(
         items=[
@@ -222,7 +232,7 @@ async def list_memories(user: CurrentUser, chat: ChatDep) -> MemoryList:
     )
 
 
-@router.delete("/memories/{memory_id}", status_code=204, summary="Forget one memory")
+@router.delete("/memories/{memory_id}", status_code=204, summary="Forget one memory", dependencies=[RequestAllowed])
 async def delete_memory(memory_id: str, user: CurrentUser, chat: ChatDep) -> Response:
     await chat.forget_memory(user.user_id, memory_id)
     return Response(status_code=204)

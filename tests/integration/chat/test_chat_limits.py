@@ -1,0 +1,30 @@
+"""Every chat API route is rate limited: ordinary routes spend the "default" class."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.integration.chat.conftest import StartServer
+
+pytestmark = pytest.mark.integration
+
+
+async def test_ordinary_routes_answer_429_with_retry_after(start_server: StartServer) -> None:
+    server = await start_server(RATE_LIMIT_DEFAULT_USER="3/60")
+    _, headers = await server.sign_in()
+    _, other = await server.sign_in()
+    async with httpx.AsyncClient(base_url=server.url, timeout=20.0) as client:
+        assert (await client.get("/api/v2/chat/conversations", headers=headers)).status_code == 200
+        assert (await client.get("/api/v2/chat/memories", headers=headers)).status_code == 200
+        assert (await client.get("/api/v2/chat/streams/t0000", headers=headers)).status_code == 404
+        limited = await client.get("/api/v2/chat/conversations", headers=headers)
+        assert limited.status_code == 429, limited.text
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert limited.json()["error"]["code"] == "rate_limited"
+        missing = await client.delete("/api/v2/chat/conversations/c0000", headers=headers)
+        assert missing.status_code == 429  # limited before the lookup
+        # The model class is separate (a chat turn still goes through) and so is every other learner.
+        turn = await client.post("/api/v2/chat", json={}, headers={**headers, "Accept": "application/json"})
+        assert turn.status_code == 200, turn.text
+        assert (await client.get("/api/v2/chat/conversations", headers=other)).status_code == 200
