@@ -1,41 +1,156 @@
-"""The ``/chat`` page (server-rendered, Japanese, mobile-first) and its script and stylesheet."""
+"""The ``/chat`` page and its HTMX fragments (server-rendered, autoescaped, Japanese, mobile-first).
+
+htmx drives everything server-rendered (start form, past conversations, summary, feedback report,
+delete); the streamed turn stays in ``static/chat.js`` (ADR 0012). Each route calls one ``ChatService``
+use case and renders a partial; errors go through the shared error map, which answers htmx with a
+Japanese fragment. Unsafe methods need the CSRF header (``current_user``), which htmx sends from the
+``hx-headers`` of ``base.html``.
+"""
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from functions.chat.deps import ChatDep
+from functions.chat.deps import ChatDep, ModelCallAllowed
+from workplace_roleplay.domain.chat import ChatService
 from workplace_roleplay.domain.chat_partner import PARTNER_TYPES, SITUATIONS, TOPICS
+from workplace_roleplay.domain.conversation import Conversation
+from workplace_roleplay.domain.turn_events import TurnDone, TurnFailed
 from workplace_roleplay.errors import NotFound
-from workplace_roleplay.web.auth import PageUser
+from workplace_roleplay.web.auth import CurrentUser, PageUser
 from workplace_roleplay.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
 TEMPLATES = (str(Path(__file__).parent / "templates"),)
-ASSETS = {"chat.js": "text/javascript; charset=utf-8", "chat.css": "text/css; charset=utf-8"}
+HTMX_FILE = "vendor/htmx-2.0.11.min.js"
+# Our own files change with a deploy under the same name: an hour keeps phones from refetching on
+# every visit. The vendored library carries its version in its name, so it never changes: a year.
+ASSETS: dict[str, tuple[str, str]] = {
+    "chat.js": ("text/javascript; charset=utf-8", "public, max-age=3600"),
+    "chat.css": ("text/css; charset=utf-8", "public, max-age=3600"),
+    HTMX_FILE: ("text/javascript; charset=utf-8", "public, max-age=31536000, immutable"),
+}
+HISTORY_PAGE = 10
+MESSAGES_SHOWN = 200
+# htmx listens for this on <body> to reload the past-conversations list.
+HISTORY_CHANGED = {"HX-Trigger": "chat-history-changed"}
+CHOICES = {"partner_types": PARTNER_TYPES, "situations": SITUATIONS, "topics": TOPICS}
 
 pages = APIRouter(include_in_schema=False)
 
 
+def _html(request: Request, name: str, context: dict[str, Any], headers: dict[str, str] | None = None) -> HTMLResponse:
+    return HTMLResponse(render(request, name, {**CHOICES, **context}, dirs=TEMPLATES), headers=headers)
+
+
+async def _history(chat: ChatService, user_id: str, offset: int) -> dict[str, Any]:
+    convs = await chat.conversations(user_id, limit=HISTORY_PAGE + 1, offset=offset)
+    more = len(convs) > HISTORY_PAGE
+    return {
+        "recent": convs[:HISTORY_PAGE],
+        "offset": offset,
+        "limit": HISTORY_PAGE,
+        "next_offset": offset + HISTORY_PAGE if more else None,
+    }
+
+
+async def _conversation_view(
+    chat: ChatService, conv: Conversation, *, notice: str = "", error: str = ""
+) -> dict[str, Any]:
+    messages = await chat.messages(conv, limit=MESSAGES_SHOWN + 1, offset=0)
+    return {
+        "conv": conv,
+        "messages": messages[:MESSAGES_SHOWN],
+        "more_messages": len(messages) > MESSAGES_SHOWN,
+        "max_chars": chat.options.max_message_chars,
+        "notice": notice,
+        "error": error,
+    }
+
+
 @pages.get("/chat", response_class=HTMLResponse)
 async def chat_page(request: Request, user: PageUser, chat: ChatDep) -> HTMLResponse:
-    recent = await chat.conversations(user.user_id, limit=10, offset=0)
-    context = {
-        "partner_types": PARTNER_TYPES,
-        "situations": SITUATIONS,
-        "topics": TOPICS,
-        "recent": recent,
-        "max_chars": chat.options.max_message_chars,
-    }
-    return HTMLResponse(render(request, "chat.html", context, dirs=TEMPLATES))
+    return _html(request, "chat.html", {"htmx_file": HTMX_FILE, **await _history(chat, user.user_id, 0)})
 
 
-@pages.get("/chat/static/{name}")
+@pages.get("/chat/history", response_class=HTMLResponse)
+async def history_fragment(
+    request: Request, user: CurrentUser, chat: ChatDep, offset: Annotated[int, Query(ge=0, le=10000)] = 0
+) -> HTMLResponse:
+    return _html(request, "_history.html", await _history(chat, user.user_id, offset))
+
+
+@pages.get("/chat/new", response_class=HTMLResponse)
+async def setup_fragment(request: Request, user: CurrentUser) -> HTMLResponse:
+    return _html(request, "_setup.html", {})
+
+
+@pages.post("/chat/conversations", response_class=HTMLResponse, dependencies=[ModelCallAllowed])
+async def start_conversation(
+    request: Request,
+    user: CurrentUser,
+    chat: ChatDep,
+    partner_type: Annotated[str, Form(max_length=32)] = "",
+    situation: Annotated[str, Form(max_length=32)] = "",
+    topic: Annotated[str, Form(max_length=32)] = "",
+    coaching: Annotated[str, Form(max_length=8)] = "",
+) -> HTMLResponse:
+    """Start a conversation and let the partner open it; the opening line is short, so it is rendered
+    whole rather than streamed (the learner's turns stream, from chat.js)."""
+    conv = await chat.start(
+        user.user_id,
+        partner_type=partner_type or None,
+        situation=situation or None,
+        topic=topic or None,
+        coaching=coaching == "on",
+    )
+    notice = error = ""
+    async with aclosing(chat.turn(conv, text=None)) as events:
+        async for event in events:
+            if isinstance(event, TurnDone):
+                notice = " ".join(n for n in (event.notice, event.nudge) if n)
+            elif isinstance(event, TurnFailed):
+                error = event.message_ja
+    view = await _conversation_view(chat, conv, notice=notice, error=error)
+    return _html(request, "_conversation.html", view, headers=HISTORY_CHANGED)
+
+
+@pages.get("/chat/conversations/{conversation_id}", response_class=HTMLResponse)
+async def conversation_fragment(
+    request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep
+) -> HTMLResponse:
+    conv = await chat.conversation(user.user_id, conversation_id)
+    return _html(request, "_conversation.html", await _conversation_view(chat, conv))
+
+
+@pages.delete("/chat/conversations/{conversation_id}", response_class=HTMLResponse)
+async def delete_conversation(request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep) -> HTMLResponse:
+    await chat.delete(user.user_id, conversation_id)
+    return _html(request, "_setup.html", {"deleted": True}, headers=HISTORY_CHANGED)
+
+
+@pages.post(
+    "/chat/conversations/{conversation_id}/summary", response_class=HTMLResponse, dependencies=[ModelCallAllowed]
+)
+async def summary_fragment(request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep) -> HTMLResponse:
+    return _html(request, "_summary.html", {"r": await chat.summary(user.user_id, conversation_id)})
+
+
+@pages.post(
+    "/chat/conversations/{conversation_id}/feedback", response_class=HTMLResponse, dependencies=[ModelCallAllowed]
+)
+async def feedback_fragment(request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep) -> HTMLResponse:
+    return _html(request, "_feedback.html", {"r": await chat.feedback(user.user_id, conversation_id)})
+
+
+@pages.get("/chat/static/{name:path}")
 async def chat_asset(name: str) -> FileResponse:
     if name not in ASSETS:
         raise NotFound()
-    # Versioned by deploy: a day of caching is safe and keeps phones from refetching on every visit.
-    return FileResponse(STATIC / name, media_type=ASSETS[name], headers={"Cache-Control": "public, max-age=3600"})
+    media_type, cache_control = ASSETS[name]
+    return FileResponse(STATIC / name, media_type=media_type, headers={"Cache-Control": cache_control})

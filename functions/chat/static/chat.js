@@ -1,12 +1,19 @@
-// The /chat page: streams the partner's reply over SSE (fetch + ReadableStream, POST body),
-// shows one sparse coaching card, and asks for summaries and feedback. Every piece of user or
-// model text goes through textContent, never innerHTML.
+// The /chat page's one piece of hand-written script: the streamed turn. htmx renders everything
+// else on the server (start form, conversation view, past conversations, summary, feedback, delete);
+// this module sends the learner's line, streams the partner's reply over SSE (fetch +
+// ReadableStream, because EventSource cannot POST a body) and fills the sparse coaching card.
+// It binds by event delegation, so it works on whatever conversation view htmx swapped in.
+// Every piece of user or model text goes through textContent, never innerHTML.
 "use strict";
 
 (function () {
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
-  const state = { conversationId: null, busy: false, lastEventId: null, coaching: true };
+  const state = { busy: false, lastEventId: null };
+
+  function view() {
+    return $("conversation");
+  }
 
   function headers(extra) {
     return Object.assign({ "Content-Type": "application/json", "X-CSRF-Token": csrf }, extra || {});
@@ -19,6 +26,7 @@
 
   function showStatus(text, isError) {
     const box = $("status");
+    if (!box) return;
     if (!text) { box.hidden = true; box.textContent = ""; return; }
     box.textContent = text;
     box.classList.toggle("error", !!isError);
@@ -45,11 +53,14 @@
 
   function setBusy(busy) {
     state.busy = busy;
-    for (const id of ["send", "summary-button", "feedback-button"]) $(id).disabled = busy;
+    for (const id of ["send", "summary-button", "feedback-button"]) {
+      const button = $(id);
+      if (button) button.disabled = busy;
+    }
   }
 
   function showCoach(a) {
-    if (!state.coaching || !a) return;
+    if (!a || view()?.dataset.coaching !== "on") return;
     const fit = { good: "言葉づかい◎", too_casual: "少しくだけすぎ", too_formal: "少し硬め" }[a.politeness_fit] || "";
     $("coach-badge").textContent = [a.emotion, fit, a.simple_mode ? "簡易モード" : ""].filter(Boolean).join("・");
     $("coach-advice").textContent = a.advice || "";
@@ -98,26 +109,24 @@
   async function turn(payload, learnerText) {
     setBusy(true);
     showStatus("");
-    if (learnerText !== null) addLine("learner", learnerText);
+    addLine("learner", learnerText);
+    const speaker = view()?.dataset.speaker || "相手";
     let bubble = null;
     let text = "";
     let finished = false;
     const onEvent = (name, data) => {
-      if (name === "start") {
-        state.conversationId = data.conversation_id;
-      } else if (name === "token") {
-        if (!bubble) bubble = addLine("counterpart", "", "相手");
+      if (name === "token") {
+        if (!bubble) bubble = addLine("counterpart", "", speaker);
         text += data.text;
         bubble.querySelector(".text").textContent = text;
       } else if (name === "analysis") {
         showCoach(data);
       } else if (name === "done") {
         finished = true;
-        if (!bubble) bubble = addLine("counterpart", data.text || "", "相手");
+        if (!bubble) bubble = addLine("counterpart", data.text || "", speaker);
         if (data.text) bubble.querySelector(".text").textContent = data.text;
         if (data.status === "partial") bubble.classList.add("partial");
-        const notes = [data.notice, data.nudge].filter(Boolean);
-        showStatus(notes.join(" "));
+        showStatus([data.notice, data.nudge].filter(Boolean).join(" "));
       } else if (name === "error") {
         finished = true;
         if (bubble) bubble.classList.add("partial");
@@ -145,122 +154,31 @@
     }
     state.lastEventId = null;
     setBusy(false);
-  }
-
-  async function start(form) {
-    const data = new FormData(form);
-    state.coaching = data.get("coaching") === "on";
-    $("log").textContent = "";
-    $("coach").hidden = true;
-    $("review").hidden = true;
-    $("setup").hidden = true;
-    $("conversation").hidden = false;
-    state.conversationId = null;
-    await turn({
-      partner_type: data.get("partner_type"), situation: data.get("situation"), topic: data.get("topic"),
-      coaching: state.coaching,
-    }, null);
+    // The list of past conversations shows titles and turn counts: let htmx reload it.
+    if (window.htmx) window.htmx.trigger(document.body, "chat-history-changed");
   }
 
   async function send() {
     const box = $("message");
+    const conversationId = view()?.dataset.conversationId;
     const text = box.value;  // kept exactly as typed: newlines are part of the message
-    if (!text.trim() || state.busy || !state.conversationId) return;
+    if (!text.trim() || state.busy || !conversationId) return;
     box.value = "";
-    await turn({ conversation_id: state.conversationId, message: text, client_message_id: newId() }, text);
+    await turn({ conversation_id: conversationId, message: text, client_message_id: newId() }, text);
   }
 
-  function heading(parent, text, level) {
-    const h = document.createElement(level || "h3");
-    h.textContent = text;
-    parent.appendChild(h);
-  }
-
-  function list(parent, items) {
-    const ul = document.createElement("ul");
-    for (const item of items || []) {
-      const li = document.createElement("li");
-      li.textContent = item;
-      ul.appendChild(li);
-    }
-    parent.appendChild(ul);
-  }
-
-  async function review(kind) {
-    if (!state.conversationId || state.busy) return;
-    setBusy(true);
-    const panel = $("review");
-    panel.hidden = false;
-    panel.textContent = kind === "summary" ? "要約を作成しています…" : "フィードバックを作成しています…";
-    try {
-      const response = await fetch("/api/v2/chat/conversations/" + encodeURIComponent(state.conversationId) + "/" + kind, {
-        method: "POST", headers: headers({ Accept: "application/json" }), credentials: "same-origin",
-      });
-      panel.textContent = "";
-      if (!response.ok) { panel.textContent = await errorMessage(response); return; }
-      const r = await response.json();
-      if (r.notice) { const p = document.createElement("p"); p.className = "notice"; p.textContent = r.notice; panel.appendChild(p); }
-      if (kind === "summary") {
-        heading(panel, "要約");
-        const p = document.createElement("p"); p.textContent = r.summary; panel.appendChild(p);
-        heading(panel, "ポイント", "h4"); list(panel, r.key_points);
-        heading(panel, "学びのポイント", "h4"); list(panel, r.learning_points);
-      } else {
-        heading(panel, "フィードバック");
-        for (const axis of r.axes) {
-          const div = document.createElement("div");
-          div.className = "axis";
-          div.textContent = axis.label + ": " + axis.score + "点";
-          for (const c of axis.checks) {
-            const p = document.createElement("p");
-            p.className = "check";
-            p.textContent = (c.passed ? "✓ " : "・ ") + c.question + (c.evidence ? "「" + c.evidence + "」" : "");
-            div.appendChild(p);
-          }
-          panel.appendChild(div);
-        }
-        heading(panel, "良かった点", "h4"); list(panel, r.strengths);
-        heading(panel, "伸ばせる点", "h4"); list(panel, r.growth_points);
-        heading(panel, "明日試すこと", "h4"); list(panel, [r.tomorrow_action]);
-      }
-    } catch (e) {
-      panel.textContent = "通信エラーが発生しました。もう一度お試しください。";
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  async function open(conversationId) {
-    const response = await fetch("/api/v2/chat/conversations/" + encodeURIComponent(conversationId), {
-      headers: { Accept: "application/json" }, credentials: "same-origin",
-    });
-    if (!response.ok) { alert(await errorMessage(response)); return; }
-    const detail = await response.json();
-    state.conversationId = detail.conversation.id;
-    state.coaching = detail.coaching;
-    $("log").textContent = "";
-    $("coach").hidden = true;
-    $("review").hidden = true;
-    $("setup").hidden = true;
-    $("conversation").hidden = false;
-    for (const m of detail.messages) {
-      const li = addLine(m.role, m.text, m.role === "counterpart" ? (m.speaker || "相手") : "");
-      if (m.status !== "complete") li.classList.add("partial");
-    }
-    showStatus("");
-  }
-
-  document.addEventListener("DOMContentLoaded", () => {
-    $("setup-form").addEventListener("submit", (e) => { e.preventDefault(); start(e.target); });
-    $("message-form").addEventListener("submit", (e) => { e.preventDefault(); send(); });
-    $("message").addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(); }
-    });
-    $("summary-button").addEventListener("click", () => review("summary"));
-    $("feedback-button").addEventListener("click", () => review("feedback"));
-    $("new-button").addEventListener("click", () => { $("conversation").hidden = true; $("setup").hidden = false; });
-    for (const button of document.querySelectorAll("[data-conversation]")) {
-      button.addEventListener("click", () => open(button.dataset.conversation));
-    }
+  document.addEventListener("submit", (e) => {
+    if (e.target.id !== "message-form") return;
+    e.preventDefault();
+    send();
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.target.id === "message" && e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(); }
+  });
+  // An htmx request that succeeds clears the previous error; a failed one has swapped its own in.
+  document.addEventListener("htmx:beforeRequest", () => { const box = $("page-alert"); if (box) box.textContent = ""; });
+  document.addEventListener("htmx:sendError", () => {
+    const box = $("page-alert");
+    if (box) box.textContent = "通信エラーが発生しました。接続を確認して、もう一度お試しください。";
   });
 })();

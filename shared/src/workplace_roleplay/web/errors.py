@@ -87,6 +87,8 @@ def error_response(
                 "message": error.message_ja,
                 "message_en": error.message_en,
                 "request_id": request_id,
+                # HTMX swaps the error into the page it came from: the card alone, not a second <html>.
+                "fragment": bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted"),
             },
         )
         return HTMLResponse(html, status_code=status, headers=headers)
