@@ -22,6 +22,7 @@ from functions.chat.schemas import (
 from workplace_roleplay.domain.conversation import Conversation, Message
 from workplace_roleplay.web.auth import CurrentUser
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
+from workplace_roleplay.web.sse import drop_stream_buffers
 from workplace_roleplay.web.turn_stream import resume_response, turn_response
 
 router = APIRouter(prefix="/api/v2/chat", tags=["chat"])
@@ -191,9 +192,29 @@ async def get_conversation(
     summary="Delete a conversation",
     dependencies=[RequestAllowed],
 )
-async def delete_conversation(conversation_id: str, user: CurrentUser, chat: ChatDep) -> Response:
-    await chat.delete(user.user_id, conversation_id)
+async def delete_conversation(conversation_id: str, user: CurrentUser, chat: ChatDep, res: ResourcesDep) -> Response:
+    """Deletes the messages, coaching, summary, reports and cached reports with it, and the turns' replay buffers."""
+    turn_ids = await chat.delete(user.user_id, conversation_id)
+    await drop_stream_buffers(res.cache, turn_ids)
     return Response(status_code=204)
+
+
+@router.get(
+    "/conversations/{conversation_id}/summary",
+    summary="The summary made earlier (no model call); 404 report_not_found if none yet",
+    dependencies=[RequestAllowed],
+)
+async def stored_summary(conversation_id: str, user: CurrentUser, chat: ChatDep) -> SummaryOut:
+    return SummaryOut.model_validate(await chat.stored_summary(user.user_id, conversation_id))
+
+
+@router.get(
+    "/conversations/{conversation_id}/feedback",
+    summary="The newest feedback report made earlier (no model call); 404 report_not_found if none yet",
+    dependencies=[RequestAllowed],
+)
+async def stored_feedback(conversation_id: str, user: CurrentUser, chat: ChatDep) -> FeedbackOut:
+    return FeedbackOut.model_validate(await chat.stored_feedback(user.user_id, conversation_id))
 
 
 @router.post(

@@ -18,7 +18,8 @@
     │   └── CsrfInvalid            csrf_invalid
     ├── NotFound                   not_found
     │   ├── ConversationNotFound   conversation_not_found (also for another learner's id)
-    │   └── MemoryNotFound         memory_not_found
+    │   ├── MemoryNotFound         memory_not_found
+    │   └── ReportNotFound         report_not_found   (no summary / feedback report made yet)
     ├── Conflict                   conflict
     │   ├── AlreadyExists          already_exists
     │   └── TurnInProgress         turn_in_progress   (the same client_message_id is still streaming)
@@ -152,6 +153,12 @@ class MemoryNotFound(NotFound):
     code = "memory_not_found"
     message_ja = "その記憶は見つかりませんでした。"
     message_en = "That memory was not found."
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+    message_ja = "この会話のまとめ・フィードバックはまだ作成されていません。"
+    message_en = "No summary or feedback report has been made for this conversation yet."
 
 
 class Conflict(AppError):

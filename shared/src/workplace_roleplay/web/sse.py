@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,13 +48,23 @@ def parse_event_id(value: str | None) -> tuple[str, int] | None:
     return turn_id, int(seq)
 
 
+def stream_key(turn_id: str) -> str:
+    return f"stream:{turn_id}"
+
+
+async def drop_stream_buffers(cache: Cache, turn_ids: Sequence[str]) -> None:
+    """Delete the replay buffers of these turns (their conversation was deleted)."""
+    if turn_ids:
+        await cache.delete(*(stream_key(t) for t in turn_ids))
+
+
 class StreamBuffer:
     """The replay buffer of one turn's events."""
 
     def __init__(self, cache: Cache, turn_id: str, *, ttl_s: int) -> None:
         self.cache = cache
         self.turn_id = turn_id
-        self.key = f"stream:{turn_id}"
+        self.key = stream_key(turn_id)
         self.ttl_s = ttl_s
         self.seq = 0
 
