@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+from prometheus_client import REGISTRY
 
 from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
@@ -20,6 +21,7 @@ from workplace_roleplay.domain.moderation import Moderator
 from workplace_roleplay.errors import NotFound
 from workplace_roleplay.ports.model import ModelTask
 from workplace_roleplay.web.errors import install_error_handlers
+from workplace_roleplay.web.middleware import RequestContextMiddleware
 from workplace_roleplay.web.sse import SseEvent, StreamBuffer, parse_event_id, with_heartbeats
 from workplace_roleplay.web.turn_stream import turn_response
 
@@ -136,3 +138,20 @@ async def test_a_retry_while_the_turn_still_streams_follows_its_live_buffer() ->
     assert "event: done" in retry.text
     assert retry.text.count("event: token") == original.text.count("event: token")
     assert len(model.tasks(ModelTask.CONVERSATION_TURN)) == 1  # the retry never reached the model
+
+
+async def test_the_first_token_sent_is_timed_from_the_request_start_once_per_stream() -> None:
+    model = FakeLanguageModel()
+    model.replies = ["はい、どうぞ。よろしくお願いします。"] * 2
+    model.chunk_delay_s = 0.05
+    app = RequestContextMiddleware(app_over(chat_over(model)), service="turn-unit", max_body_bytes=10_000)
+    labels = {"service": "turn-unit", "route": "/turn"}
+    before = REGISTRY.get_sample_value("stream_first_token_seconds_count", labels) or 0.0
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/turn", headers={"Accept": "text/event-stream"})
+        assert response.text.count("event: token") >= 2
+        assert REGISTRY.get_sample_value("stream_first_token_seconds_count", labels) == before + 1
+        # A JSON client is not streamed to: nothing to time.
+        await client.post("/turn", headers={"Accept": "application/json"})
+    assert REGISTRY.get_sample_value("stream_first_token_seconds_count", labels) == before + 1

@@ -24,6 +24,16 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 
+# What the learner waits for on a streaming route: from the request's arrival to the first ``token`` event
+# handed to the client. Unlike ``model_time_to_first_token_seconds`` (upstream only) it includes persistence,
+# prompt building, moderation, retries, fallbacks and the breaker's decisions (the alert watches this one).
+STREAM_FIRST_TOKEN = Histogram(
+    "stream_first_token_seconds",
+    "Time from the request's arrival to the first token event written to the client, by service and route.",
+    ["service", "route"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60),
+)
+
 
 async def metrics_endpoint(_: Request) -> Response:
     """Expose every registered metric in the Prometheus text format."""

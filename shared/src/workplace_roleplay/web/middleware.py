@@ -45,8 +45,11 @@ class RequestContextMiddleware:
         service_var.set(self.service)
         rid_token = request_id_var.set(request_id)
         trace_token = trace_var.set(trace)
-        scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        # Streaming routes measure the learner's wait for the first token from here (web/turn_stream.py).
+        state["request_started"] = started
         status = 500
         first_byte: float | None = None
 

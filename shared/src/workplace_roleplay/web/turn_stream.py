@@ -8,6 +8,7 @@ into the replay buffer, and the HTTP response merely stops reading.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import asdict
 from typing import Any
@@ -27,6 +28,8 @@ from workplace_roleplay.domain.turn_events import (
 )
 from workplace_roleplay.errors import AppError, InvalidInput, NotFound, TurnInProgress
 from workplace_roleplay.ports import Cache
+from workplace_roleplay.web.context import service_var
+from workplace_roleplay.web.metrics import STREAM_FIRST_TOKEN
 from workplace_roleplay.web.sse import (
     SSE_HEADERS,
     TERMINAL,
@@ -196,6 +199,22 @@ async def _chain(head: list[SseEvent], rest: AsyncIterator[SseEvent]) -> AsyncIt
         yield event
 
 
+async def _timed_first_token(request: Request, events: AsyncIterator[SseEvent]) -> AsyncIterator[SseEvent]:
+    """Pass events through, observing the learner's wait up to the first ``token`` event sent."""
+    state = request.scope.get("state") or {}
+    started = state.get("request_started")
+    # Without the request middleware (bare apps in tests) the wait starts when the turn does.
+    origin = started if isinstance(started, float) else time.perf_counter()
+    route = getattr(request.scope.get("route"), "path", None) or request.url.path
+    seen = False
+    async for event in events:
+        if not seen and event.event == "token":
+            seen = True
+            # Observed as the event is handed to the response, which writes it before asking for more.
+            STREAM_FIRST_TOKEN.labels(service_var.get() or "unknown", route).observe(time.perf_counter() - origin)
+        yield event
+
+
 async def turn_response(
     request: Request,
     events: AsyncGenerator[TurnEvent, None],
@@ -227,7 +246,7 @@ async def turn_response(
         stream.cancel()
         raise
     return StreamingResponse(
-        with_heartbeats(_chain(head, stream.rest()), every_s=heartbeat_s),
+        with_heartbeats(_timed_first_token(request, _chain(head, stream.rest())), every_s=heartbeat_s),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )
