@@ -1,5 +1,7 @@
-"""The /chat page in a real headless Chromium: start, send, watch the reply stream in, see the coaching
-card, and no Content-Security-Policy violation (every script carries the nonce, text is escaped)."""
+"""The /chat page in a real headless Chromium: start (htmx form), send, watch the reply stream in (chat.js),
+see the coaching card, summary and report (htmx), reopen and delete a past conversation, all without a
+page reload and without a Content-Security-Policy violation (every script carries the nonce, htmx runs
+without eval or injected styles, text is escaped)."""
 
 from __future__ import annotations
 
@@ -79,12 +81,19 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
             page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
             page.goto(gateway_with_fake_model + "/chat")  # signs in anonymously through the redirect
             assert page.locator("h1").inner_text() == "雑談練習"
+            expect(page.locator("#history-list")).to_contain_text("まだ会話がありません")
+            # From here on nothing reloads the page: htmx swaps fragments, chat.js streams the turn.
+            navigations: list[str] = []
+            page.on("framenavigated", lambda f: navigations.append(f.url) if f == page.main_frame else None)
             page.select_option("select[name=partner_type]", "boss")
-            page.click("#setup-form button[type=submit]")
+            page.click("#setup-form button[type=submit]")  # hx-post: the server renders the conversation view
             # Locators, not wait_for_function: the page's CSP rightly forbids the eval that one needs.
             expect(page.locator("#log li.counterpart")).to_have_count(1, timeout=15000)
             expect(page.locator("#send")).to_be_enabled(timeout=15000)
             assert bubble_texts(page) == [REPLY]
+            assert page.locator("#log li.counterpart .speaker").inner_text() == "高橋課長"
+            # The HX-Trigger of the start reloads the past-conversations list.
+            expect(page.locator("#history-list [data-conversation]")).to_have_count(1, timeout=15000)
 
             page.fill("#message", "週末は山に行きました。\n<img src=x onerror=alert(1)>楽しかったです！")
             page.click("#send")
@@ -107,17 +116,31 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
             assert "<img src=x onerror=alert(1)>" in learner  # shown as text, never as markup
             assert page.locator("#log img").count() == 0
 
-            page.click("#summary-button")
-            expect(page.locator("#review")).to_contain_text(str(SUMMARY["summary"]), timeout=15000)
+            page.click("#summary-button")  # hx-post, swaps the rendered card into #review
+            expect(page.locator("#review .summary-card")).to_contain_text(str(SUMMARY["summary"]), timeout=15000)
+            expect(page.locator("#review-loading")).to_be_hidden()
             page.click("#feedback-button")
-            expect(page.locator("#review")).to_contain_text("明日試すこと", timeout=15000)
+            expect(page.locator("#review .feedback-card")).to_contain_text("明日試すこと", timeout=15000)
             expect(page.locator("#review")).to_contain_text("プロフェッショナリズム")
             expect(page.locator("#review")).to_contain_text(str(REPORT["tomorrow_action"]))
 
-            page.reload()  # the past conversation is listed and opens with its lines, without a reload after
-            page.locator("[data-conversation]").first.click()
+            # After the turn chat.js asks htmx to reload the list: the title is the learner's first line, as text.
+            entry = page.locator("#history-list [data-conversation]").first
+            expect(entry).to_contain_text("週末は山に行きました。", timeout=15000)
+            page.click("#new-button")  # hx-get: the start form again
+            expect(page.locator("#setup-form")).to_be_visible(timeout=15000)
+            entry.click()  # hx-get: the past conversation opens with its lines
             expect(page.locator("#log li.learner")).to_have_count(1, timeout=15000)
             expect(page.locator("#log li.counterpart")).to_have_count(2)
+            assert "<img src=x onerror=alert(1)>" in page.locator("#log li.learner .text").inner_text()
+            assert page.locator("#log img").count() == 0
+
+            page.once("dialog", lambda dialog: dialog.accept())  # hx-confirm asks before the hx-delete
+            page.click("#delete-button")
+            expect(page.locator("#panel")).to_contain_text("会話を削除しました", timeout=15000)
+            expect(page.locator("#history-list [data-conversation]")).to_have_count(0, timeout=15000)
+            expect(page.locator("#page-alert")).to_be_empty()
+            assert navigations == [], f"the page reloaded: {navigations}"
         finally:
             browser.close()
     violations = [line for line in console if "Content Security Policy" in line or "pageerror" in line]
