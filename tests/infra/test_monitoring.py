@@ -128,3 +128,40 @@ def test_dashboard_has_a_panel_per_criterion(dashboard: dict[str, Any]) -> None:
     for needle in ("5xx ratio", "p95 latency", "time to first token", "health"):
         assert needle in titles
     assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+
+
+def test_first_token_alerts_watch_the_learner_not_the_upstream_model(
+    rules: dict[str, dict[str, Any]], dashboard: dict[str, Any], real_tree: Tree, catalog_path: Path
+) -> None:
+    """Every first-token alert and its panels read stream_first_token_seconds on the catalog's streaming routes."""
+    regex = _streaming_regex(catalog_path)
+    rule = rules["SlowFirstToken"]["expr"]
+    assert f'stream_first_token_seconds_bucket{{route=~"{regex}"}}' in rule
+    assert "model_time_to_first_token" not in rule
+    assert "histogram_quantile(0.95, sum by (service, le)" in rule
+
+    policy = next(b.body for b in real_tree.resources("google_monitoring_alert_policy") if b.labels[1] == "first_token")
+    assert "length(s.streaming_prefixes) > 0" in policy["for_each"]
+    condition = policy["conditions"][0]["condition_prometheus_query_language"][0]
+    assert condition["duration"] == "180s"
+    matcher = 'stream_first_token_seconds_bucket{service="${each.key}",route=~"${local.streaming_regex[each.key]}"}'
+    assert matcher in condition["query"]
+    assert "model_time_to_first_token" not in condition["query"]
+
+    alerting = [p for p in dashboard["panels"] if "time to first token" in p["title"] and "alert" in p["title"]]
+    assert len(alerting) == 1
+    assert [
+        f'stream_first_token_seconds_bucket{{service=~"$service",route=~"{regex}"}}' in t["expr"]
+        for t in alerting[0]["targets"]
+    ] == [True]
+    cloud_dashboard = real_tree.resources("google_monitoring_dashboard")[0].module_dir / "dashboard.tf"
+    text = cloud_dashboard.read_text(encoding="utf-8")
+    assert "stream_first_token_seconds_bucket{service=" in text
+    assert "model_time_to_first_token_seconds" not in text
+
+
+def test_the_learner_metric_is_labelled_by_service_and_route() -> None:
+    assert metrics.STREAM_FIRST_TOKEN._labelnames == ("service", "route")
+    assert metrics.STREAM_FIRST_TOKEN._type == "histogram"
+    # The alert threshold (5 s) must be a bucket boundary, or the p95 estimate straddles it.
+    assert 5 in metrics.STREAM_FIRST_TOKEN._upper_bounds

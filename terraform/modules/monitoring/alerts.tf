@@ -68,7 +68,9 @@ resource "google_monitoring_alert_policy" "latency" {
   }
 }
 
-# Streaming routes: p95 time to first token > 5 s for 3 minutes (the user-visible wait).
+# Streaming routes: p95 time to first token > 5 s for 3 minutes, as the learner sees it: from the request's
+# arrival to the first token event sent (stream_first_token_seconds, scraped from /metrics by the sidecar like
+# http_request_duration_seconds). The upstream model's first chunk alone would miss retries, fallbacks and our own work.
 resource "google_monitoring_alert_policy" "first_token" {
   for_each = { for name, s in var.services : name => s if length(s.streaming_prefixes) > 0 }
 
@@ -79,10 +81,10 @@ resource "google_monitoring_alert_policy" "first_token" {
   notification_channels = local.channels
 
   conditions {
-    display_name = "p95 of model_time_to_first_token_seconds"
+    display_name = "p95 of stream_first_token_seconds (learner-visible)"
     condition_prometheus_query_language {
       query               = <<-EOT
-        histogram_quantile(0.95, sum by (le) (rate(model_time_to_first_token_seconds_bucket{namespace="${each.value.cloud_run_name}"}[5m])))
+        histogram_quantile(0.95, sum by (le) (rate(stream_first_token_seconds_bucket{service="${each.key}",route=~"${local.streaming_regex[each.key]}"}[5m])))
         > ${var.latency_p95_seconds}
       EOT
       duration            = "180s"

@@ -1,4 +1,5 @@
-# One dashboard: per-service request rate, 5xx ratio, p95 latency (non-streaming) and time to first token.
+# One dashboard: per-service request rate, 5xx ratio, p95 latency (non-streaming) and the learner-visible time to
+# first token (stream_first_token_seconds, the metric the first_token alert watches).
 locals {
   tiles = flatten([
     for i, name in sort(keys(var.services)) : [
@@ -35,10 +36,10 @@ locals {
       {
         xPos = 18, yPos = i * 4, width = 6, height = 4
         widget = {
-          title = "${var.services[name].cloud_run_name}: p95 time to first token, s"
+          title = "${var.services[name].cloud_run_name}: p95 time to first token seen by learners, s"
           xyChart = { dataSets = [{
             plotType        = "LINE"
-            timeSeriesQuery = { prometheusQuery = "histogram_quantile(0.95, sum by (le) (rate(model_time_to_first_token_seconds_bucket{namespace=\"${var.services[name].cloud_run_name}\"}[5m])))" }
+            timeSeriesQuery = { prometheusQuery = "histogram_quantile(0.95, sum by (le) (rate(stream_first_token_seconds_bucket{service=\"${name}\",route=~\"${local.streaming_regex[name]}\"}[5m])))" }
           }], thresholds = [{ value = var.latency_p95_seconds }] }
         }
       },
