@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from functions.chat.deps import ChatDep, ModelCallAllowed, RequestAllowed, ResourcesDep, SettingsDep
 from functions.chat.schemas import (
+    ActiveSession,
     ChatTurnRequest,
     ChatTurnResult,
     ConversationDetail,
@@ -142,6 +143,14 @@ async def resume_stream(
         buffer_ttl_s=settings.STREAM_BUFFER_TTL_S,
         heartbeat_s=settings.SSE_HEARTBEAT_S,
     )
+
+
+@router.get(
+    "/session", summary="The conversation to resume (hot session, else the newest)", dependencies=[RequestAllowed]
+)
+async def active_session(user: CurrentUser, chat: ChatDep) -> ActiveSession:
+    conv, source = await chat.active(user.user_id)
+    return ActiveSession(conversation=_item(conv) if conv else None, source=source)
 
 
 @router.get("/conversations", summary="The learner's conversations, newest first", dependencies=[RequestAllowed])

@@ -65,6 +65,15 @@ class ConversationSummaryItem(BaseModel):
     updated_at: float
 
 
+class ActiveSession(BaseModel):
+    """The conversation to resume (the newest one when the hot session has none)."""
+
+    conversation: ConversationSummaryItem | None
+    source: Literal["cache", "store"] = Field(
+        description="Where the pointer came from: the hot session in Redis, or the store (Redis down, key expired)."
+    )
+
+
 class ConversationPage(BaseModel):
     items: list[ConversationSummaryItem]
     limit: int

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.chat_partner import ChatCast, chat_settings
@@ -20,9 +20,18 @@ from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.domain.session_state import HotSession
 from workplace_roleplay.domain.turn_events import TurnDone, TurnEvent
 from workplace_roleplay.domain.turns import TurnOptions, TurnPipeline
-from workplace_roleplay.errors import EmptyMessage, InvalidInput, MemoryNotFound, MessageTooLong, ReportNotFound
+from workplace_roleplay.errors import (
+    ConversationNotFound,
+    EmptyMessage,
+    InvalidInput,
+    MemoryNotFound,
+    MessageTooLong,
+    ReportNotFound,
+)
 from workplace_roleplay.ports import Cache, Clock, DocumentStore
 from workplace_roleplay.ports.model import LanguageModel
+
+SessionSource = Literal["cache", "store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +134,28 @@ class ChatService:
                 if isinstance(event, TurnDone) and not event.replayed:
                     await self.session.record_turn(conv.user_id, "chat", conv.id)
                 yield event
+
+    async def active(self, user_id: str) -> tuple[Conversation | None, SessionSource]:
+        """The conversation to resume and where the pointer came from (``cache`` or ``store``).
+
+        The hot session names it without a query (and its TTL slides); when Redis is down, the key
+        expired or it points at a deleted conversation, the newest conversation in the store is used
+        and the pointer is written back.
+        """
+        pointer = (await self.session.read(user_id)).get("active_chat")
+        if isinstance(pointer, str):
+            try:
+                conv = await self.repo.get(user_id, pointer)
+            except ConversationNotFound:
+                await self.session.forget(user_id, "chat", pointer)
+            else:
+                await self.session.touch(user_id)
+                return conv, "cache"
+        newest = await self.repo.list_recent(user_id, limit=1)
+        if not newest:
+            return None, "store"
+        await self.session.remember_active(user_id, "chat", newest[0].id)
+        return newest[0], "store"
 
     async def conversations(self, user_id: str, *, limit: int, offset: int) -> list[Conversation]:
         return await self.repo.list_recent(user_id, limit=limit, offset=offset)

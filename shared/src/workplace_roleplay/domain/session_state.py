@@ -40,6 +40,16 @@ class HotSession:
         state["turns"] = int(state.get("turns", 0)) + 1
         await self.cache.set(self._key(user_id), json.dumps(state).encode(), ttl=self.ttl_s)
 
+    async def touch(self, user_id: str) -> None:
+        """Slide the TTL: the learner is still here."""
+        await self.cache.touch(self._key(user_id), ttl=self.ttl_s)
+
+    async def remember_active(self, user_id: str, mode: str, conversation_id: str) -> None:
+        """Point ``active_{mode}`` at a conversation found in the store (re-warming after expiry)."""
+        state = await self.read(user_id)
+        state[f"active_{mode}"] = conversation_id
+        await self.cache.set(self._key(user_id), json.dumps(state).encode(), ttl=self.ttl_s)
+
     async def forget(self, user_id: str, mode: str, conversation_id: str) -> None:
         state = await self.read(user_id)
         if state.get(f"active_{mode}") == conversation_id:
