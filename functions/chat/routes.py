@@ -21,6 +21,7 @@ from functions.chat.schemas import (
     SummaryOut,
 )
 from workplace_roleplay.domain.conversation import Conversation, Message
+from workplace_roleplay.errors import ReportNotFound
 from workplace_roleplay.web.auth import CurrentUser
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
 from workplace_roleplay.web.sse import drop_stream_buffers
@@ -214,7 +215,10 @@ async def delete_conversation(conversation_id: str, user: CurrentUser, chat: Cha
     dependencies=[RequestAllowed],
 )
 async def stored_summary(conversation_id: str, user: CurrentUser, chat: ChatDep) -> SummaryOut:
-    return SummaryOut.model_validate(await chat.stored_summary(user.user_id, conversation_id))
+    found = await chat.stored_summary(user.user_id, conversation_id)
+    if found is None:
+        raise ReportNotFound()
+    return SummaryOut.model_validate(found)
 
 
 @router.get(
@@ -223,7 +227,10 @@ async def stored_summary(conversation_id: str, user: CurrentUser, chat: ChatDep)
     dependencies=[RequestAllowed],
 )
 async def stored_feedback(conversation_id: str, user: CurrentUser, chat: ChatDep) -> FeedbackOut:
-    return FeedbackOut.model_validate(await chat.stored_feedback(user.user_id, conversation_id))
+    found = await chat.stored_feedback(user.user_id, conversation_id)
+    if found is None:
+        raise ReportNotFound()
+    return FeedbackOut.model_validate(found)
 
 
 @router.post(

@@ -26,7 +26,6 @@ from workplace_roleplay.errors import (
     InvalidInput,
     MemoryNotFound,
     MessageTooLong,
-    ReportNotFound,
 )
 from workplace_roleplay.ports import Cache, Clock, DocumentStore
 from workplace_roleplay.ports.model import LanguageModel
@@ -177,19 +176,13 @@ class ChatService:
         conv = await self.repo.get(user_id, conversation_id)
         return await self.reports.summary(conv, rank=self.cast.partner_rank(conv))
 
-    async def stored_summary(self, user_id: str, conversation_id: str) -> dict[str, Any]:
-        """The summary made earlier, read back without a model call; ``ReportNotFound`` if none."""
-        found = await self.reports.stored_summary(await self.repo.get(user_id, conversation_id))
-        if found is None:
-            raise ReportNotFound()
-        return found
+    async def stored_summary(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
+        """The summary made earlier, read back without a model call (None if there is none yet)."""
+        return await self.reports.stored_summary(await self.repo.get(user_id, conversation_id))
 
-    async def stored_feedback(self, user_id: str, conversation_id: str) -> dict[str, Any]:
-        """The newest feedback report made earlier, read back without a model call; ``ReportNotFound`` if none."""
-        found = await self.reports.stored_feedback(await self.repo.get(user_id, conversation_id))
-        if found is None:
-            raise ReportNotFound()
-        return found
+    async def stored_feedback(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
+        """The newest feedback report made earlier, read back without a model call (None if none yet)."""
+        return await self.reports.stored_feedback(await self.repo.get(user_id, conversation_id))
 
     async def feedback(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         """The six-axis report; asking for it also ends the session's memory window."""
