@@ -16,13 +16,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from functions.chat.deps import ChatDep, ModelCallAllowed
+from functions.chat.deps import ChatDep, ModelCallAllowed, RequestAllowed, ResourcesDep
 from workplace_roleplay.domain.chat import ChatService
 from workplace_roleplay.domain.chat_partner import PARTNER_TYPES, SITUATIONS, TOPICS
 from workplace_roleplay.domain.conversation import Conversation
 from workplace_roleplay.domain.turn_events import TurnDone, TurnFailed
 from workplace_roleplay.errors import NotFound
 from workplace_roleplay.web.auth import CurrentUser, PageUser
+from workplace_roleplay.web.sse import drop_stream_buffers
 from workplace_roleplay.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -78,7 +79,7 @@ async def chat_page(request: Request, user: PageUser, chat: ChatDep) -> HTMLResp
     return _html(request, "chat.html", {"htmx_file": HTMX_FILE, **await _history(chat, user.user_id, 0)})
 
 
-@pages.get("/chat/history", response_class=HTMLResponse)
+@pages.get("/chat/history", response_class=HTMLResponse, dependencies=[RequestAllowed])
 async def history_fragment(
     request: Request, user: CurrentUser, chat: ChatDep, offset: Annotated[int, Query(ge=0, le=10000)] = 0
 ) -> HTMLResponse:
@@ -120,17 +121,23 @@ async def start_conversation(
     return _html(request, "_conversation.html", view, headers=HISTORY_CHANGED)
 
 
-@pages.get("/chat/conversations/{conversation_id}", response_class=HTMLResponse)
+@pages.get("/chat/conversations/{conversation_id}", response_class=HTMLResponse, dependencies=[RequestAllowed])
 async def conversation_fragment(
     request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep
 ) -> HTMLResponse:
     conv = await chat.conversation(user.user_id, conversation_id)
-    return _html(request, "_conversation.html", await _conversation_view(chat, conv))
+    view = await _conversation_view(chat, conv)
+    # Reports made earlier are read back (no model call); None when there is none yet.
+    view["summary"] = await chat.stored_summary(user.user_id, conversation_id)
+    view["report"] = await chat.stored_feedback(user.user_id, conversation_id)
+    return _html(request, "_conversation.html", view)
 
 
-@pages.delete("/chat/conversations/{conversation_id}", response_class=HTMLResponse)
-async def delete_conversation(request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep) -> HTMLResponse:
-    await chat.delete(user.user_id, conversation_id)
+@pages.delete("/chat/conversations/{conversation_id}", response_class=HTMLResponse, dependencies=[RequestAllowed])
+async def delete_conversation(
+    request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep, res: ResourcesDep
+) -> HTMLResponse:
+    await drop_stream_buffers(res.cache, await chat.delete(user.user_id, conversation_id))
     return _html(request, "_setup.html", {"deleted": True}, headers=HISTORY_CHANGED)
 
 

@@ -132,6 +132,9 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
             entry.click()  # hx-get: the past conversation opens with its lines
             expect(page.locator("#log li.learner")).to_have_count(1, timeout=15000)
             expect(page.locator("#log li.counterpart")).to_have_count(2)
+            # ... with the summary and report made earlier, read back without a model call.
+            expect(page.locator("#review .summary-card")).to_contain_text(str(SUMMARY["summary"]))
+            expect(page.locator("#review .feedback-card")).to_contain_text(str(REPORT["tomorrow_action"]))
             assert "<img src=x onerror=alert(1)>" in page.locator("#log li.learner .text").inner_text()
             assert page.locator("#log img").count() == 0
 

@@ -115,6 +115,9 @@ def test_summary_and_feedback_fragments_render_the_cards(browser: httpx.Client) 
     turn = {"conversation_id": cid, "message": f"先週は{SCRIPT}を読みました。", "client_message_id": "f2"}
     parse_sse(browser.post("/api/v2/chat", json=turn, headers=csrf(browser)).text)
 
+    fresh = browser.get(f"/chat/conversations/{cid}", headers=HX).text
+    assert "summary-card" not in fresh
+    assert "feedback-card" not in fresh
     summary = browser.post(f"/chat/conversations/{cid}/summary", headers=csrf(browser))
     assert summary.status_code == 200
     assert "<h3>要約</h3>" in summary.text
@@ -129,9 +132,20 @@ def test_summary_and_feedback_fragments_render_the_cards(browser: httpx.Client) 
     assert re.search(r"\d+点", report.text)
     assert SCRIPT not in report.text
 
+    reopened = browser.get(f"/chat/conversations/{cid}", headers=HX).text  # read back, no model call
+    assert 'class="summary-card"' in reopened
+    assert 'class="feedback-card"' in reopened
+    tomorrow = re.search(r"<h4>明日試すこと</h4>\s*<ul><li>(.*?)</li>", report.text)
+    assert tomorrow
+    assert tomorrow.group(0) in reopened
+
 
 def test_unsafe_fragment_routes_need_the_csrf_header_with_cookies(browser: httpx.Client) -> None:
     cid, _ = start(browser)
+    turn = {"conversation_id": cid, "message": "消してもいい話です", "client_message_id": "f3"}
+    first_event = parse_sse(browser.post("/api/v2/chat", json=turn, headers=csrf(browser)).text)[0].id
+    turn_id = first_event.split(".")[0]
+    assert browser.get(f"/api/v2/chat/streams/{turn_id}", headers={"Last-Event-ID": first_event}).status_code == 200
     for method, path in (
         ("POST", "/chat/conversations"),
         ("POST", f"/chat/conversations/{cid}/summary"),
@@ -157,6 +171,8 @@ def test_unsafe_fragment_routes_need_the_csrf_header_with_cookies(browser: httpx
     assert "<html" not in gone.text
     assert 'role="alert"' in gone.text
     assert f'/chat/conversations/{cid}"' not in browser.get("/chat/history", headers=HX).text
+    # The turn's replay buffer went with it, as with the JSON API's delete.
+    assert browser.get(f"/api/v2/chat/streams/{turn_id}", headers={"Last-Event-ID": first_event}).status_code == 404
 
 
 def test_errors_are_japanese_fragments_and_other_learners_get_404(browser: httpx.Client, gateway: str) -> None:
