@@ -13,7 +13,8 @@ per model name or per API key through the control API:
   an action: {"kind": "ok" | "status" | "break" | "hang", "status": 429, "retry_after": 1 (header),
   "retry_delay": 1 (RetryInfo in the body),
   "after_chunks": 2, "text": "...", "times": 1 (-1: every call)}
-- ``GET /_control/requests`` every request received (model, method, version, api_key, body)
+- ``GET /_control/requests`` every request received (model, method, version, api_key, Vertex project and
+  location (None on the Gemini API paths), bearer token, body); a Vertex path without a token is a 401
 - ``GET /_control/stats``    {"disconnects", "completed", "in_flight"} (disconnect = the client went
   away before the reply ended)
 - ``POST /_control/reset``
@@ -42,7 +43,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 _PATH = re.compile(
-    r"^/(?P<version>v1(?:beta\d?)?)/(?:projects/[^/]+/locations/[^/]+/publishers/google/)?"
+    r"^/(?P<version>v1(?:beta\d?)?)/(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/)?"
     r"models/(?P<model>[^:/]+):(?P<method>\w+)$"
 )
 _STATUS_NAMES = {
@@ -225,16 +226,23 @@ class FakeGemini:
         model, method = match["model"], match["method"]
         body = json.loads(await request.body() or b"{}")
         api_key = request.headers.get("x-goog-api-key", "")
+        authorization = request.headers.get("authorization", "")
         self.state.requests.append(
             {
                 "model": model,
                 "method": method,
                 "version": match["version"],
                 "api_key": api_key,
+                "project": match["project"],
+                "location": match["location"],
+                "bearer": authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else "",
                 "body": body,
                 "at": time.time(),
             }
         )
+        if match["project"] is not None and not authorization.startswith("Bearer ") and not api_key:
+            # Vertex AI answers an unauthenticated call like this (OAuth token or Vertex API key required).
+            return JSONResponse(_error_body(401, "request is missing required authentication"), status_code=401)
         if method == "countTokens":
             return JSONResponse({"totalTokens": _prompt_tokens(body)})
         action = self.state.next_action(model, api_key)

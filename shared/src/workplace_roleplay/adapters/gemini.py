@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextvars import ContextVar
 
+import google.auth.credentials
 import httpx2
 from google import genai
 from google.genai import types
@@ -64,6 +65,22 @@ class _TrackingTransport(httpx2.AsyncHTTPTransport):
         return response
 
 
+def _vertex_credentials(settings: ModelSettings) -> google.auth.credentials.Credentials | None:
+    """None: the SDK's Application Default Credentials (the runtime service account on Cloud Run).
+
+    A fixed token (local/test only, refused in the cloud by the settings) never refreshes, so the SDK
+    sends it as the Bearer token without touching a metadata server or a credentials file.
+    """
+    if settings.GEMINI_VERTEX_ACCESS_TOKEN is None:
+        return None
+    from google.oauth2.credentials import Credentials
+
+    token: google.auth.credentials.Credentials = Credentials(  # type: ignore[no-untyped-call]
+        settings.GEMINI_VERTEX_ACCESS_TOKEN.get_secret_value()
+    )
+    return token
+
+
 class GeminiBackend:
     """Single HTTP calls to one model on Gemini, with a primary and an optional standby credential."""
 
@@ -96,7 +113,11 @@ class GeminiBackend:
         )
         if settings.GEMINI_USE_VERTEX:
             vertex = genai.Client(
-                vertexai=True, project=project, location=settings.GOOGLE_CLOUD_LOCATION, http_options=options
+                vertexai=True,
+                project=project,
+                location=settings.GOOGLE_CLOUD_LOCATION,
+                credentials=_vertex_credentials(settings),
+                http_options=options,
             )
             return cls([vertex], settings)
         keys = [k for k in (settings.GEMINI_API_KEY, settings.GEMINI_API_KEY_FALLBACK) if k is not None]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
+
+from workplace_roleplay.errors import ConfigurationError
+from workplace_roleplay.settings.base import Environment
 
 # Japanese voices of Gemini's TTS model chosen per character (and optionally ``character:emotion``).
 DEFAULT_TTS_VOICES: dict[str, str] = {
@@ -32,6 +35,13 @@ class ModelSettings(BaseSettings):
         False, description="Use Vertex AI (project/location, runtime service account) instead of a key."
     )
     GOOGLE_CLOUD_LOCATION: str = Field("asia-northeast1", description="Vertex AI region.")
+    GEMINI_VERTEX_ACCESS_TOKEN: SecretStr | None = Field(
+        None,
+        description=(
+            "Local/test only: a fixed OAuth access token for Vertex AI mode (a fake or emulator endpoint), so no "
+            "Application Default Credentials or metadata server are needed. Refused when ENV is dev/staging/prod."
+        ),
+    )
 
     MODEL_FLASH: str = Field("gemini-2.5-flash", description="Flash-class model (turns, watch lines).")
     MODEL_PRO: str = Field("gemini-2.5-pro", description="Pro-class model (reports, summaries, quizzes).")
@@ -99,6 +109,14 @@ class ModelSettings(BaseSettings):
     )
     TTS_MAX_CHARS: int = Field(400, ge=1, le=5000, description="Longest text of one TTS request.")
     TTS_CACHE_TTL_S: int = Field(30 * 24 * 3600, ge=1, description="TTL of tts_cache:{text_hash}.")
+
+    @model_validator(mode="after")
+    def _check_vertex_token(self) -> ModelSettings:
+        env = getattr(self, "ENV", Environment.LOCAL)
+        # The cloud authenticates as the runtime service account; a pasted token would expire within the hour.
+        if self.GEMINI_VERTEX_ACCESS_TOKEN is not None and Environment(env).is_cloud:
+            raise ConfigurationError(f"GEMINI_VERTEX_ACCESS_TOKEN is for local/test endpoints only (ENV={env})")
+        return self
 
     @property
     def gemini_configured(self) -> bool:
