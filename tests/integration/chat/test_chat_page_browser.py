@@ -151,5 +151,42 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
     assert [line for line in console if line.startswith("error")] == [], console
 
 
+@pytest.mark.timeout(900)
+def test_chat_page_shows_errors_in_japanese_without_a_reload(gateway_with_fake_model: str) -> None:
+    executable = require_chromium()
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(locale="ja-JP", viewport={"width": 390, "height": 844})
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if _worth(m) else None)
+            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+            page.goto(gateway_with_fake_model + "/chat")
+            page.click("#setup-form button[type=submit]")
+            expect(page.locator("#conversation")).to_be_visible(timeout=15000)
+            expect(page.locator("#page-alert")).to_be_empty()
+            cid = page.locator("#conversation").get_attribute("data-conversation-id")
+            # The conversation disappears behind the page's back (another tab deleted it).
+            token = next(c["value"] for c in page.context.cookies() if c["name"] == "wr_csrf")
+            gone = page.request.delete(
+                f"{gateway_with_fake_model}/api/v2/chat/conversations/{cid}", headers={"X-CSRF-Token": token}
+            )
+            assert gone.status == 204
+            page.click("#summary-button")
+            alert = page.locator("#page-alert [role=alert]")
+            expect(alert).to_contain_text("会話が見つかりません", timeout=15000)
+            expect(alert).to_contain_text("conversation_not_found")
+            expect(page.locator("#conversation")).to_be_visible()  # the error did not replace the page
+            page.click("#new-button")  # the next request that succeeds clears the alert
+            expect(page.locator("#setup-form")).to_be_visible(timeout=15000)
+            expect(page.locator("#page-alert")).to_be_empty()
+        finally:
+            browser.close()
+    assert [line for line in console if "Content Security Policy" in line or "pageerror" in line] == [], console
+    # The only errors are the 404 itself (Chromium's resource log and htmx's responseError log).
+    unexpected = [line for line in console if line.startswith("error") and "404" not in line]
+    assert unexpected == [], console
+
+
 def _worth(message: ConsoleMessage) -> bool:
     return message.type in ("error", "warning")
