@@ -74,7 +74,7 @@ async def _conversation_view(
     }
 
 
-@pages.get("/chat", response_class=HTMLResponse)
+@pages.get("/chat", response_class=HTMLResponse, dependencies=[RequestAllowed])
 async def chat_page(request: Request, user: PageUser, chat: ChatDep) -> HTMLResponse:
     return _html(request, "chat.html", {"htmx_file": HTMX_FILE, **await _history(chat, user.user_id, 0)})
 
@@ -86,7 +86,7 @@ async def history_fragment(
     return _html(request, "_history.html", await _history(chat, user.user_id, offset))
 
 
-@pages.get("/chat/new", response_class=HTMLResponse)
+@pages.get("/chat/new", response_class=HTMLResponse, dependencies=[RequestAllowed])
 async def setup_fragment(request: Request, user: CurrentUser) -> HTMLResponse:
     return _html(request, "_setup.html", {})
 

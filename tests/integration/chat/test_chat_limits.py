@@ -1,4 +1,4 @@
-"""Every chat API route is rate limited: ordinary routes spend the "default" class."""
+"""Every chat route is rate limited: ordinary API routes and the page spend the "default" class."""
 
 from __future__ import annotations
 
@@ -24,7 +24,13 @@ async def test_ordinary_routes_answer_429_with_retry_after(start_server: StartSe
         assert limited.json()["error"]["code"] == "rate_limited"
         missing = await client.delete("/api/v2/chat/conversations/c0000", headers=headers)
         assert missing.status_code == 429  # limited before the lookup
+        page = await client.get("/chat", headers=headers)
+        assert page.status_code == 429
+        assert int(page.headers["Retry-After"]) >= 1
+        # Static assets are not (they carry no user and must load even for a limited learner).
+        assert (await client.get("/chat/static/chat.css")).status_code == 200
         # The model class is separate (a chat turn still goes through) and so is every other learner.
         turn = await client.post("/api/v2/chat", json={}, headers={**headers, "Accept": "application/json"})
         assert turn.status_code == 200, turn.text
         assert (await client.get("/api/v2/chat/conversations", headers=other)).status_code == 200
+        assert (await client.get("/chat", headers=other)).status_code == 200
