@@ -100,6 +100,7 @@ async def chat_turn(
             owner=user.user_id,
             last_event_id=last_event_id,
             buffer_ttl_s=settings.STREAM_BUFFER_TTL_S,
+            sealer=res.security.sealer,
             heartbeat_s=settings.SSE_HEARTBEAT_S,
         )
     _, events = await chat.open_turn(
@@ -118,6 +119,7 @@ async def chat_turn(
         cache=res.cache,
         owner=user.user_id,
         buffer_ttl_s=settings.STREAM_BUFFER_TTL_S,
+        sealer=res.security.sealer,
         heartbeat_s=settings.SSE_HEARTBEAT_S,
         tasks=chat.background,
     )
@@ -142,6 +144,7 @@ async def resume_stream(
         owner=user.user_id,
         last_event_id=last_event_id or f"{turn_id}.0",
         buffer_ttl_s=settings.STREAM_BUFFER_TTL_S,
+        sealer=res.security.sealer,
         heartbeat_s=settings.SSE_HEARTBEAT_S,
     )
 

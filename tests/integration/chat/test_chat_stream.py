@@ -7,6 +7,7 @@ import json
 
 import httpx
 import pytest
+import redis
 
 from tests.support.chat_server import ChatServer, parse_sse, stream_turn
 from tests.support.fake_gemini import FakeGeminiControl
@@ -192,3 +193,51 @@ async def test_model_failure_mid_stream_is_an_error_event_and_the_conversation_s
     )
     assert status == 200, raw
     assert events[-1].name == "done"
+
+
+async def test_the_replay_buffer_in_redis_holds_no_plaintext_and_a_tampered_entry_ends_the_resume(
+    server: ChatServer,
+    client: httpx.AsyncClient,
+    fake_gemini: FakeGeminiControl,
+    redis_url: str,
+    redis_namespace: str,
+) -> None:
+    reply = "承知しました。明日の朝一番に部長へ報告します。"
+    fake_gemini.configure(text=reply, chunk_chars=4)
+    user, headers = await server.sign_in()
+    conversation_id = await open_chat(client, headers)
+    line = "資料の数字を間違えてしまいました"
+    body = {"conversation_id": conversation_id, "message": line, "client_message_id": "sealed"}
+    status, events, raw = await stream_turn(client, headers, body)
+    assert status == 200, raw
+    analysis = next(e for e in events if e.name == "analysis").data
+    turn_id = str(events[0].data["turn_id"])
+    raw_redis = redis.Redis.from_url(redis_url)
+    key = f"{redis_namespace}stream:{turn_id}"
+    try:
+        items: list[bytes] = raw_redis.lrange(key, 0, -1)  # type: ignore[assignment]
+        assert len(items) == len(events) + 1  # the owner line, then one entry per event
+        dump = b"".join(items).decode()
+        assert json.loads(items[0]) == {"owner": user}
+        for secret in (reply[:4], reply[4:8], "部長", line[:4], str(analysis["better_phrasing"])[:6]):
+            assert secret not in dump
+        assert all(set(json.loads(item)) == {"kid", "ct"} for item in items[1:])
+        # Resume still opens them.
+        status, resumed, raw = await stream_turn(client, headers, body, **{"Last-Event-ID": events[1].id})
+        assert status == 200, raw
+        assert [(e.id, e.data) for e in resumed] == [(e.id, e.data) for e in events[2:]]
+        # A tampered entry: the resume still answers 200, replays what opens, then the Japanese error event.
+        tampered = json.loads(items[4])
+        tampered["ct"] = tampered["ct"][:20] + ("A" if tampered["ct"][20] != "A" else "B") + tampered["ct"][21:]
+        raw_redis.lset(key, 4, json.dumps(tampered))
+        got = await client.get(f"/api/v2/chat/streams/{turn_id}", headers={**headers, "Last-Event-ID": events[1].id})
+        assert got.status_code == 200
+        after = parse_sse(got.text)
+        assert [e.id for e in after[:-1]] == [events[2].id]
+        assert after[-1].name == "error"
+        assert after[-1].data == {
+            "code": "stream_unreadable",
+            "message": "接続が切れました。会話を再読み込みしてください。",
+        }
+    finally:
+        raw_redis.close()

@@ -18,6 +18,7 @@ from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.chat import ChatService
 from workplace_roleplay.domain.conversation import Conversation
 from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.sealing import PlainSealer
 from workplace_roleplay.errors import NotFound
 from workplace_roleplay.ports.model import ModelTask
 from workplace_roleplay.web.errors import install_error_handlers
@@ -46,7 +47,7 @@ async def test_heartbeats_fill_silences() -> None:
 
 async def test_replay_buffer_is_per_owner_and_resumes_after_an_id() -> None:
     cache = FakeCache()
-    buffer = StreamBuffer(cache, "tx1", ttl_s=60)
+    buffer = StreamBuffer(cache, "tx1", ttl_s=60, sealer=PlainSealer())
     await buffer.open("alice")
     sent = [await buffer.record("token", {"text": str(i)}) for i in range(3)]
     assert [e.id for e in await buffer.replay("alice", 1)] == [sent[1].id, sent[2].id]
@@ -67,7 +68,14 @@ def app_over(chat: ChatService, cache: FakeCache | None = None) -> FastAPI:
             conversations.append(await chat.start("u1"))
         events = chat.turn(conversations[0], text="こんにちは", client_message_id="c1")
         return await turn_response(
-            request, events, cache=buffers, owner="u1", buffer_ttl_s=60, heartbeat_s=15, tasks=work
+            request,
+            events,
+            cache=buffers,
+            owner="u1",
+            buffer_ttl_s=60,
+            sealer=PlainSealer(),
+            heartbeat_s=15,
+            tasks=work,
         )
 
     return app

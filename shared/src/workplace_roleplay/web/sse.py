@@ -4,22 +4,32 @@ Every event of a turn is appended to ``stream:{turn_id}`` (Cache port, TTL) as i
 id ``{turn_id}.{n}``; a client that lost the connection reconnects with ``Last-Event-ID`` and gets
 the events after ``n`` (and the rest live, if the turn is still running elsewhere). The buffer's
 first item names the owner, so one learner cannot read another's stream.
+
+Every event after that is sealed with the ALE sealer (tokens and the coaching card retell the learner),
+bound to the owner, the turn and its number, so an entry copied into another learner's buffer, another
+turn or another place does not open. An entry that does not open (key rotated away, tampered) ends the
+replay with an ``error`` event: never garbage, never a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workplace_roleplay.errors import NotFound
+from workplace_roleplay.domain.sealing import TextSealer
+from workplace_roleplay.errors import EncryptionError, NotFound
 from workplace_roleplay.ports import Cache
+
+log = logging.getLogger("workplace_roleplay.sse")
 
 TERMINAL = frozenset({"done", "error"})
 HEARTBEAT = b": ping\n\n"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+RELOAD_JA = "接続が切れました。会話を再読み込みしてください。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,34 +69,64 @@ async def drop_stream_buffers(cache: Cache, turn_ids: Sequence[str]) -> None:
 
 
 class StreamBuffer:
-    """The replay buffer of one turn's events."""
+    """The replay buffer of one turn's events, each sealed for its owner."""
 
-    def __init__(self, cache: Cache, turn_id: str, *, ttl_s: int) -> None:
+    def __init__(self, cache: Cache, turn_id: str, *, ttl_s: int, sealer: TextSealer) -> None:
         self.cache = cache
         self.turn_id = turn_id
         self.key = stream_key(turn_id)
         self.ttl_s = ttl_s
+        self.sealer = sealer
         self.seq = 0
+        self.owner = ""
+
+    def _context(self, owner: str, seq: int) -> str:
+        return f"{self.key}#{owner}#{seq}"
 
     async def open(self, owner: str) -> None:
+        self.owner = owner
         await self.cache.delete(self.key)
         await self.cache.append(self.key, json.dumps({"owner": owner}).encode(), ttl=self.ttl_s)
 
     async def record(self, event: str, data: dict[str, Any]) -> SseEvent:
-        """Number the event, buffer it, and return it ready to send."""
+        """Number the event, buffer it sealed, and return it ready to send."""
         self.seq += 1
         item = SseEvent(event, data, f"{self.turn_id}.{self.seq}")
-        payload = {"event": event, "data": data, "id": item.id}
-        await self.cache.append(self.key, json.dumps(payload, ensure_ascii=False).encode(), ttl=self.ttl_s)
+        plain = json.dumps({"event": event, "data": data}, ensure_ascii=False, separators=(",", ":"))
+        sealed = self.sealer.seal(plain, context=self._context(self.owner, self.seq))
+        await self.cache.append(self.key, json.dumps(sealed).encode(), ttl=self.ttl_s)
         return item
 
     async def replay(self, owner: str, after: int) -> list[SseEvent]:
-        """Buffered events numbered above ``after``; NotFound for a missing or foreign buffer."""
+        """Buffered events numbered above ``after``; NotFound for a missing or foreign buffer.
+
+        An entry that does not open ends the list with a terminal ``error`` event.
+        """
         items = await self.cache.read_list(self.key)
-        if not items or json.loads(items[0]).get("owner") != owner:
+        if not items or _owner_of(items[0]) != owner:
             raise NotFound("no such stream")
-        events = [json.loads(raw) for raw in items[1:]]
-        return [SseEvent(e["event"], e["data"], e["id"]) for e in events[after:]]
+        events: list[SseEvent] = []
+        for seq, raw in enumerate(items[1:], start=1):
+            if seq <= after:
+                continue
+            try:
+                opened = json.loads(self.sealer.open(json.loads(raw), context=self._context(owner, seq)))
+                events.append(SseEvent(str(opened["event"]), dict(opened["data"]), f"{self.turn_id}.{seq}"))
+            except (EncryptionError, ValueError, KeyError, TypeError) as exc:
+                code = exc.code if isinstance(exc, EncryptionError) else "malformed"
+                log.warning("stream buffer entry unreadable", extra={"turn_id": self.turn_id, "error_code": code})
+                events.append(SseEvent("error", {"code": "stream_unreadable", "message": RELOAD_JA}))
+                break
+        return events
+
+
+def _owner_of(header: bytes) -> str | None:
+    try:
+        value = json.loads(header)
+    except ValueError:
+        return None
+    owner = value.get("owner") if isinstance(value, dict) else None
+    return owner if isinstance(owner, str) else None
 
 
 async def follow(
@@ -103,9 +143,7 @@ async def follow(
                 return
         seen += len(batch)
         if waited >= give_up_s:
-            yield SseEvent(
-                "error", {"code": "stream_expired", "message": "接続が切れました。会話を再読み込みしてください。"}
-            )
+            yield SseEvent("error", {"code": "stream_expired", "message": RELOAD_JA})
             return
         await asyncio.sleep(poll_s)
         waited += poll_s

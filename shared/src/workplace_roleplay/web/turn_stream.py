@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.conversation import reply_message_id
+from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.domain.turn_events import (
     AnalysisReady,
     Token,
@@ -70,12 +71,14 @@ class TurnStream:
         cache: Cache,
         owner: str,
         buffer_ttl_s: int,
+        sealer: TextSealer,
         tasks: BackgroundWork,
     ) -> None:
         self.events = events
         self.cache = cache
         self.owner = owner
         self.buffer_ttl_s = buffer_ttl_s
+        self.sealer = sealer
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self.buffer: StreamBuffer | None = None
         self.task = tasks.spawn(self._produce(), name="turn_stream")
@@ -88,7 +91,7 @@ class TurnStream:
             async for event in self.events:
                 if isinstance(event, TurnStarted):
                     started = event
-                    self.buffer = StreamBuffer(self.cache, event.turn_id, ttl_s=self.buffer_ttl_s)
+                    self.buffer = StreamBuffer(self.cache, event.turn_id, ttl_s=self.buffer_ttl_s, sealer=self.sealer)
                     await self.buffer.open(self.owner)
                 if isinstance(event, Token):
                     text.append(event.text)
@@ -222,11 +225,12 @@ async def turn_response(
     cache: Cache,
     owner: str,
     buffer_ttl_s: int,
+    sealer: TextSealer,
     heartbeat_s: float,
     tasks: BackgroundWork,
 ) -> Response:
     """The turn as SSE (default) or as one JSON body; the first model event is read before the 200."""
-    stream = TurnStream(events, cache=cache, owner=owner, buffer_ttl_s=buffer_ttl_s, tasks=tasks)
+    stream = TurnStream(events, cache=cache, owner=owner, buffer_ttl_s=buffer_ttl_s, sealer=sealer, tasks=tasks)
     if wants_json(request):
         return JSONResponse(await collect(stream))
     try:
@@ -238,7 +242,12 @@ async def turn_response(
         turn_id = str(exc.extra.get("turn_id", ""))
         try:
             return await resume_response(
-                cache, owner=owner, last_event_id=f"{turn_id}.0", buffer_ttl_s=buffer_ttl_s, heartbeat_s=heartbeat_s
+                cache,
+                owner=owner,
+                last_event_id=f"{turn_id}.0",
+                buffer_ttl_s=buffer_ttl_s,
+                sealer=sealer,
+                heartbeat_s=heartbeat_s,
             )
         except (NotFound, InvalidInput):
             raise exc from None
@@ -253,14 +262,14 @@ async def turn_response(
 
 
 async def resume_response(
-    cache: Cache, *, owner: str, last_event_id: str, buffer_ttl_s: int, heartbeat_s: float
+    cache: Cache, *, owner: str, last_event_id: str, buffer_ttl_s: int, sealer: TextSealer, heartbeat_s: float
 ) -> Response:
     """Replay a turn's events after ``Last-Event-ID`` (and follow it live until it ends)."""
     parsed = parse_event_id(last_event_id)
     if parsed is None:
         raise InvalidInput("Last-Event-ID must look like '<turn_id>.<n>'")
     turn_id, seq = parsed
-    buffer = StreamBuffer(cache, turn_id, ttl_s=buffer_ttl_s)
+    buffer = StreamBuffer(cache, turn_id, ttl_s=buffer_ttl_s, sealer=sealer)
     await buffer.replay(owner, seq)  # NotFound (404) before the 200 when there is nothing to resume
     return StreamingResponse(
         with_heartbeats(follow(buffer, owner, seq, poll_s=0.2, give_up_s=120.0), every_s=heartbeat_s),
