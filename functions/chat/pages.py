@@ -74,9 +74,20 @@ async def _conversation_view(
     }
 
 
+async def _reopened_view(chat: ChatService, conv: Conversation) -> dict[str, Any]:
+    """A conversation opened again: its lines, and the summary and report made earlier (no model call)."""
+    view = await _conversation_view(chat, conv)
+    view["summary"] = await chat.stored_summary(conv.user_id, conv.id)
+    view["report"] = await chat.stored_feedback(conv.user_id, conv.id)
+    return view
+
+
 @pages.get("/chat", response_class=HTMLResponse, dependencies=[RequestAllowed])
 async def chat_page(request: Request, user: PageUser, chat: ChatDep) -> HTMLResponse:
-    return _html(request, "chat.html", {"htmx_file": HTMX_FILE, **await _history(chat, user.user_id, 0)})
+    """The page opens the learner's active conversation (hot session, else the newest), or the start form."""
+    conv, _ = await chat.active(user.user_id)
+    view = await _reopened_view(chat, conv) if conv is not None else {}
+    return _html(request, "chat.html", {"htmx_file": HTMX_FILE, **await _history(chat, user.user_id, 0), **view})
 
 
 @pages.get("/chat/history", response_class=HTMLResponse, dependencies=[RequestAllowed])
@@ -126,11 +137,7 @@ async def conversation_fragment(
     request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep
 ) -> HTMLResponse:
     conv = await chat.conversation(user.user_id, conversation_id)
-    view = await _conversation_view(chat, conv)
-    # Reports made earlier are read back (no model call); None when there is none yet.
-    view["summary"] = await chat.stored_summary(user.user_id, conversation_id)
-    view["report"] = await chat.stored_feedback(user.user_id, conversation_id)
-    return _html(request, "_conversation.html", view)
+    return _html(request, "_conversation.html", await _reopened_view(chat, conv))
 
 
 @pages.delete("/chat/conversations/{conversation_id}", response_class=HTMLResponse, dependencies=[RequestAllowed])

@@ -1,7 +1,7 @@
 """The /chat page in a real headless Chromium: start (htmx form), send, watch the reply stream in (chat.js),
 see the coaching card, summary and report (htmx), reopen and delete a past conversation, all without a
 page reload and without a Content-Security-Policy violation (every script carries the nonce, htmx runs
-without eval or injected styles, text is escaped)."""
+without eval or injected styles, text is escaped); after a reload the page opens the active conversation."""
 
 from __future__ import annotations
 
@@ -144,6 +144,21 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
             expect(page.locator("#history-list [data-conversation]")).to_have_count(0, timeout=15000)
             expect(page.locator("#page-alert")).to_be_empty()
             assert navigations == [], f"the page reloaded: {navigations}"
+
+            # A reload lands in the active conversation (server-rendered), where chat.js streams the next turn.
+            page.click("#setup-form button[type=submit]")
+            expect(page.locator("#conversation")).to_be_visible(timeout=15000)
+            cid = page.locator("#conversation").get_attribute("data-conversation-id")
+            page.reload()
+            expect(page.locator("#conversation")).to_have_attribute("data-conversation-id", str(cid))
+            expect(page.locator("#log li.counterpart")).to_have_count(1)
+            page.fill("#message", "おはようございます")
+            page.click("#send")
+            expect(page.locator("#log li.counterpart")).to_have_count(2, timeout=15000)
+            expect(page.locator("#log li.counterpart .text").last).to_have_text(REPLY, timeout=15000)
+            expect(page.locator("#send")).to_be_enabled(timeout=15000)
+            page.click("#new-button")  # 新しい会話を始める: the start form, one click away
+            expect(page.locator("#setup-form")).to_be_visible(timeout=15000)
         finally:
             browser.close()
     violations = [line for line in console if "Content Security Policy" in line or "pageerror" in line]

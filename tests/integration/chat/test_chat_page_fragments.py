@@ -68,6 +68,7 @@ def test_page_loads_htmx_with_nonce_strict_config_and_live_csrf_header(browser: 
     assert "unsafe-eval" not in page.headers["content-security-policy"]
     assert "unsafe-inline" not in page.headers["content-security-policy"]
     assert 'hx-post="/chat/conversations"' in page.text  # the start form is htmx, not script
+    assert "data-conversation-id" not in page.text  # a new learner has nothing to resume: the start form
 
 
 def test_vendored_htmx_is_served_as_recorded_with_a_long_cache(browser: httpx.Client) -> None:
@@ -200,3 +201,54 @@ def test_history_pages_ten_at_a_time(browser: httpx.Client) -> None:
     assert f'hx-get="/chat/conversations/{ids[0]}"' in rest
     assert 'hx-get="/chat/history?offset=0"' in rest
     assert browser.get("/chat/history?offset=-1", headers=HX).status_code == 422
+
+
+def page_html(client: httpx.Client) -> str:
+    page = client.get("/chat", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "<html" in page.text
+    return page.text
+
+
+def test_the_page_opens_the_active_conversation_with_the_start_form_one_click_away(browser: httpx.Client) -> None:
+    first, _ = start(browser, topic="hobby")
+    turn = {"conversation_id": first, "message": f"{SCRIPT}\n週末は釣りに行きました", "client_message_id": "p1"}
+    assert parse_sse(browser.post("/api/v2/chat", json=turn, headers=csrf(browser)).text)[-1].name == "done"
+
+    page = page_html(browser)  # a reload (or a new tab) lands in the conversation, server-rendered
+    assert f'data-conversation-id="{first}"' in page
+    assert page.count('<li class="learner') == 1
+    assert page.count('<li class="counterpart') == 2
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;\n週末は釣りに行きました" in page
+    assert SCRIPT not in page
+    assert 'id="message-form"' in page  # ready for the next line (chat.js binds by delegation)
+    assert 'id="setup-form"' not in page
+    new_button = re.search(r'<button[^>]*id="new-button"[^>]*>([^<]*)</button>', page)
+    assert new_button
+    assert new_button.group(1) == "新しい会話を始める"
+    assert 'hx-get="/chat/new"' in new_button.group(0)
+    assert f'hx-get="/chat/conversations/{first}"' in page  # the past-conversations list is still there
+    form = browser.get("/chat/new", headers=HX)  # the one click
+    assert form.status_code == 200
+    assert 'id="setup-form"' in form.text
+
+    # Starting another conversation makes it the active one; its summary made earlier is shown, read back.
+    second, _ = start(browser, topic="food")
+    turn = {"conversation_id": second, "message": "ラーメンが好きです", "client_message_id": "p2"}
+    assert parse_sse(browser.post("/api/v2/chat", json=turn, headers=csrf(browser)).text)[-1].name == "done"
+    summary = browser.post(f"/chat/conversations/{second}/summary", headers=csrf(browser))
+    assert summary.status_code == 200
+    page = page_html(browser)
+    assert f'data-conversation-id="{second}"' in page
+    assert f'data-conversation-id="{first}"' not in page
+    assert 'class="summary-card"' in page
+    assert "feedback-card" not in page
+
+    # Deleting the active one falls back to the newest left (the store), and with none left, the start form.
+    assert browser.delete(f"/chat/conversations/{second}", headers=csrf(browser)).status_code == 200
+    assert f'data-conversation-id="{first}"' in page_html(browser)
+    assert browser.delete(f"/chat/conversations/{first}", headers=csrf(browser)).status_code == 200
+    page = page_html(browser)
+    assert "data-conversation-id" not in page
+    assert 'id="setup-form"' in page
+    assert "まだ会話がありません" in page
