@@ -32,7 +32,7 @@ variable "ttl_fields" {
 }
 
 variable "indexes" {
-  description = "Composite indexes the queries need (none today): name => collection group, query scope and ordered fields."
+  description = "Composite indexes the queries need: name => collection group, query scope and ordered fields."
   type = map(object({
     collection  = string
     query_scope = optional(string, "COLLECTION")
@@ -41,9 +41,19 @@ variable "indexes" {
       order      = string
     }))
   }))
-  # Today's queries filter or order on one field at a time (conversations by updated_at, messages by created_at,
-  # memories by created_at, refresh tokens by expires_at), which Firestore's automatic single-field indexes serve.
-  default = {}
+  # Every mode shares users/{uid}/conversations, so a service lists its own mode's conversations newest first
+  # (ConversationRepository.list_recent(mode=...)): equality on mode + order on updated_at needs a composite index.
+  # The other queries (messages by created_at, memories by created_at, refresh tokens by expires_at) use one field
+  # each, which Firestore's automatic single-field indexes serve.
+  default = {
+    conversations_by_mode = {
+      collection = "conversations"
+      fields = [
+        { field_path = "mode", order = "ASCENDING" },
+        { field_path = "updated_at", order = "DESCENDING" },
+      ]
+    }
+  }
 
   validation {
     condition = alltrue(flatten([

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.fakes import FakeCache, FakeStore
 from workplace_roleplay.domain.chat import ChatService
+from workplace_roleplay.errors import ConversationNotFound
 
 
 async def take_a_turn(chat: ChatService, user_id: str) -> str:
@@ -56,3 +59,19 @@ async def test_an_expired_or_stale_pointer_falls_back_and_is_rewarmed(chat: Chat
     assert source == "cache"
     assert again is not None
     assert again.id == kept
+
+
+async def test_the_chat_service_never_resumes_lists_or_opens_another_modes_conversation(
+    chat: ChatService, cache: FakeCache
+) -> None:
+    # Every mode shares users/{uid}/conversations; a newer scenario conversation must stay invisible to chat.
+    chat_id = await take_a_turn(chat, "u1")
+    scenario = await chat.repo.create("u1", mode="scenario", settings={"scenario_id": "s1"}, coaching=False)
+    cache.down = True  # force the store fallback
+    conv, source = await chat.active("u1")
+    assert source == "store"
+    assert conv is not None
+    assert conv.id == chat_id
+    assert [c.id for c in await chat.conversations("u1", limit=10, offset=0)] == [chat_id]
+    with pytest.raises(ConversationNotFound):
+        await chat.conversation("u1", scenario.id)

@@ -31,6 +31,8 @@ from workplace_roleplay.ports import Cache, Clock, DocumentStore
 from workplace_roleplay.ports.model import LanguageModel
 
 SessionSource = Literal["cache", "store"]
+# Conversations of every mode share users/{uid}/conversations; this service sees only its own.
+MODE = "chat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ class ChatService:
         coaching: bool = True,
     ) -> Conversation:
         settings = chat_settings(partner_type, situation, topic)
-        return await self.repo.create(user_id, mode="chat", settings=settings, coaching=coaching)
+        return await self.repo.create(user_id, mode=MODE, settings=settings, coaching=coaching)
 
     async def open_turn(
         self,
@@ -117,11 +119,11 @@ class ChatService:
                 user_id, partner_type=partner_type, situation=situation, topic=topic, coaching=coaching
             )
         else:
-            conv = await self.repo.get(user_id, conversation_id)
+            conv = await self.repo.get(user_id, conversation_id, mode=MODE)
         return conv, self.turn(conv, text=message, client_message_id=client_message_id or "")
 
     async def conversation(self, user_id: str, conversation_id: str) -> Conversation:
-        return await self.repo.get(user_id, conversation_id)
+        return await self.repo.get(user_id, conversation_id, mode=MODE)
 
     async def turn(
         self, conv: Conversation, *, text: str | None, client_message_id: str = ""
@@ -144,20 +146,20 @@ class ChatService:
         pointer = (await self.session.read(user_id)).get("active_chat")
         if isinstance(pointer, str):
             try:
-                conv = await self.repo.get(user_id, pointer)
+                conv = await self.repo.get(user_id, pointer, mode=MODE)
             except ConversationNotFound:
                 await self.session.forget(user_id, "chat", pointer)
             else:
                 await self.session.touch(user_id)
                 return conv, "cache"
-        newest = await self.repo.list_recent(user_id, limit=1)
+        newest = await self.repo.list_recent(user_id, limit=1, mode=MODE)
         if not newest:
             return None, "store"
         await self.session.remember_active(user_id, "chat", newest[0].id)
         return newest[0], "store"
 
     async def conversations(self, user_id: str, *, limit: int, offset: int) -> list[Conversation]:
-        return await self.repo.list_recent(user_id, limit=limit, offset=offset)
+        return await self.repo.list_recent(user_id, limit=limit, offset=offset, mode=MODE)
 
     async def messages(self, conv: Conversation, *, limit: int, offset: int) -> list[Message]:
         return await self.repo.messages(conv, limit=limit, offset=offset)
@@ -165,7 +167,7 @@ class ChatService:
     async def delete(self, user_id: str, conversation_id: str) -> list[str]:
         """Delete the conversation with its messages, reports and cached reports; returns its turn ids
         (the web layer drops their stream buffers, which only it knows how to name)."""
-        conv = await self.repo.get(user_id, conversation_id)
+        conv = await self.repo.get(user_id, conversation_id, mode=MODE)
         messages = await self.repo.messages(conv)
         await self.reports.forget(conv, messages)
         await self.repo.delete(user_id, conversation_id)
@@ -173,20 +175,20 @@ class ChatService:
         return sorted({m.turn_id for m in messages if m.turn_id})
 
     async def summary(self, user_id: str, conversation_id: str) -> dict[str, Any]:
-        conv = await self.repo.get(user_id, conversation_id)
+        conv = await self.repo.get(user_id, conversation_id, mode=MODE)
         return await self.reports.summary(conv, rank=self.cast.partner_rank(conv))
 
     async def stored_summary(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
         """The summary made earlier, read back without a model call (None if there is none yet)."""
-        return await self.reports.stored_summary(await self.repo.get(user_id, conversation_id))
+        return await self.reports.stored_summary(await self.repo.get(user_id, conversation_id, mode=MODE))
 
     async def stored_feedback(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
         """The newest feedback report made earlier, read back without a model call (None if none yet)."""
-        return await self.reports.stored_feedback(await self.repo.get(user_id, conversation_id))
+        return await self.reports.stored_feedback(await self.repo.get(user_id, conversation_id, mode=MODE))
 
     async def feedback(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         """The six-axis report; asking for it also ends the session's memory window."""
-        conv = await self.repo.get(user_id, conversation_id)
+        conv = await self.repo.get(user_id, conversation_id, mode=MODE)
         report = await self.reports.feedback(conv, rank=self.cast.partner_rank(conv))
         if not report.get("cached"):
             self.background.spawn(self.pipeline.extract_memories(conv), name="memory_extraction")

@@ -18,7 +18,7 @@ from typing import Any
 
 from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
 from workplace_roleplay.errors import ConversationNotFound
-from workplace_roleplay.ports import Clock, DocumentStore, JsonValue
+from workplace_roleplay.ports import Clock, DocumentStore, Filter, JsonValue
 
 
 class Role(StrEnum):
@@ -126,19 +126,23 @@ class ConversationRepository:
         await self.store.create(conv.path, self._conversation_doc(conv))
         return conv
 
-    async def get(self, user_id: str, conversation_id: str) -> Conversation:
-        """The learner's conversation; another learner's id reads as not found, never as data."""
+    async def get(self, user_id: str, conversation_id: str, *, mode: str | None = None) -> Conversation:
+        """The learner's conversation; another learner's id, or another mode's conversation when ``mode``
+        is given, reads as not found, never as data."""
         if not _safe_id(conversation_id):
             raise ConversationNotFound()
         doc = await self.store.get(conversation_path(user_id, conversation_id))
-        if doc is None:
+        if doc is None or (mode is not None and doc.get("mode") != mode):
             raise ConversationNotFound()
         return self._conversation_from(user_id, conversation_id, doc)
 
-    async def list_recent(self, user_id: str, *, limit: int, offset: int = 0) -> list[Conversation]:
-        """The learner's conversations, most recently updated first."""
+    async def list_recent(
+        self, user_id: str, *, limit: int, offset: int = 0, mode: str | None = None
+    ) -> list[Conversation]:
+        """The learner's conversations (of one mode when ``mode`` is given), most recently updated first."""
         rows = await self.store.query(
             f"users/{user_id}/conversations",
+            where=[Filter("mode", "==", mode)] if mode is not None else (),
             order_by="updated_at",
             descending=True,
             limit=limit,
