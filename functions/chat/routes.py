@@ -256,20 +256,9 @@ async def feedback(conversation_id: str, user: CurrentUser, chat: ChatDep) -> Fe
 
 @router.get("/memories", summary="What the partners remember about the learner", dependencies=[RequestAllowed])
 async def list_memories(user: CurrentUser, chat: ChatDep) -> MemoryList:
-    return MemoryList(
-        items=[
-            MemoryOut(
-                id=m.id,
-                text=m.text,
-                kind=m.kind,
-                salience=m.salience,
-                counterpart=m.counterpart,
-                conversation_id=m.conversation_id,
-                created_at=m.created_at,
-            )
-            for m in await chat.memories(user.user_id)
-        ]
-    )
+    # The stored embedding stays server-side: MemoryOut names only what the learner sees.
+    memories = await chat.memories(user.user_id)
+    return MemoryList(items=[MemoryOut.model_validate(m, from_attributes=True) for m in memories])
 
 
 @router.delete("/memories/{memory_id}", status_code=204, summary="Forget one memory", dependencies=[RequestAllowed])
