@@ -4,6 +4,7 @@ from __future__ import annotations
 
 pytest_plugins: list[str] = [
     "tests.support.redis_server",
+    "tests.support.redis_cluster",
     "tests.support.firestore_emulator",
     "tests.support.fake_gemini",
 ]

@@ -1,4 +1,4 @@
-"""The ``Cache`` port contract, run against the in-process cache and a real Redis."""
+"""The ``Cache`` port contract, run against the in-process cache, a real Redis and a real Redis Cluster."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support.clock import ManualClock
+from tests.support.redis_topologies import TOPOLOGIES, redis_target
 from workplace_roleplay.adapters.memory_cache import MemoryCache
 from workplace_roleplay.adapters.redis_cache import RedisCache
 from workplace_roleplay.ports import Cache, SystemClock
@@ -22,7 +23,7 @@ class CacheCase:
     wait: Callable[[float], Awaitable[None]]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=TOPOLOGIES)
 async def case(request: pytest.FixtureRequest) -> AsyncIterator[CacheCase]:
     if request.param == "memory":
         clock = ManualClock()
@@ -34,11 +35,10 @@ async def case(request: pytest.FixtureRequest) -> AsyncIterator[CacheCase]:
         yield CacheCase(memory, advance)
         await memory.close()
         return
-    url: str = request.getfixturevalue("redis_url")
-    namespace: str = request.getfixturevalue("redis_namespace")
-    redis_cache = RedisCache.from_url(url, timeout_s=1.0, clock=SystemClock(), namespace=namespace)
-    yield CacheCase(redis_cache, asyncio.sleep)
-    await redis_cache.close()
+    for url, mode, namespace in redis_target(request):
+        redis_cache = RedisCache.from_url(url, timeout_s=1.0, clock=SystemClock(), namespace=namespace, mode=mode)
+        yield CacheCase(redis_cache, asyncio.sleep)
+        await redis_cache.close()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The ``RateLimiter`` port contract (GCRA), run against the in-process limiter and a real Redis."""
+"""The ``RateLimiter`` port contract (GCRA) on the in-process limiter, a real Redis and a real Redis Cluster."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support.clock import ManualClock
+from tests.support.redis_topologies import TOPOLOGIES, redis_target
 from workplace_roleplay.adapters.memory_ratelimit import MemoryRateLimiter
 from workplace_roleplay.adapters.redis_connection import RedisConnection
 from workplace_roleplay.adapters.redis_ratelimit import RedisRateLimiter
@@ -26,7 +27,7 @@ class LimiterCase:
     wait: Callable[[float], Awaitable[None]]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=TOPOLOGIES)
 async def case(request: pytest.FixtureRequest) -> AsyncIterator[LimiterCase]:
     if request.param == "memory":
         clock = ManualClock()
@@ -36,11 +37,10 @@ async def case(request: pytest.FixtureRequest) -> AsyncIterator[LimiterCase]:
 
         yield LimiterCase(MemoryRateLimiter(clock), advance)
         return
-    url: str = request.getfixturevalue("redis_url")
-    namespace: str = request.getfixturevalue("redis_namespace")
-    connection = RedisConnection.from_url(url, timeout_s=1.0, clock=SystemClock())
-    yield LimiterCase(RedisRateLimiter(connection, namespace=namespace), asyncio.sleep)
-    await connection.close()
+    for url, mode, namespace in redis_target(request):
+        connection = RedisConnection.from_url(url, timeout_s=1.0, clock=SystemClock(), mode=mode)
+        yield LimiterCase(RedisRateLimiter(connection, namespace=namespace), asyncio.sleep)
+        await connection.close()
 
 
 @pytest.fixture

@@ -119,12 +119,15 @@ async def build_store(settings: ServiceSettings, clock: Clock | None = None) -> 
 
 
 def build_cache(settings: ServiceSettings, clock: Clock) -> Cache:
-    """Redis when ``REDIS_URL`` is set, the in-process cache otherwise."""
+    """Redis (single node or cluster, ``REDIS_MODE``) when ``REDIS_URL`` is set, the in-process cache otherwise."""
     if settings.cache_backend == "redis" and settings.REDIS_URL is not None:
         from workplace_roleplay.adapters.redis_cache import RedisCache
 
         return RedisCache.from_url(
-            settings.REDIS_URL.get_secret_value(), timeout_s=settings.REDIS_TIMEOUT_S, clock=clock
+            settings.REDIS_URL.get_secret_value(),
+            timeout_s=settings.REDIS_TIMEOUT_S,
+            clock=clock,
+            mode=settings.REDIS_MODE,
         )
     from workplace_roleplay.adapters.memory_cache import MemoryCache
 

@@ -3,8 +3,11 @@
 Best effort by contract: Redis being down never fails a request. Reads miss, writes are dropped,
 list reads are empty, and the shared :class:`RedisConnection` breaker skips Redis for a short
 cool-down after a failure, then probes again so a restarted Redis is picked up without a restart.
-Every key gets a TTL. Key names follow DESIGN §6 (``ai_cache:{hash}``, ``stream:{turn_id}``, ...),
-optionally under a ``namespace`` (e.g. one Memorystore shared by two environments, or a test run).
+Every key gets a TTL. Key names and their cluster hash tags are listed in docs/redis-keys.md
+(``stream:{<turn_id>}``, ``user_session:{<user_id>}``, ...), optionally under a ``namespace`` (e.g.
+one Memorystore shared by two environments, or a test run). On a cluster every command here touches
+one slot: single-key commands, the one-key MULTI of ``append``; ``delete`` goes one UNLINK per slot
+and ``delete_prefix`` scans every primary.
 """
 
 from __future__ import annotations
@@ -12,15 +15,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from redis.asyncio import Redis
-
-from workplace_roleplay.adapters.redis_connection import RedisConnection, Unavailable
+from workplace_roleplay.adapters.redis_connection import RedisClient, RedisConnection, RedisMode, Unavailable
+from workplace_roleplay.adapters.redis_scan import SCAN_BATCH, delete_matching, unlink_keys
 from workplace_roleplay.ports import Clock, HealthStatus
 from workplace_roleplay.ports.cache import check_ttl
 from workplace_roleplay.telemetry import CACHE_EVENTS
 
 BACKEND: Final = "redis"
-SCAN_BATCH: Final = 500
 _GLOB_SPECIALS: Final = frozenset("\\*?[]")
 
 
@@ -40,6 +41,9 @@ class RedisCache:
     backend = BACKEND
 
     def __init__(self, connection: RedisConnection, *, namespace: str = "") -> None:
+        if "{" in namespace or "}" in namespace:
+            # The namespace comes first in every key: a brace in it would become every key's hash tag.
+            raise ValueError("namespace must not contain '{' or '}' (it would be every key's cluster hash tag)")
         self.connection = connection
         self.namespace = namespace
 
@@ -52,16 +56,17 @@ class RedisCache:
         clock: Clock,
         namespace: str = "",
         cooldown_s: float = 2.0,
+        mode: RedisMode = "standalone",
     ) -> RedisCache:
-        """A cache on the Redis at ``url`` (see :meth:`RedisConnection.from_url` for TLS and AUTH)."""
-        connection = RedisConnection.from_url(url, timeout_s=timeout_s, clock=clock, cooldown_s=cooldown_s)
+        """A cache on the Redis at ``url`` (see :meth:`RedisConnection.from_url` for TLS, AUTH, cluster)."""
+        connection = RedisConnection.from_url(url, timeout_s=timeout_s, clock=clock, cooldown_s=cooldown_s, mode=mode)
         return cls(connection, namespace=namespace)
 
     def _key(self, key: str) -> str:
         return self.namespace + key
 
     async def get(self, key: str) -> bytes | None:
-        async def run(r: Redis) -> bytes | None:
+        async def run(r: RedisClient) -> bytes | None:
             value = await r.get(self._key(key))
             return _as_bytes(value) if value is not None else None
 
@@ -74,7 +79,7 @@ class RedisCache:
     async def set(self, key: str, value: bytes, *, ttl: int) -> None:
         check_ttl(ttl)
 
-        async def run(r: Redis) -> None:
+        async def run(r: RedisClient) -> None:
             await r.set(self._key(key), value, ex=ttl)
 
         await self._write("set", run)
@@ -83,15 +88,16 @@ class RedisCache:
         if not keys:
             return
 
-        async def run(r: Redis) -> None:
-            await r.unlink(*(self._key(k) for k in keys))
+        async def run(r: RedisClient) -> None:
+            # Not atomic by contract: on a cluster, keys of different slots go in one UNLINK per slot.
+            await unlink_keys(r, [self._key(k) for k in keys])
 
         await self._write("delete", run)
 
     async def touch(self, key: str, *, ttl: int) -> None:
         check_ttl(ttl)
 
-        async def run(r: Redis) -> None:
+        async def run(r: RedisClient) -> None:
             await r.expire(self._key(key), ttl)
 
         await self._write("touch", run)
@@ -102,7 +108,7 @@ class RedisCache:
             raise ValueError("max_items must be >= 1")
         name = self._key(key)
 
-        async def run(r: Redis) -> int:
+        async def run(r: RedisClient) -> int:
             # One MULTI/EXEC: the list never exists without its TTL, and never grows past max_items.
             async with r.pipeline(transaction=True) as pipe:
                 pipe.rpush(name, item)
@@ -121,7 +127,7 @@ class RedisCache:
         if start < 0:
             raise ValueError("start must be >= 0")
 
-        async def run(r: Redis) -> list[bytes]:
+        async def run(r: RedisClient) -> list[bytes]:
             return [_as_bytes(item) for item in await r.lrange(self._key(key), start, -1)]
 
         result = await self.connection.call("read_list", run)
@@ -133,26 +139,23 @@ class RedisCache:
     async def delete_prefix(self, prefix: str) -> int:
         if not prefix:
             raise ValueError("refusing to delete every key: the prefix must not be empty")
+        counts = await self.delete_prefix_per_node(prefix)
+        return sum(counts.values())
+
+    async def delete_prefix_per_node(self, prefix: str) -> dict[str, int]:
+        """:meth:`delete_prefix` on every primary (SCAN, never KEYS); how many keys each node held."""
+        if not prefix:
+            raise ValueError("refusing to delete every key: the prefix must not be empty")
         pattern = glob_escape(self._key(prefix)) + "*"
 
-        async def run(r: Redis) -> int:
-            # SCAN, never KEYS: KEYS blocks the server for the whole keyspace.
-            deleted = 0
-            batch: list[bytes] = []
-            async for name in r.scan_iter(match=pattern, count=SCAN_BATCH):
-                batch.append(name)
-                if len(batch) >= SCAN_BATCH:
-                    deleted += int(await r.unlink(*batch))
-                    batch.clear()
-            if batch:
-                deleted += int(await r.unlink(*batch))
-            return deleted
+        async def run(r: RedisClient) -> dict[str, int]:
+            return await delete_matching(r, pattern, batch=SCAN_BATCH)
 
         result = await self.connection.call("delete_prefix", run, bounded=False)
-        if isinstance(result, int):
+        if isinstance(result, dict):
             CACHE_EVENTS.labels(BACKEND, "delete_prefix", "ok").inc()
             return result
-        return 0
+        return {}
 
     async def health(self) -> HealthStatus:
         return await self.connection.health()
@@ -160,7 +163,7 @@ class RedisCache:
     async def close(self) -> None:
         await self.connection.close()
 
-    async def _write(self, op: str, run: Callable[[Redis], Awaitable[None]]) -> None:
+    async def _write(self, op: str, run: Callable[[RedisClient], Awaitable[None]]) -> None:
         result = await self.connection.call(op, run)
         if not isinstance(result, Unavailable):
             CACHE_EVENTS.labels(BACKEND, op, "ok").inc()

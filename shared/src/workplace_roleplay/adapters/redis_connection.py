@@ -3,6 +3,12 @@
 The cache and the rate limiter share it, so a service holds one connection pool and one view of
 whether Redis is up. Every call goes through :meth:`RedisConnection.call`, which never raises for an
 outage: it returns :data:`UNAVAILABLE` and the caller degrades (miss, dropped write, local limits).
+
+Two topologies (``REDIS_MODE``, ADR 0019): ``standalone`` is one primary (Memorystore STANDARD_HA);
+``cluster`` is :class:`redis.asyncio.RedisCluster` (Memorystore for Redis Cluster), which discovers
+every shard from the one node ``REDIS_URL`` names and routes each command by its key's slot. The
+breaker is per connection, not per shard: while one shard fails over, calls skip Redis for the
+cool-down (they degrade exactly like a standalone outage) and the probe after it finds the new primary.
 """
 
 from __future__ import annotations
@@ -10,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Final, TypeVar
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ClusterDownError, MaxConnectionsError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import MaxConnectionsError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from workplace_roleplay.adapters.breaker import CircuitBreaker
@@ -26,6 +32,13 @@ from workplace_roleplay.telemetry import CACHE_EVENTS
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# What adapters receive in ``call``: both speak the same commands; only the routing differs.
+RedisClient: TypeAlias = Redis | RedisCluster
+RedisMode: TypeAlias = Literal["standalone", "cluster"]
+# Errors a call may end with: redis-py's cluster client raises RedisClusterException (not a
+# RedisError) when no node answers or a slot has no primary; OSError covers raw socket/TLS errors.
+_CALL_ERRORS: Final = (RedisError, RedisClusterException, OSError)
 
 BACKEND: Final = "redis"
 # A pooled connection idle this long is PINGed before use, so a Redis restart costs no failed call.
@@ -52,17 +65,22 @@ def _is_outage(exc: BaseException) -> bool:
         # Our own pool is saturated: Redis is fine, only this call degrades.
         return False
     # redis-py's ConnectionError/TimeoutError are not the builtins; OSError covers raw socket/TLS errors
-    # and the builtin TimeoutError of our per-call budget.
-    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError)
+    # and the builtin TimeoutError of our per-call budget. On a cluster, CLUSTERDOWN/MASTERDOWN (a shard
+    # without a primary during failover) and an unreachable or uncovered cluster are outages too; a
+    # CROSSSLOT refusal is not (it is a key-design bug, logged as a refusal).
+    if isinstance(exc, RedisClusterException):
+        return "CROSSSLOT" not in str(exc).upper() and "cross slot" not in str(exc).lower()
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError | ClusterDownError | OSError)
 
 
 class RedisConnection:
     """A shared Redis client whose calls degrade instead of failing while Redis is down."""
 
-    def __init__(self, client: Redis, *, clock: Clock, budget_s: float, cooldown_s: float = 2.0) -> None:
+    def __init__(self, client: RedisClient, *, clock: Clock, budget_s: float, cooldown_s: float = 2.0) -> None:
         if budget_s <= 0:
             raise ValueError("budget_s must be > 0")
         self._client = client
+        self.mode: RedisMode = "cluster" if isinstance(client, RedisCluster) else "standalone"
         self._budget_s = budget_s
         self._refusals_logged: set[tuple[str, str]] = set()
         self.breaker = CircuitBreaker(name=BACKEND, clock=clock, cooldown_s=cooldown_s)
@@ -77,33 +95,42 @@ class RedisConnection:
         clock: Clock,
         cooldown_s: float = 2.0,
         max_connections: int = MAX_CONNECTIONS,
+        mode: RedisMode = "standalone",
     ) -> RedisConnection:
         """Build the client without connecting (the first call connects).
 
         ``redis://`` or ``rediss://`` (TLS, as Memorystore's in-transit encryption needs), with AUTH as
         ``rediss://:password@host:6378/0`` or ``rediss://user:password@...``. Query options override
         the defaults here, e.g. ``?ssl_ca_certs=/etc/memorystore-ca.pem`` or ``?socket_timeout=0.5``.
+        With ``mode="cluster"`` the URL names any one node (Memorystore: the discovery endpoint).
         """
-        client = Redis.from_url(
-            url,
-            socket_connect_timeout=timeout_s,
-            socket_timeout=timeout_s,
+        options: dict[str, Any] = {
+            "socket_connect_timeout": timeout_s,
+            "socket_timeout": timeout_s,
             # One immediate retry rides over a pooled connection the server closed (restart,
-            # idle timeout); more would multiply the timeout when the host is blackholed.
-            retry=Retry(NoBackoff(), 1),
-            health_check_interval=HEALTH_CHECK_INTERVAL_S,
-            max_connections=max_connections,
-        )
+            # idle timeout, a shard's new primary); more would multiply the timeout when blackholed.
+            "retry": Retry(NoBackoff(), 1),
+            "health_check_interval": HEALTH_CHECK_INTERVAL_S,
+            "max_connections": max_connections,
+        }
+        client: RedisClient
+        if mode == "cluster":
+            # Without full coverage the other shards keep answering while one fails over.
+            client = RedisCluster.from_url(url, require_full_coverage=False, **options)
+        else:
+            client = Redis.from_url(url, **options)
         # redis-py retries the connect handshake and the command separately, so a hung host could cost
         # four socket timeouts; one budget per call caps it at two (room for the one retry).
         return cls(client, clock=clock, budget_s=2 * timeout_s, cooldown_s=cooldown_s)
 
     @property
-    def client(self) -> Redis:
+    def client(self) -> RedisClient:
         """The raw client, for adapters that need a script or pipeline (always call through ``call``)."""
         return self._client
 
-    async def call(self, op: str, fn: Callable[[Redis], Awaitable[T]], *, bounded: bool = True) -> T | Unavailable:
+    async def call(
+        self, op: str, fn: Callable[[RedisClient], Awaitable[T]], *, bounded: bool = True
+    ) -> T | Unavailable:
         """Run ``fn`` against Redis unless the breaker is open; UNAVAILABLE instead of any Redis error.
 
         ``bounded=False`` lifts the per-call budget (each command keeps its socket timeout) for long
@@ -115,7 +142,7 @@ class RedisConnection:
         try:
             async with asyncio.timeout(self._budget_s if bounded else None):
                 result = await fn(self._client)
-        except (RedisError, OSError) as exc:
+        except _CALL_ERRORS as exc:
             CACHE_EVENTS.labels(BACKEND, op, "error").inc()
             if _is_outage(exc):
                 self.breaker.failure(exc)
@@ -145,8 +172,8 @@ class RedisConnection:
             return HealthStatus("degraded", BACKEND, f"bypassed, next probe in {wait:.1f}s ({self.breaker.last_error})")
         try:
             async with asyncio.timeout(self._budget_s):
-                await self._client.ping()
-        except (RedisError, OSError) as exc:
+                await self._ping()
+        except _CALL_ERRORS as exc:
             if _is_outage(exc):
                 self.breaker.failure(exc)
             else:
@@ -158,9 +185,16 @@ class RedisConnection:
         self.breaker.success()
         return HealthStatus("ok", BACKEND)
 
+    async def _ping(self) -> None:
+        if isinstance(self._client, RedisCluster):
+            # Every primary must answer: a shard without one means some keys cannot be served.
+            await self._client.ping(target_nodes=RedisCluster.PRIMARIES)
+        else:
+            await self._client.ping()
+
     async def close(self) -> None:
         """Close the client and its pool."""
         try:
             await self._client.aclose()
-        except (RedisError, OSError) as exc:  # closing a dead connection must not fail shutdown
+        except _CALL_ERRORS as exc:  # closing a dead connection must not fail shutdown
             log.debug("redis close: %s", type(exc).__name__)

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from redis.asyncio import Redis
-
 from workplace_roleplay.adapters.memory_ratelimit import MemoryRateLimiter, remaining_after
-from workplace_roleplay.adapters.redis_connection import RedisConnection, Unavailable
+from workplace_roleplay.adapters.redis_connection import RedisClient, RedisConnection, Unavailable
 from workplace_roleplay.ports.ratelimit import RateDecision, check_hit
 from workplace_roleplay.telemetry import RATE_LIMIT_DECISIONS
 
@@ -66,7 +64,7 @@ class RedisRateLimiter:
         name = f"{self._namespace}{KEY_PREFIX}{key}"
         period_us = max(1, round(period_s * 1_000_000))
 
-        async def run(r: Redis) -> list[int]:
+        async def run(r: RedisClient) -> list[int]:
             reply = await self._script(keys=[name], args=[period_us, limit, cost], client=r)
             return [int(x) for x in reply]
 

@@ -59,6 +59,11 @@ class CoreSettings(BaseSettings):
         None, description="Redis URL (rediss:// with AUTH in the cloud). Unset: in-process cache."
     )
     REDIS_TIMEOUT_S: float = Field(0.25, gt=0, le=5, description="Redis connect and socket timeout, seconds.")
+    REDIS_MODE: Literal["standalone", "cluster"] = Field(
+        "standalone",
+        description="Redis topology: standalone (one primary, e.g. Memorystore STANDARD_HA) or cluster "
+        "(Memorystore for Redis Cluster; REDIS_URL names any one node or the discovery endpoint).",
+    )
 
     MAX_REQUEST_BYTES: int = Field(64 * 1024, gt=0, description="Largest accepted request body, bytes.")
 
