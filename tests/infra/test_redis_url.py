@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import ssl
 
+from redis.asyncio import Redis
 from redis.asyncio.connection import SSLConnection
 
 from tests.infra.hcl import Tree
@@ -33,7 +34,9 @@ def test_the_url_builds_an_authenticated_tls_client_that_verifies_the_instance_c
     url = url.replace("%s", ca_file, 1)
     assert "%" not in url
     connection = RedisConnection.from_url(url, timeout_s=0.25, clock=SystemClock())
-    pool = connection.client.connection_pool
+    client = connection.client
+    assert isinstance(client, Redis)
+    pool = client.connection_pool
     kwargs = pool.connection_kwargs
     assert pool.connection_class is SSLConnection
     assert (kwargs["host"], kwargs["port"], kwargs["password"]) == ("10.1.2.3", 6378, "s3cr3t-auth")

@@ -197,7 +197,9 @@ async def test_tts_budget_exhausted_is_a_clear_429_charged_to_the_user(
     assert other.status_code == 200
     assert len(fake_gemini.requests()) == 3
     # One budget per learner, keyed by the hashed user id (never by the client address).
-    budgets = {key.decode().rsplit(":", 1)[1] for key in _keys(redis_url, f"{redis_namespace}ratelimit:tts:*")}
+    # ratelimit:{tts:<owner hash>}:<day>: the owner is the cluster hash tag (docs/redis-keys.md).
+    budget_keys = _keys(redis_url, f"{redis_namespace}ratelimit:{{tts:*")
+    budgets = {key.decode().split("{tts:", 1)[1].split("}", 1)[0] for key in budget_keys}
     assert len(budgets) == 2
     assert hashlib.sha256(f"user:{user_id}".encode()).hexdigest()[:32] in budgets
 

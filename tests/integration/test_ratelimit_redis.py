@@ -12,6 +12,7 @@ from tests.support.redis_server import RedisServer, free_port
 from workplace_roleplay.adapters.redis_connection import RedisConnection
 from workplace_roleplay.adapters.redis_ratelimit import RedisRateLimiter
 from workplace_roleplay.ports import SystemClock
+from workplace_roleplay.ports.cache_keys import ratelimit_key
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +51,7 @@ async def test_the_key_is_ratelimit_prefixed_and_expires(redis_url: str, redis_n
         await connection.close()
     direct = redis.Redis.from_url(redis_url)
     try:
-        pttl = direct.pttl(f"{redis_namespace}ratelimit:{key}")
+        pttl = direct.pttl(redis_namespace + ratelimit_key(key))
     finally:
         direct.close()
     assert isinstance(pttl, int)
@@ -84,6 +85,6 @@ async def test_limits_survive_a_redis_restart_and_the_script_is_reloaded(private
     assert [d.allowed for d in after] == [True, True, False]
     direct = private_redis.client()
     try:
-        assert direct.exists(f"ratelimit:{key}") == 1  # counted in Redis again, so shared again
+        assert direct.exists(ratelimit_key(key)) == 1  # counted in Redis again, so shared again
     finally:
         direct.close()

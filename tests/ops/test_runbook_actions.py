@@ -13,6 +13,7 @@ from tools.ops.cli import REFUSED, run
 from tools.ops.settings import OpsSettings
 from workplace_roleplay.bootstrap import build_cache
 from workplace_roleplay.ports import SystemClock
+from workplace_roleplay.ports.cache_keys import session_key
 from workplace_roleplay.settings import ChatSettings, ServiceSettings, WatchSettings
 
 
@@ -69,8 +70,8 @@ def test_cache_clear_deletes_only_under_the_prefix(
 def test_session_cleanup_drops_hot_session_state(
     redis_url: str, tag: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sessions = [f"user_session:{tag}-{i}" for i in range(4)]
-    kept = [f"user_session:x{tag}", f"ai_cache:{tag}"]
+    sessions = [session_key(f"{tag}-{i}") for i in range(4)]
+    kept = [session_key(f"x{tag}"), f"ai_cache:{tag}"]
     asyncio.run(put(redis_url, sessions + kept))
     monkeypatch.setenv("REDIS_URL", redis_url)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from redis.asyncio import Redis, RedisCluster
+
 from tests.support.clock import ManualClock
 from tests.support.fakes import FakeCache, FakeStore
 from workplace_roleplay.adapters.memory_cache import MemoryCache
@@ -29,14 +31,30 @@ async def test_with_redis_url_the_limiter_rides_on_the_cache_connection() -> Non
     limiter = build_rate_limiter(settings, cache, clock)
     assert isinstance(limiter, RedisRateLimiter)
     assert limiter.connection is cache.connection
-    pool_kwargs = cache.connection.client.connection_pool.connection_kwargs
+    client = cache.connection.client
+    assert isinstance(client, Redis)  # REDIS_MODE defaults to standalone
+    pool_kwargs = client.connection_pool.connection_kwargs
     assert pool_kwargs["socket_timeout"] == 0.3
     assert pool_kwargs["socket_connect_timeout"] == 0.3
     assert pool_kwargs["password"] == "pw"
-    assert cache.connection.client.connection_pool.connection_class.__name__ == "SSLConnection"
+    assert client.connection_pool.connection_class.__name__ == "SSLConnection"
     await cache.close()
 
 
 def test_resources_built_by_hand_get_an_in_process_limiter() -> None:
     resources = Resources(settings=ChatSettings(), store=FakeStore(), cache=FakeCache(), clock=ManualClock())
     assert isinstance(resources.rate_limiter, MemoryRateLimiter)
+
+
+async def test_redis_mode_cluster_builds_a_cluster_client_from_one_node() -> None:
+    # Building does not connect: the cluster client discovers the other shards on its first call.
+    settings = ChatSettings(REDIS_URL="redis://10.0.0.3:6379/0", REDIS_MODE="cluster", REDIS_TIMEOUT_S=0.3)
+    clock = ManualClock()
+    cache = build_cache(settings, clock)
+    assert isinstance(cache, RedisCache)
+    assert cache.connection.mode == "cluster"
+    assert isinstance(cache.connection.client, RedisCluster)
+    limiter = build_rate_limiter(settings, cache, clock)
+    assert isinstance(limiter, RedisRateLimiter)
+    assert limiter.connection is cache.connection
+    await cache.close()

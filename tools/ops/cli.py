@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("service", nargs="?")
     p = sub.add_parser("cache-clear", help="delete cached model results (Redis at REDIS_URL)")
     p.add_argument("--prefix", default="ai_cache:", help="key prefix (default ai_cache:)")
-    p = sub.add_parser("session-cleanup", help="drop hot session state user_session:* (Redis at REDIS_URL)")
+    p = sub.add_parser("session-cleanup", help="drop hot session state user_session:* (REDIS_URL, every shard)")
     p.add_argument("--user-prefix", default="", help="only users whose id starts with this")
     p = sub.add_parser("stack", help="run the local nginx stack in the foreground (make stack)")
     p.add_argument("--store", choices=("firestore", "sqlite"), help="store backend (default STACK_STORE)")
@@ -190,14 +190,17 @@ def run(argv: Sequence[str], settings: OpsSettings | None = None) -> int:
                 from tools.ops import cache_ops
                 from workplace_roleplay.settings import ServiceSettings
 
-                backend, count = asyncio.run(cache_ops.clear_cache(ServiceSettings(), args.prefix))
-                print(f"cache-clear {args.prefix}*: deleted {count} key(s) on {backend}")
+                done = asyncio.run(cache_ops.clear_cache(ServiceSettings(), args.prefix))
+                print(
+                    f"cache-clear {args.prefix}*: deleted {done.count} key(s) on {done.backend}{done.describe_nodes()}"
+                )
             case "session-cleanup":
                 from tools.ops import cache_ops
                 from workplace_roleplay.settings import ServiceSettings
 
-                backend, count = asyncio.run(cache_ops.cleanup_sessions(ServiceSettings(), args.user_prefix))
-                print(f"session-cleanup: deleted {count} session key(s) on {backend}")
+                done = asyncio.run(cache_ops.cleanup_sessions(ServiceSettings(), args.user_prefix))
+                where = done.backend + done.describe_nodes()
+                print(f"session-cleanup: deleted {done.count} session key(s) on {where}")
             case "stack":
                 from tools.ops.stack import run_stack
 

@@ -20,6 +20,7 @@ from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
 from workplace_roleplay.ports.legacy_session import LegacySessionVerifier
 from workplace_roleplay.ports.model import LanguageModel
+from workplace_roleplay.ports.pubsub import PubSub
 from workplace_roleplay.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -202,6 +203,19 @@ def build_rate_limiter(settings: ServiceSettings, cache: Cache, clock: Clock) ->
         if isinstance(cache, RedisCache):
             return RedisRateLimiter(cache.connection, namespace=cache.namespace)
     return _in_process_limiter(clock)
+
+
+def build_pubsub(cache: Cache) -> PubSub:
+    """Pub/sub on the cache's Redis (sharded on a cluster), in-process otherwise (for watch mode)."""
+    from workplace_roleplay.adapters.redis_cache import RedisCache
+
+    if isinstance(cache, RedisCache):
+        from workplace_roleplay.adapters.redis_pubsub import RedisPubSub
+
+        return RedisPubSub(cache.connection, namespace=cache.namespace)
+    from workplace_roleplay.adapters.memory_pubsub import MemoryPubSub
+
+    return MemoryPubSub()
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ import redis
 
 from tests.support.chat_server import ChatServer
 from tests.support.fake_gemini import FakeGeminiControl
+from workplace_roleplay.ports.cache_keys import stream_key
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +70,7 @@ async def test_reports_are_read_back_and_deleted_with_the_conversation(
 
     raw_redis = redis.Redis.from_url(redis_url)
     assert raw_redis.keys(f"{redis_namespace}ai_cache:*")
-    assert all(raw_redis.exists(f"{redis_namespace}stream:{t}") for t in turn_ids)
+    assert all(raw_redis.exists(redis_namespace + stream_key(t)) for t in turn_ids)
     store = server.resources.store
     report_path = f"users/{user}/reports/{made_report['report_id']}"
     assert await store.get(report_path) is not None
@@ -79,5 +80,5 @@ async def test_reports_are_read_back_and_deleted_with_the_conversation(
     assert await store.query(f"users/{user}/conversations/{cid}/messages") == []
     assert await store.get(f"users/{user}/conversations/{cid}") is None
     assert raw_redis.keys(f"{redis_namespace}ai_cache:*") == []
-    assert not any(raw_redis.exists(f"{redis_namespace}stream:{t}") for t in turn_ids)
+    assert not any(raw_redis.exists(redis_namespace + stream_key(t)) for t in turn_ids)
     assert (await client.get(f"{base}/feedback", headers=headers)).status_code == 404

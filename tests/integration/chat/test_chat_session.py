@@ -7,6 +7,7 @@ import pytest
 import redis
 
 from tests.support.chat_server import ChatServer
+from workplace_roleplay.ports.cache_keys import session_key
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ async def test_the_session_route_resumes_from_redis_and_falls_back_to_the_store(
     first = (await client.post("/api/v2/chat", json={"topic": "food"}, headers=json_headers)).json()
     second = (await client.post("/api/v2/chat", json={"topic": "hobby"}, headers=json_headers)).json()
     raw_redis = redis.Redis.from_url(redis_url)
-    key = f"{redis_namespace}user_session:{user}"
+    key = redis_namespace + session_key(user)
     assert raw_redis.ttl(key) > 0
     raw_redis.expire(key, 5)  # nearly expired: reading it slides the TTL back up
     hit = (await client.get("/api/v2/chat/session", headers=headers)).json()

@@ -11,6 +11,7 @@ import redis
 
 from tests.support.chat_server import ChatServer, parse_sse, stream_turn
 from tests.support.fake_gemini import FakeGeminiControl
+from workplace_roleplay.ports.cache_keys import stream_key
 
 pytestmark = pytest.mark.integration
 
@@ -213,7 +214,7 @@ async def test_the_replay_buffer_in_redis_holds_no_plaintext_and_a_tampered_entr
     analysis = next(e for e in events if e.name == "analysis").data
     turn_id = str(events[0].data["turn_id"])
     raw_redis = redis.Redis.from_url(redis_url)
-    key = f"{redis_namespace}stream:{turn_id}"
+    key = redis_namespace + stream_key(turn_id)
     try:
         items: list[bytes] = raw_redis.lrange(key, 0, -1)  # type: ignore[assignment]
         assert len(items) == len(events) + 1  # the owner line, then one entry per event

@@ -38,7 +38,7 @@ RedisClient: TypeAlias = Redis | RedisCluster
 RedisMode: TypeAlias = Literal["standalone", "cluster"]
 # Errors a call may end with: redis-py's cluster client raises RedisClusterException (not a
 # RedisError) when no node answers or a slot has no primary; OSError covers raw socket/TLS errors.
-_CALL_ERRORS: Final = (RedisError, RedisClusterException, OSError)
+CALL_ERRORS: Final = (RedisError, RedisClusterException, OSError)
 
 BACKEND: Final = "redis"
 # A pooled connection idle this long is PINGed before use, so a Redis restart costs no failed call.
@@ -142,7 +142,7 @@ class RedisConnection:
         try:
             async with asyncio.timeout(self._budget_s if bounded else None):
                 result = await fn(self._client)
-        except _CALL_ERRORS as exc:
+        except CALL_ERRORS as exc:
             CACHE_EVENTS.labels(BACKEND, op, "error").inc()
             if _is_outage(exc):
                 self.breaker.failure(exc)
@@ -173,7 +173,7 @@ class RedisConnection:
         try:
             async with asyncio.timeout(self._budget_s):
                 await self._ping()
-        except _CALL_ERRORS as exc:
+        except CALL_ERRORS as exc:
             if _is_outage(exc):
                 self.breaker.failure(exc)
             else:
@@ -196,5 +196,5 @@ class RedisConnection:
         """Close the client and its pool."""
         try:
             await self._client.aclose()
-        except _CALL_ERRORS as exc:  # closing a dead connection must not fail shutdown
+        except CALL_ERRORS as exc:  # closing a dead connection must not fail shutdown
             log.debug("redis close: %s", type(exc).__name__)

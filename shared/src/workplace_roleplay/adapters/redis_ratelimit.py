@@ -13,11 +13,11 @@ from typing import Final
 
 from workplace_roleplay.adapters.memory_ratelimit import MemoryRateLimiter, remaining_after
 from workplace_roleplay.adapters.redis_connection import RedisClient, RedisConnection, Unavailable
+from workplace_roleplay.ports.cache_keys import ratelimit_key
 from workplace_roleplay.ports.ratelimit import RateDecision, check_hit
 from workplace_roleplay.telemetry import RATE_LIMIT_DECISIONS
 
 BACKEND: Final = "redis"
-KEY_PREFIX: Final = "ratelimit:"
 
 # Times in microseconds from Redis TIME, so every instance shares one clock (no skew between them).
 # The TAT is stored as an integer string ("%.0f"): Lua's tostring would print 1.7e+15 and lose digits.
@@ -61,7 +61,8 @@ class RedisRateLimiter:
 
     async def hit(self, key: str, *, limit: int, period_s: float, cost: int = 1) -> RateDecision:
         check_hit(limit, period_s, cost)
-        name = f"{self._namespace}{KEY_PREFIX}{key}"
+        # ratelimit:{<subject>}:<rest>: one subject's limits share a cluster slot (docs/redis-keys.md).
+        name = self._namespace + ratelimit_key(key)
         period_us = max(1, round(period_s * 1_000_000))
 
         async def run(r: RedisClient) -> list[int]:

@@ -1,4 +1,4 @@
-"""Hot session state in the cache (``user_session:{user_id}``, sliding TTL): pointers and counters only.
+"""Hot session state in the cache (``user_session:{<user_id>}``, sliding TTL): pointers and counters only.
 
 An optimisation, never the source of truth: with the cache down every read is a miss and the
 caller falls back to the store.
@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from workplace_roleplay.ports import Cache
+from workplace_roleplay.ports.cache_keys import session_key
 
 SESSION_TTL_S = 30 * 60
 
@@ -22,7 +23,7 @@ class HotSession:
         self.ttl_s = ttl_s
 
     def _key(self, user_id: str) -> str:
-        return f"user_session:{user_id}"
+        return session_key(user_id)
 
     async def read(self, user_id: str) -> dict[str, Any]:
         raw = await self.cache.get(self._key(user_id))

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from workplace_roleplay import telemetry
 from workplace_roleplay.errors import InvalidInput, ModelUnavailable, SpeechBudgetExceeded
 from workplace_roleplay.ports.cache import Cache
+from workplace_roleplay.ports.cache_keys import ratelimit_key
 from workplace_roleplay.ports.clock import Clock
 from workplace_roleplay.ports.speech import SpeechSynthesizer
 
 log = logging.getLogger("workplace_roleplay.speech")
 
 CACHE_PREFIX = "tts_cache:"
-BUDGET_PREFIX = "ratelimit:tts:"
+# ratelimit:{tts:<owner hash>}:<yyyymmdd> (docs/redis-keys.md): one learner's budget days share a slot.
+BUDGET_SUBJECT = "tts"
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 _MIME_SEPARATOR = b"\n"
 
@@ -106,7 +108,7 @@ class SpeechService:
 
     async def _charge(self, budget_key: str, chars: int) -> str:
         """Reserve ``chars`` of today's budget (atomic append, then count what came before us)."""
-        key = f"{BUDGET_PREFIX}{self._today():%Y%m%d}:{_hash(budget_key)[:32]}"
+        key = ratelimit_key(f"{BUDGET_SUBJECT}:{_hash(budget_key)[:32]}:{self._today():%Y%m%d}")
         ttl = self._budget_ttl()
         if chars > self.daily_chars:
             raise SpeechBudgetExceeded(ttl, "text longer than the whole daily budget")

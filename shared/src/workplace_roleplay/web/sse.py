@@ -23,6 +23,7 @@ from typing import Any
 from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.errors import EncryptionError, NotFound
 from workplace_roleplay.ports import Cache
+from workplace_roleplay.ports.cache_keys import stream_key
 
 log = logging.getLogger("workplace_roleplay.sse")
 
@@ -56,10 +57,6 @@ def parse_event_id(value: str | None) -> tuple[str, int] | None:
     if not turn_id or not seq.isdigit() or not turn_id.isalnum() or len(turn_id) > 64:
         return None
     return turn_id, int(seq)
-
-
-def stream_key(turn_id: str) -> str:
-    return f"stream:{turn_id}"
 
 
 async def drop_stream_buffers(cache: Cache, turn_ids: Sequence[str]) -> None:
