@@ -129,6 +129,7 @@ def build_cache(settings: ServiceSettings, clock: Clock) -> Cache:
             timeout_s=settings.REDIS_TIMEOUT_S,
             clock=clock,
             mode=settings.REDIS_MODE,
+            iam_auth=settings.REDIS_IAM_AUTH,
         )
     from workplace_roleplay.adapters.memory_cache import MemoryCache
 

@@ -23,6 +23,8 @@ module "stack" {
   gemini_use_vertex     = var.gemini_use_vertex
   scaling               = var.scaling
   deletion_protection   = var.deletion_protection
+  redis_topology        = var.redis_topology
+  redis_cluster         = var.redis_cluster
   redis_tier            = var.redis_tier
   redis_memory_gb       = var.redis_memory_gb
   armor_preview         = var.armor_preview

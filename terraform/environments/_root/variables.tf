@@ -82,6 +82,23 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "redis_topology" {
+  description = "instance (Memorystore STANDARD_HA) or cluster (Memorystore for Redis Cluster); see ADR 0019."
+  type        = string
+  default     = "instance"
+}
+
+variable "redis_cluster" {
+  description = "Cluster shape when redis_topology = cluster (shard_count, replicas_per_shard, node_type, iam_auth)."
+  type = object({
+    shard_count        = optional(number, 3)
+    replicas_per_shard = optional(number, 1)
+    node_type          = optional(string, "REDIS_SHARED_CORE_NANO")
+    iam_auth           = optional(bool, true)
+  })
+  default = {}
+}
+
 variable "redis_tier" {
   description = "Memorystore tier."
   type        = string

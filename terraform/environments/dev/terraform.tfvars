@@ -12,7 +12,9 @@ secret_versions = {
   "gemini-api-key"          = "1"
   "gemini-api-key-fallback" = "1"
 }
-# Throwaway environment: cheaper Redis, destroyable services.
+# Throwaway environment: cheaper Redis, destroyable services. One BASIC instance, not a cluster: dev's load fits one
+# primary many times over and a cluster is six nodes (ADR 0019; switch here first when prod approaches the limits).
+redis_topology      = "instance"
 redis_tier          = "BASIC"
 deletion_protection = false
 armor_preview       = true

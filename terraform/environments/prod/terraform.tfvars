@@ -12,6 +12,9 @@ secret_versions = {
   "gemini-api-key"          = "1"
   "gemini-api-key-fallback" = "1"
 }
+# One STANDARD_HA primary (5 GB) carries today's peak with room to spare; move to "cluster" (Memorystore for Redis
+# Cluster, redis_cluster = { shard_count = 3, replicas_per_shard = 1 }) when memory or connections pass ~60 % (ADR 0019).
+redis_topology  = "instance"
 redis_memory_gb = 5
 scaling = {
   chat            = { min_instances = 2, max_instances = 50, concurrency = 120 }

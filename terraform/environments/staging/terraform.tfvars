@@ -12,6 +12,8 @@ secret_versions = {
   "gemini-api-key"          = "1"
   "gemini-api-key-fallback" = "1"
 }
+# STANDARD_HA instance like prod (ADR 0019): staging mirrors prod's topology so a switch to "cluster" is rehearsed here.
+redis_topology = "instance"
 notification_channels = {
   team-email = {
     type         = "email"

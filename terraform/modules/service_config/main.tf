@@ -13,6 +13,8 @@ locals {
       ALE_PRIMARY_KID       = var.ale_primary_kid
       GEMINI_USE_VERTEX     = tostring(var.gemini_use_vertex)
       GOOGLE_CLOUD_LOCATION = var.region
+      REDIS_MODE            = var.redis_mode
+      REDIS_IAM_AUTH        = tostring(var.redis_iam_auth)
     },
     var.runtime_switches,
   )

@@ -60,3 +60,20 @@ variable "runtime_switches" {
     error_message = "runtime_switches may only set FALLBACK_AUTH and MODEL_FORCE_SIMPLE; other settings go through review."
   }
 }
+
+variable "redis_mode" {
+  description = "standalone (Memorystore instance) or cluster (Memorystore for Redis Cluster); ADR 0019."
+  type        = string
+  default     = "standalone"
+
+  validation {
+    condition     = contains(["standalone", "cluster"], var.redis_mode)
+    error_message = "redis_mode must be standalone or cluster."
+  }
+}
+
+variable "redis_iam_auth" {
+  description = "The services AUTH with their account's access token (Memorystore for Redis Cluster IAM auth)."
+  type        = bool
+  default     = false
+}

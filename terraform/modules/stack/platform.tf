@@ -19,13 +19,46 @@ module "network" {
   depends_on = [google_project_service.main]
 }
 
+# One of the two Memorystore products, per environment (redis_topology, ADR 0019); both deliver the
+# same url/CA secrets, so the services are wired alike and only REDIS_MODE differs.
 module "redis" {
   source         = "../redis"
+  count          = var.redis_topology == "instance" ? 1 : 0
   project_id     = var.project_id
   region         = var.region
   network_id     = module.network.network_id
   tier           = var.redis_tier
   memory_size_gb = var.redis_memory_gb
+}
+
+moved {
+  from = module.redis
+  to   = module.redis[0]
+}
+
+module "redis_cluster" {
+  source              = "../redis_cluster"
+  count               = var.redis_topology == "cluster" ? 1 : 0
+  project_id          = var.project_id
+  region              = var.region
+  network_id          = module.network.network_id
+  shard_count         = var.redis_cluster.shard_count
+  replicas_per_shard  = var.redis_cluster.replicas_per_shard
+  node_type           = var.redis_cluster.node_type
+  iam_auth            = var.redis_cluster.iam_auth
+  client_members      = { for name, s in module.service : name => s.service_account_member }
+  deletion_protection = var.deletion_protection
+  depends_on          = [google_project_service.main]
+}
+
+locals {
+  redis = var.redis_topology == "cluster" ? {
+    url_secret = module.redis_cluster[0].url_secret
+    ca_secret  = module.redis_cluster[0].ca_secret
+    } : {
+    url_secret = module.redis[0].url_secret
+    ca_secret  = module.redis[0].ca_secret
+  }
 }
 
 module "secrets" {

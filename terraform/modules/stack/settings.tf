@@ -11,6 +11,8 @@ module "config" {
   ale_primary_kid    = var.ale_primary_kid
   gemini_use_vertex  = var.gemini_use_vertex
   runtime_switches   = var.runtime_switches
+  redis_mode         = var.redis_topology == "cluster" ? "cluster" : "standalone"
+  redis_iam_auth     = var.redis_topology == "cluster" && var.redis_cluster.iam_auth
 }
 
 locals {
@@ -18,7 +20,7 @@ locals {
 
   secret_env = {
     for setting, id in module.config.secret_settings : setting => (
-      id == module.redis.url_secret.secret ? module.redis.url_secret : {
+      id == local.redis.url_secret.secret ? local.redis.url_secret : {
         secret  = module.secrets.ids[id]
         version = var.secret_versions[id]
       }
@@ -27,10 +29,10 @@ locals {
 
   # The Redis CA file named in REDIS_URL (ssl_ca_certs) is mounted from its secret.
   secret_files = {
-    (module.redis.ca_secret.dir) = {
-      secret  = module.redis.ca_secret.secret
-      version = module.redis.ca_secret.version
-      path    = module.redis.ca_secret.path
+    (local.redis.ca_secret.dir) = {
+      secret  = local.redis.ca_secret.secret
+      version = local.redis.ca_secret.version
+      path    = local.redis.ca_secret.path
     }
   }
 

@@ -131,6 +131,28 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "redis_topology" {
+  description = "instance (Memorystore STANDARD_HA, one primary) or cluster (Memorystore for Redis Cluster); ADR 0019."
+  type        = string
+  default     = "instance"
+
+  validation {
+    condition     = contains(["instance", "cluster"], var.redis_topology)
+    error_message = "redis_topology must be instance or cluster."
+  }
+}
+
+variable "redis_cluster" {
+  description = "Shape of the cluster when redis_topology = cluster."
+  type = object({
+    shard_count        = optional(number, 3)
+    replicas_per_shard = optional(number, 1)
+    node_type          = optional(string, "REDIS_SHARED_CORE_NANO")
+    iam_auth           = optional(bool, true)
+  })
+  default = {}
+}
+
 variable "redis_tier" {
   description = "Memorystore tier (STANDARD_HA; BASIC only for throwaway environments)."
   type        = string

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from workplace_roleplay.adapters.redis_connection import RedisClient, RedisConnection, RedisMode, Unavailable
+from workplace_roleplay.adapters.redis_iam import IamTokenCredentials
 from workplace_roleplay.adapters.redis_scan import SCAN_BATCH, delete_matching, unlink_keys
 from workplace_roleplay.ports import Clock, HealthStatus
 from workplace_roleplay.ports.cache import check_ttl
@@ -57,9 +58,17 @@ class RedisCache:
         namespace: str = "",
         cooldown_s: float = 2.0,
         mode: RedisMode = "standalone",
+        iam_auth: bool = False,
     ) -> RedisCache:
         """A cache on the Redis at ``url`` (see :meth:`RedisConnection.from_url` for TLS, AUTH, cluster)."""
-        connection = RedisConnection.from_url(url, timeout_s=timeout_s, clock=clock, cooldown_s=cooldown_s, mode=mode)
+        connection = RedisConnection.from_url(
+            url,
+            timeout_s=timeout_s,
+            clock=clock,
+            cooldown_s=cooldown_s,
+            mode=mode,
+            credential_provider=IamTokenCredentials() if iam_auth else None,
+        )
         return cls(connection, namespace=namespace)
 
     def _key(self, key: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any, Final, Literal, TypeAlias, TypeVar
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.credentials import CredentialProvider
 from redis.exceptions import ClusterDownError, MaxConnectionsError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -96,6 +97,7 @@ class RedisConnection:
         cooldown_s: float = 2.0,
         max_connections: int = MAX_CONNECTIONS,
         mode: RedisMode = "standalone",
+        credential_provider: CredentialProvider | None = None,
     ) -> RedisConnection:
         """Build the client without connecting (the first call connects).
 
@@ -113,6 +115,9 @@ class RedisConnection:
             "health_check_interval": HEALTH_CHECK_INTERVAL_S,
             "max_connections": max_connections,
         }
+        if credential_provider is not None:
+            # IAM auth (Memorystore): a token per new connection instead of a password in the URL.
+            options["credential_provider"] = credential_provider
         client: RedisClient
         if mode == "cluster":
             # Without full coverage the other shards keep answering while one fails over.

@@ -1,7 +1,8 @@
 """The cache port: best-effort, every key expires, an outage reads as a miss.
 
-Key names (DESIGN §6): ``ai_cache:{hash}``, ``tts_cache:{text_hash}``, ``user_session:{user_id}``,
-``ratelimit:*``, ``stream:{turn_id}``, ``scenario_cache:*``.
+Key names and their Redis Cluster hash tags are listed in docs/redis-keys.md and built in
+``ports/cache_keys.py`` (``stream:{<turn_id>}``, ``user_session:{<user_id>}``, ``ratelimit:{<subject>}:…``,
+``ai_cache:<hash>``, ``tts_cache:<hash>``, ``scenario_cache:*``).
 """
 
 from __future__ import annotations

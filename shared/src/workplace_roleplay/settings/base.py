@@ -64,6 +64,11 @@ class CoreSettings(BaseSettings):
         description="Redis topology: standalone (one primary, e.g. Memorystore STANDARD_HA) or cluster "
         "(Memorystore for Redis Cluster; REDIS_URL names any one node or the discovery endpoint).",
     )
+    REDIS_IAM_AUTH: bool = Field(
+        False,
+        description="AUTH with the runtime service account's access token (Memorystore IAM auth) instead of "
+        "a password in REDIS_URL.",
+    )
 
     MAX_REQUEST_BYTES: int = Field(64 * 1024, gt=0, description="Largest accepted request body, bytes.")
 
