@@ -48,18 +48,24 @@ def nginx_binary() -> str:
         )
 
 
-def start_stack(run_dir: Path, *, store: str, candidates: str, redis_url: str, model: str = "auto") -> LocalStack:
+def start_stack(
+    run_dir: Path, *, store: str, candidates: str, redis_url: str, model: str = "auto", redis_mode: str = "standalone"
+) -> LocalStack:
     """Start the stack and wait until nginx serves every health path; FAIL naming what did not start."""
     # The test picks nginx's port and releases it before nginx binds it; another run on this machine
     # may take it in between. Only that case is retried, with a new port.
     for _ in range(3):
-        stack = _start(run_dir, store=store, candidates=candidates, redis_url=redis_url, model=model)
+        stack = _start(
+            run_dir, store=store, candidates=candidates, redis_url=redis_url, model=model, redis_mode=redis_mode
+        )
         if stack is not None:
             return stack
     pytest.fail(f"the local stack found its port taken three times in a row:\n{(run_dir / 'stack.out').read_text()}")
 
 
-def _start(run_dir: Path, *, store: str, candidates: str, redis_url: str, model: str) -> LocalStack | None:
+def _start(
+    run_dir: Path, *, store: str, candidates: str, redis_url: str, model: str, redis_mode: str
+) -> LocalStack | None:
     run_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = run_dir / "stack.out"
@@ -71,6 +77,7 @@ def _start(run_dir: Path, *, store: str, candidates: str, redis_url: str, model:
         "STACK_CANDIDATES": candidates,
         "STACK_REDIS_URL": redis_url,
         "STACK_MODEL": model,
+        "STACK_REDIS_MODE": redis_mode,
     }
     with log.open("wb") as out:
         process = subprocess.Popen(

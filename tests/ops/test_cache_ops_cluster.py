@@ -7,7 +7,7 @@ import uuid
 import pytest
 import redis
 
-from tests.support.redis_cluster import LocalCluster
+from tests.support.redis_cluster import LocalCluster, keys_per_primary
 from tools.ops.cli import run
 from tools.ops.settings import OpsSettings
 from workplace_roleplay.ports.cache_keys import session_key
@@ -36,7 +36,7 @@ def test_cache_clear_empties_every_shard(cluster_env: LocalCluster, capsys: pyte
     doomed = [f"ai_cache:{tag}:{i}" for i in range(KEYS_PER_FAMILY)]
     kept = [f"tts_cache:{tag}:{i}" for i in range(KEYS_PER_FAMILY)]
     _put(cluster_env, doomed + kept)
-    before = cluster_env.keys_per_primary(f"ai_cache:{tag}:*")
+    before = keys_per_primary(cluster_env, f"ai_cache:{tag}:*")
     assert len(before) == 3
     assert all(n > 0 for n in before.values()), before
     assert sum(before.values()) == KEYS_PER_FAMILY
@@ -47,8 +47,8 @@ def test_cache_clear_empties_every_shard(cluster_env: LocalCluster, capsys: pyte
     assert f"deleted {KEYS_PER_FAMILY} key(s) on redis-cluster" in out
     for address, n in before.items():
         assert f"{address}: {n}" in out  # the report names what each primary held
-    assert set(cluster_env.keys_per_primary(f"ai_cache:{tag}:*").values()) == {0}
-    assert sum(cluster_env.keys_per_primary(f"tts_cache:{tag}:*").values()) == KEYS_PER_FAMILY
+    assert set(keys_per_primary(cluster_env, f"ai_cache:{tag}:*").values()) == {0}
+    assert sum(keys_per_primary(cluster_env, f"tts_cache:{tag}:*").values()) == KEYS_PER_FAMILY
 
 
 def test_session_cleanup_empties_every_shard(cluster_env: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,12 +57,12 @@ def test_session_cleanup_empties_every_shard(cluster_env: LocalCluster, capsys: 
     kept = [session_key(f"x{tag}-{i}") for i in range(10)]
     _put(cluster_env, sessions + kept)
     match = "user_session:{" + tag + "-*"
-    before = cluster_env.keys_per_primary(match)
+    before = keys_per_primary(cluster_env, match)
     assert len(before) == 3
     assert all(n > 0 for n in before.values()), before
 
     assert run(["session-cleanup", "--user-prefix", f"{tag}-"], OpsSettings()) == 0
 
     assert f"deleted {KEYS_PER_FAMILY} session key(s) on redis-cluster" in capsys.readouterr().out
-    assert set(cluster_env.keys_per_primary(match).values()) == {0}
-    assert sum(cluster_env.keys_per_primary("user_session:{x" + tag + "-*").values()) == 10
+    assert set(keys_per_primary(cluster_env, match).values()) == {0}
+    assert sum(keys_per_primary(cluster_env, "user_session:{x" + tag + "-*").values()) == 10

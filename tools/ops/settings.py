@@ -28,6 +28,11 @@ class OpsSettings(BaseSettings):
         "", description="Redis the stack's services use; empty: REDIS_URL, else redis://127.0.0.1:6379/0."
     )
     REDIS_URL: str = Field("", description="The developer's Redis (also what cache-clear acts on).")
+    STACK_REDIS_MODE: Literal["standalone", "cluster"] = Field(
+        "standalone",
+        description="Redis topology of the stack: standalone, or cluster (a local three-primary Redis Cluster the "
+        "stack starts, unless STACK_REDIS_URL names one).",
+    )
     STACK_MODEL: Literal["auto", "fake"] = Field(
         "auto",
         description="Model of the stack's services: auto (Gemini if configured, else simple-response) or "

@@ -28,6 +28,7 @@ from tools.ops.processes import (
     stop,
     wait_until,
 )
+from tools.ops.redis_cluster import LocalCluster
 from tools.ops.settings import OpsSettings
 from tools.ops.stack_state import (
     STATE_FILE,
@@ -73,6 +74,8 @@ class Stack:
         self.legacy: subprocess.Popen[bytes] | None = None
         self.fake_gemini: subprocess.Popen[bytes] | None = None
         self.fake_gemini_url = ""
+        self.redis_cluster: LocalCluster | None = None
+        self.redis_url = ""
         self.nginx: subprocess.Popen[bytes] | None = None
         self.legacy_port = 0
         self.nginx_bin = ""
@@ -119,6 +122,7 @@ class Stack:
         )
         if self.store == "firestore":
             self.emulator, self.emulator_host = start_firestore_emulator(self.logs / "firestore.log", free_port(taken))
+        self._start_redis(taken)
         if self.settings.STACK_MODEL == "fake":
             self._start_fake_gemini(free_port(taken))
         self.legacy = spawn(
@@ -132,6 +136,18 @@ class Stack:
         wait_until("nginx → services", lambda: health_version(probe) is not None, timeout=15)
         write_state(self.dir, self._state())
         self.started = True
+
+    def _start_redis(self, taken: set[int]) -> None:
+        """With STACK_REDIS_MODE=cluster and no STACK_REDIS_URL, a local Redis Cluster of the stack's own."""
+        if self.settings.STACK_REDIS_MODE != "cluster":
+            self.redis_url = self.settings.stack_redis_url
+            return
+        if self.settings.STACK_REDIS_URL:
+            self.redis_url = self.settings.STACK_REDIS_URL
+            return
+        self.redis_cluster = LocalCluster(self.dir / "redis-cluster", taken=taken)
+        self.redis_cluster.start()
+        self.redis_url = self.redis_cluster.url
 
     def _start_fake_gemini(self, port: int) -> None:
         log = self.logs / "fake_gemini.log"
@@ -154,7 +170,8 @@ class Stack:
             "DATA_DIR": str(self.dir / "data"),
             "GOOGLE_CLOUD_PROJECT": "demo-stack",
             "FIRESTORE_EMULATOR_HOST": self.emulator_host,
-            "REDIS_URL": self.settings.stack_redis_url,
+            "REDIS_URL": self.redis_url,
+            "REDIS_MODE": self.settings.STACK_REDIS_MODE,
         }
         if self.fake_gemini_url:
             env.update({"GEMINI_API_KEY": "stack-fake-key", "GEMINI_BASE_URL": self.fake_gemini_url})
@@ -204,8 +221,14 @@ class Stack:
                     ("fake_gemini", self.fake_gemini),
                 )
                 if process is not None
-            },
+            }
+            | self._cluster_helpers(),
         )
+
+    def _cluster_helpers(self) -> dict[str, int]:
+        if self.redis_cluster is None:
+            return {}
+        return {f"redis-{node.port}": node.process.pid for node in self.redis_cluster.nodes if node.process}
 
     # --- running ---------------------------------------------------------------------------------
 
@@ -243,6 +266,8 @@ class Stack:
         if self.emulator is not None:
             stop(self.emulator, group=True)
             reap(self.emulator, 10, group=True)
+        if self.redis_cluster is not None:
+            self.redis_cluster.stop()
         (self.dir / STATE_FILE).unlink(missing_ok=True)
 
 
@@ -272,8 +297,10 @@ def run_stack(settings: OpsSettings, *, store: str | None, port: int | None, can
         stack.start()
         base = f"http://127.0.0.1:{stack.port}"
         model = f"fake Gemini at {stack.fake_gemini_url}" if stack.fake_gemini_url else "auto"
+        redis_desc = f"{settings.STACK_REDIS_MODE} {stack.redis_url}"
         print(
-            f"stack ready: {base}/  (store={stack.store}, model={model}, run dir {stack.dir}; Ctrl-C で停止 / stop)",
+            f"stack ready: {base}/  (store={stack.store}, redis={redis_desc}, model={model}, run dir {stack.dir}; "
+            "Ctrl-C で停止 / stop)",
             flush=True,
         )
         for entry in catalog.services:
