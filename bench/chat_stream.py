@@ -4,7 +4,8 @@ The fake answers with a fixed time to first token (``--ttft-ms``); the service r
 uvicorn process in one of two modes:
 
 - ``embedded``: SQLite store, in-process cache (what ``make run`` uses);
-- ``stack``: Firestore emulator store, real Redis (what the cloud looks like, locally).
+- ``stack``: Firestore emulator store, real Redis (what the cloud looks like, locally);
+- ``stack-cluster``: the same on a local three-primary Redis Cluster (``REDIS_MODE=cluster``).
 
 Every chat opens a conversation (the partner's opening line, streamed) and sends ``--turns`` learner
 lines, each streamed. For every streamed call it measures the time to the first ``token`` event
@@ -38,11 +39,14 @@ import httpx
 from bench.settings import BenchSettings
 from tests.support.firestore_emulator import FirestoreEmulatorSettings, start_emulator
 from tests.support.processes import free_port, wait_http_ok
+from tools.ops.redis_cluster import LocalCluster
 from workplace_roleplay.bootstrap import build_security
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.settings import ChatSettings
 
 ROOT = Path(__file__).resolve().parents[1]
+# stack: one Redis (BENCH_REDIS_URL); stack-cluster: a local three-primary Redis Cluster the bench starts.
+STACK_MODES = ("stack", "stack-cluster")
 REPLY = "いいですね。私も週末はよく散歩をしています。最近どこかへ出かけましたか？"
 
 
@@ -203,12 +207,13 @@ def mode_env(
         "MODEL_TOTAL_TIMEOUT_S": "60",
         "MODEL_BREAKER_FAILURES": "100",
     }
-    if mode == "stack":
+    if mode in STACK_MODES:
         env.update(
             STORE_BACKEND="firestore",
             FIRESTORE_EMULATOR_HOST=emulator_address,
             GOOGLE_CLOUD_PROJECT=project,
             REDIS_URL=redis_url,
+            REDIS_MODE="cluster" if mode == "stack-cluster" else "standalone",
         )
     return env
 
@@ -218,14 +223,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"ttft_ms": args.ttft_ms, "turns_per_chat": args.turns, "modes": {}}
     with tempfile.TemporaryDirectory() as tmp, fake_gemini(args.ttft_ms) as gemini_url:
         emulator_address, project, emulator_process = "", "", None
-        if "stack" in args.modes:
+        if set(STACK_MODES) & set(args.modes):
             emulator_process, emulator = start_emulator(Path(tmp), FirestoreEmulatorSettings())
             emulator_address, project = emulator.address, emulator.project
+        cluster = None
+        if "stack-cluster" in args.modes:
+            cluster = LocalCluster(Path(tmp) / "redis-cluster")
+            cluster.start()
         try:
             for mode in args.modes:
                 data_dir = Path(tmp) / mode
                 data_dir.mkdir()
-                env = mode_env(mode, gemini_url, data_dir, emulator_address, project, redis_url=settings.REDIS_URL)
+                redis_url = cluster.url if mode == "stack-cluster" and cluster is not None else settings.REDIS_URL
+                env = mode_env(mode, gemini_url, data_dir, emulator_address, project, redis_url=redis_url)
                 with chat_service(env) as (base, process):
                     levels = []
                     for level in args.levels:
@@ -238,6 +248,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                         print(mode, json.dumps(row, ensure_ascii=False), flush=True)
                     results["modes"][mode] = {"levels": levels, "peak_rss_mb": round(peak_rss_mb(process.pid), 1)}
         finally:
+            if cluster is not None:
+                cluster.stop()
             if emulator_process is not None:
                 emulator_process.terminate()
                 emulator_process.wait(timeout=20)
@@ -264,7 +276,7 @@ def table(results: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--modes", nargs="+", default=["embedded", "stack"], choices=["embedded", "stack"])
+    parser.add_argument("--modes", nargs="+", default=["embedded", "stack"], choices=["embedded", *STACK_MODES])
     parser.add_argument("--levels", nargs="+", type=int, default=[1, 10, 100])
     parser.add_argument("--ttft-ms", type=float, default=300.0)
     parser.add_argument("--turns", type=int, default=2, help="learner turns per chat after the opening")
