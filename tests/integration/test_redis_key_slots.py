@@ -15,6 +15,8 @@ from redis.crc import key_slot
 from redis.exceptions import ClusterCrossSlotError, CrossSlotTransactionError
 
 from tests.support.redis_cluster import LocalCluster
+from workplace_roleplay.adapters.redis_connection import UNAVAILABLE, RedisClient, RedisConnection
+from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.ports.cache_keys import ratelimit_key, session_key, stream_key
 
 # Per owner, the keys the code builds for it (route classes of web/ratelimit.py, budget days of
@@ -93,3 +95,27 @@ def test_the_same_transaction_without_hash_tags_fails_with_crossslot(
         cluster_client.execute_command("EVAL", COUNTER_LUA, len(keys), *keys, target_nodes=node)  # type: ignore[no-untyped-call]
     with pytest.raises(CrossSlotTransactionError, match="same slot"):
         _transaction(cluster_client, keys)
+
+
+async def test_a_crossslot_refusal_degrades_the_call_but_does_not_open_the_breaker(
+    redis_cluster: LocalCluster, redis_namespace: str
+) -> None:
+    """A key-design bug is a refused command, not an outage: that call degrades, Redis stays in use."""
+    connection = RedisConnection.from_url(redis_cluster.url, timeout_s=1.0, clock=SystemClock(), mode="cluster")
+    keys = [redis_namespace + untagged(k) for k in OWNER_GROUPS["rate limits of one learner"]]
+
+    async def cross_slot_transaction(r: RedisClient) -> object:
+        async with r.pipeline(transaction=True) as pipe:
+            for key in keys:
+                pipe.set(key, b"1", ex=60)
+            return await pipe.execute()
+
+    async def tagged_set(r: RedisClient) -> object:
+        return await r.set(redis_namespace + ratelimit_key("user:u-42:default"), b"1", ex=60)
+
+    try:
+        assert await connection.call("test", cross_slot_transaction) is UNAVAILABLE
+        assert not connection.breaker.is_open
+        assert await connection.call("test", tagged_set) is True
+    finally:
+        await connection.close()

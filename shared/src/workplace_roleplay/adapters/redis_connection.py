@@ -22,7 +22,14 @@ from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.credentials import CredentialProvider
-from redis.exceptions import ClusterDownError, MaxConnectionsError, RedisClusterException, RedisError
+from redis.exceptions import (
+    ClusterDownError,
+    CrossSlotTransactionError,
+    InvalidPipelineStack,
+    MaxConnectionsError,
+    RedisClusterException,
+    RedisError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -70,7 +77,7 @@ def _is_outage(exc: BaseException) -> bool:
     # without a primary during failover) and an unreachable or uncovered cluster are outages too; a
     # CROSSSLOT refusal is not (it is a key-design bug, logged as a refusal).
     if isinstance(exc, RedisClusterException):
-        return "CROSSSLOT" not in str(exc).upper() and "cross slot" not in str(exc).lower()
+        return not isinstance(exc, CrossSlotTransactionError | InvalidPipelineStack)
     return isinstance(exc, RedisConnectionError | RedisTimeoutError | ClusterDownError | OSError)
 
 
