@@ -18,6 +18,7 @@ from tests.support.redis_server import RedisServer, free_port
 from workplace_roleplay.adapters.redis_cache import RedisCache
 from workplace_roleplay.bootstrap import Resources, build_cache, build_rate_limiter
 from workplace_roleplay.ports import SystemClock
+from workplace_roleplay.ports.cache_keys import ratelimit_key
 from workplace_roleplay.settings import ChatSettings, ServiceSettings
 from workplace_roleplay.web.app import create_app
 
@@ -222,6 +223,6 @@ async def test_killing_redis_under_load_fails_no_request_and_restart_recovers(pr
         ttl = direct.ttl(f"scenario_cache:{prefix}:0")
         assert isinstance(ttl, int)
         assert 0 < ttl <= 300
-        assert direct.exists(f"ratelimit:{prefix}:probe") == 1
+        assert direct.exists(ratelimit_key(f"{prefix}:probe")) == 1
     finally:
         direct.close()
