@@ -12,6 +12,11 @@ import pytest
 
 from tests.integration.test_cache_outage import _probe_router, resources_on_fake_store
 from tests.support.redis_cluster import LocalCluster
+from tests.support.redis_server import free_port
+from workplace_roleplay.adapters.redis_cache import RedisCache
+from workplace_roleplay.adapters.redis_ratelimit import RedisRateLimiter
+from workplace_roleplay.ports import SystemClock
+from workplace_roleplay.ports.cache_keys import stream_key
 from workplace_roleplay.settings import ChatSettings
 from workplace_roleplay.web.app import create_app
 
@@ -84,3 +89,24 @@ async def test_killing_one_primary_under_load_fails_no_request(private_redis_clu
     assert all(len(rows) >= 5 for rows in by_phase.values())
     assert victim not in cluster.primaries()
     assert len(cluster.primaries()) == 3  # the replica of the killed primary took over its slots
+
+
+async def test_an_unreachable_cluster_degrades_every_call_fast() -> None:
+    """REDIS_MODE=cluster with nothing answering: the cluster client cannot even learn the slots; no call raises."""
+    cache = RedisCache.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.25, clock=SystemClock(), mode="cluster"
+    )
+    limiter = RedisRateLimiter(cache.connection)
+    started = time.perf_counter()
+    try:
+        assert await cache.get("ai_cache:x") is None
+        await cache.set("ai_cache:x", b"v", ttl=60)
+        assert await cache.append(stream_key("t1"), b"e", ttl=60) is None
+        assert await cache.delete_prefix("scenario_cache:") == 0
+        assert (await limiter.hit("user:u1:default", limit=5, period_s=60)).allowed  # local fallback limits
+        health = await cache.health()
+    finally:
+        await cache.close()
+    elapsed = time.perf_counter() - started
+    assert health.status == "degraded"
+    assert elapsed < 2.0, f"degraded calls took {elapsed:.2f}s"
