@@ -7,6 +7,7 @@
     │   ├── PayloadTooLarge        payload_too_large
     │   ├── EmptyMessage           empty_message
     │   ├── MessageTooLong         message_too_long   (carries max_chars)
+    │   ├── UnsupportedMediaType   unsupported_media_type (a body that is not JSON where JSON is required)
     │   ├── MessageBlocked         message_blocked    (moderation: NG word; carries filtered_text)
     │   └── RepeatedMessage        repeated_message   (moderation: the same line again and again)
     ├── NotAuthenticated           not_authenticated
@@ -15,7 +16,8 @@
     │   └── SessionRevoked         session_revoked  (logged out, or refresh-token reuse)
     ├── PermissionDenied           permission_denied
     │   ├── CsrfMissing            csrf_missing
-    │   └── CsrfInvalid            csrf_invalid
+    │   ├── CsrfInvalid            csrf_invalid
+    │   └── CrossSiteRefused       cross_site_refused (sign-in from another site: login CSRF)
     ├── NotFound                   not_found
     │   ├── ConversationNotFound   conversation_not_found (also for another learner's id)
     │   ├── MemoryNotFound         memory_not_found
@@ -85,6 +87,12 @@ class MessageTooLong(InvalidInput):
     message_en = "The message is too long. Please split it up."
 
 
+class UnsupportedMediaType(InvalidInput):
+    code = "unsupported_media_type"
+    message_ja = "送信形式が正しくありません。ページを再読み込みしてもう一度お試しください。"
+    message_en = "The request body must be JSON (Content-Type: application/json)."
+
+
 class MessageBlocked(InvalidInput):
     code = "message_blocked"
     message_ja = (
@@ -135,6 +143,12 @@ class CsrfInvalid(PermissionDenied):
     code = "csrf_invalid"
     message_ja = "セキュリティ確認用のトークンが一致しません。ページを再読み込みしてください。"
     message_en = "The security token does not match. Please reload the page."
+
+
+class CrossSiteRefused(PermissionDenied):
+    code = "cross_site_refused"
+    message_ja = "別のサイトからのログインはできません。このアプリのページから操作してください。"
+    message_en = "Signing in from another site is not allowed. Please use this app's own pages."
 
 
 class NotFound(AppError):
