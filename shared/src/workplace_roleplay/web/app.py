@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from workplace_roleplay import __version__
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.settings import ServiceSettings
 from workplace_roleplay.web.errors import install_error_handlers
+from workplace_roleplay.web.grammar import strict_path_params
 from workplace_roleplay.web.health import health_router
 from workplace_roleplay.web.logs import configure_logging
 from workplace_roleplay.web.metrics import metrics_endpoint
@@ -66,6 +67,8 @@ def create_app(
         openapi_url=f"{entry.api_prefix}/openapi.json",
         docs_url=f"{entry.api_prefix}/docs",
         redoc_url=None,
+        # Every path parameter is an ASCII id (web/grammar.py): a 422 with details, never a store error.
+        dependencies=[Depends(strict_path_params)],
     )
     app.state.service = service
     app.state.settings = settings

@@ -23,6 +23,7 @@ from typing import Any
 from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.errors import EncryptionError, NotFound
 from workplace_roleplay.ports import Cache
+from workplace_roleplay.web.grammar import parse_event_id_value
 
 log = logging.getLogger("workplace_roleplay.sse")
 
@@ -49,13 +50,8 @@ class SseEvent:
 
 
 def parse_event_id(value: str | None) -> tuple[str, int] | None:
-    """``{turn_id}.{n}`` -> (turn_id, n); None for anything else."""
-    if not value:
-        return None
-    turn_id, _, seq = value.strip().rpartition(".")
-    if not turn_id or not seq.isdigit() or not turn_id.isalnum() or len(turn_id) > 64:
-        return None
-    return turn_id, int(seq)
+    """``{turn_id}.{n}`` -> (turn_id, n); None for anything else (ASCII only: web/grammar.py)."""
+    return parse_event_id_value(value)
 
 
 def stream_key(turn_id: str) -> str:
