@@ -57,7 +57,8 @@ async def test_burst_over_the_limit_gets_429_with_retry_after_in_japanese() -> N
 
 
 async def test_per_ip_limit_uses_the_load_balancer_entry_of_x_forwarded_for() -> None:
-    app = auth_app(auth_settings(RATE_LIMIT_AUTH_IP="2/60"), FakeStore())
+    # As in the cloud: any peer is the load balancer (ingress allows nothing else), position 2.
+    app = auth_app(auth_settings(RATE_LIMIT_AUTH_IP="2/60", TRUSTED_PROXIES="*"), FakeStore())
     async with serving(app) as client:
 
         def sign_in(xff: str) -> httpx.Request:

@@ -124,7 +124,8 @@ def main() -> None:
     run = LocalRunSettings()
     gateway = create_gateway()
     print(f"workplace-roleplay v2: http://{run.HOST}:{run.PORT}/  (Ctrl-C で停止 / stop)", flush=True)
-    uvicorn.run(gateway, host=run.HOST, port=run.PORT, log_level="warning", lifespan="on")
+    # proxy_headers off: only the settings decide whose X-Forwarded-For counts (web/ratelimit.py, ADR 0018).
+    uvicorn.run(gateway, host=run.HOST, port=run.PORT, log_level="warning", lifespan="on", proxy_headers=False)
 
 
 if __name__ == "__main__":
