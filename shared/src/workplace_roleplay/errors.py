@@ -10,7 +10,8 @@
     │   ├── UnsupportedMediaType   unsupported_media_type (a body that is not JSON where JSON is required)
     │   ├── MessageBlocked         message_blocked    (moderation: NG word; carries filtered_text)
     │   └── RepeatedMessage        repeated_message   (moderation: the same line again and again)
-    ├── NotAuthenticated           not_authenticated
+    ├── NotAuthenticated           not_authenticated  (a sign-in that expired)
+    │   ├── NotSignedIn            not_authenticated  (no sign-in at all: never signed in here)
     │   ├── InvalidToken           invalid_token    (bad signature, claims, kid, algorithm)
     │   │   └── TokenExpired       token_expired    (refresh and retry)
     │   └── SessionRevoked         session_revoked  (logged out, or refresh-token reuse)
@@ -111,6 +112,13 @@ class NotAuthenticated(AppError):
     code = "not_authenticated"
     message_ja = "ログインの有効期限が切れました。ページを再読み込みしてください。"
     message_en = "Your sign-in has expired. Please reload the page."
+
+
+class NotSignedIn(NotAuthenticated):
+    """No credentials and no trace of an earlier sign-in (no CSRF cookie): not "expired"."""
+
+    message_ja = "ログインが必要です。ページを再読み込みすると、自動でログインします。"
+    message_en = "You are not signed in. Reload the page to sign in automatically."
 
 
 class InvalidToken(NotAuthenticated):
