@@ -20,6 +20,7 @@
     │   ├── CsrfInvalid            csrf_invalid
     │   └── CrossSiteRefused       cross_site_refused (sign-in from another site: login CSRF)
     ├── NotFound                   not_found
+    │   ├── FeatureDisabled        feature_disabled   (switched off in this deployment, e.g. TTS_ENABLED=false)
     │   ├── ConversationNotFound   conversation_not_found (also for another learner's id)
     │   ├── MemoryNotFound         memory_not_found
     │   └── ReportNotFound         report_not_found   (no summary / feedback report made yet)
@@ -163,6 +164,14 @@ class NotFound(AppError):
     code = "not_found"
     message_ja = "お探しのページやデータが見つかりませんでした。"
     message_en = "We could not find what you were looking for."
+
+
+class FeatureDisabled(NotFound):
+    """A feature switched off by configuration: for this deployment the route does not exist (404)."""
+
+    code = "feature_disabled"
+    message_ja = "この機能は現在ご利用いただけません。"
+    message_en = "This feature is switched off here."
 
 
 class ConversationNotFound(NotFound):
