@@ -44,3 +44,10 @@ def test_a_well_formed_unknown_id_is_still_a_404(signed_in: httpx.Client) -> Non
     response = signed_in.get("/api/v2/chat/conversations/c0123456789abcdef0123")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "conversation_not_found"
+
+
+def test_static_asset_paths_keep_working_and_crafted_ones_are_a_422(signed_in: httpx.Client) -> None:
+    assert signed_in.get("/chat/static/chat.css").status_code == 200
+    assert signed_in.get("/chat/static/chat.js").status_code == 200
+    assert signed_in.get("/chat/static/ch%C2%B2t.css").status_code == 422
+    assert signed_in.get("/chat/static/nothing.css").status_code == 404

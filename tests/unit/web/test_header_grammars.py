@@ -95,3 +95,20 @@ def test_path_parameters_are_ascii_ids_or_a_422(value: str) -> None:
         assert error["type"] == "string_pattern_mismatch"
     else:
         assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}", value)
+
+
+@given(ANY_TEXT)
+@example("chat.css")
+@example("../settings.py")
+@example("a/./b")
+@example("vendor/htmx.min.js")
+def test_file_path_parameters_are_ascii_segments_without_dot_segments(value: str) -> None:
+    try:
+        check_path_value("name", value, file_path=True)
+    except RequestValidationError as exc:
+        error = exc.errors()[0]
+        assert error["loc"] == ("path", "name")
+    else:
+        segments = value.split("/")
+        assert all(re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", s) for s in segments)
+        assert not any(s in (".", "..") for s in segments)

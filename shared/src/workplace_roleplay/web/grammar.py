@@ -10,11 +10,15 @@ from __future__ import annotations
 import re
 
 from fastapi.exceptions import RequestValidationError
+from starlette.convertors import PathConvertor
 from starlette.requests import HTTPConnection
 
 # Ids we mint ("c" + hex, "t" + hex, "m" + hex, uuid4 for users) and legacy ids all fit this.
 PATH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 PATH_ID_PATTERN = f"^{PATH_ID.pattern}$"
+# ``{name:path}`` parameters (static asset names): ASCII segments, no "." or ".." segment.
+PATH_FILE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}){0,7}")
+PATH_FILE_PATTERN = f"^{PATH_FILE.pattern}$"
 # SSE event ids: ``{turn_id}.{n}``.
 EVENT_ID = re.compile(r"([A-Za-z0-9]{1,64})\.([0-9]{1,12})")
 DECIMAL = re.compile(r"[0-9]{1,18}")
@@ -38,15 +42,16 @@ def parse_content_length(value: str | None) -> int | None:
     return int(stripped) if DECIMAL.fullmatch(stripped) else None
 
 
-def check_path_value(name: str, value: object) -> None:
-    """Raise a 422 (with ``details``) unless ``value`` is an ASCII id."""
-    if isinstance(value, str) and PATH_ID.fullmatch(value):
+def check_path_value(name: str, value: object, *, file_path: bool = False) -> None:
+    """Raise a 422 (with ``details``) unless ``value`` is an ASCII id (or, for ``{x:path}``, file path)."""
+    grammar, pattern = (PATH_FILE, PATH_FILE_PATTERN) if file_path else (PATH_ID, PATH_ID_PATTERN)
+    if isinstance(value, str) and grammar.fullmatch(value):
         return
     raise RequestValidationError(
         [
             {
                 "loc": ("path", name),
-                "msg": f"String should match pattern '{PATH_ID_PATTERN}'",
+                "msg": f"String should match pattern '{pattern}'",
                 "type": "string_pattern_mismatch",
                 "input": value,
             }
@@ -55,6 +60,8 @@ def check_path_value(name: str, value: object) -> None:
 
 
 async def strict_path_params(connection: HTTPConnection) -> None:
-    """App-wide dependency: every path parameter of every route is an ASCII id."""
+    """App-wide dependency: every path parameter of every route is an ASCII id (``{x:path}``: a file path)."""
+    route = connection.scope.get("route")
+    convertors = getattr(route, "param_convertors", {})
     for name, value in connection.path_params.items():
-        check_path_value(name, value)
+        check_path_value(name, value, file_path=isinstance(convertors.get(name), PathConvertor))
