@@ -46,4 +46,4 @@ ENV PATH=/app/.venv/bin:$PATH \
 USER app:app
 EXPOSE 8080
 # Cloud Run sets PORT; shell form so it expands. exec keeps uvicorn PID 1 so SIGTERM drains requests.
-CMD ["sh", "-c", "exec uvicorn --factory \"functions.${SERVICE}.main:create\" --host 0.0.0.0 --port \"${PORT}\" --no-server-header --timeout-graceful-shutdown 8"]
+CMD ["sh", "-c", "exec uvicorn --factory \"functions.${SERVICE}.main:create\" --host 0.0.0.0 --port \"${PORT}\" --no-server-header --no-proxy-headers --timeout-graceful-shutdown 8"]

@@ -14,7 +14,7 @@ from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.chat import ChatOptions, ChatService
 from workplace_roleplay.domain.moderation import Moderator
-from workplace_roleplay.settings import ChatSettings
+from workplace_roleplay.settings import ChatSettings, load_settings
 from workplace_roleplay.web.app import ResourceOpener, create_app
 
 
@@ -39,7 +39,7 @@ def build_chat(settings: ChatSettings, res: Resources, background: BackgroundWor
 
 def create(settings: ChatSettings | None = None, *, resources: ResourceOpener = open_resources) -> FastAPI:
     """Build the chat app from the environment's settings (tests pass their own resource opener)."""
-    settings = settings or ChatSettings()
+    settings = settings or load_settings(ChatSettings)
 
     @asynccontextmanager
     async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:

@@ -33,10 +33,9 @@ TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "SSE stream (default) of `start`, `token`, `analysis`, `done` or `error` events with ids "
         "`<turn_id>.<n>`; with `Accept: application/json` the whole turn as one JSON body.",
-        "content": {
-            "text/event-stream": {"schema": {"type": "string"}},
-            "application/json": {"schema": ChatTurnResult.model_json_schema()},
-        },
+        # "model" puts ChatTurnResult (and its Usage) in components/schemas, so every $ref resolves.
+        "model": ChatTurnResult,
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
     409: {"description": "The same client_message_id is still being answered."},
     413: {"description": "Request body too large."},

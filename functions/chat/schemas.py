@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 PartnerType = Literal["colleague", "senior", "junior", "boss", "client"]
 Situation = Literal["lunch", "break", "morning", "evening", "party"]
@@ -23,12 +24,25 @@ class ChatTurnRequest(BaseModel):
     conversation_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     message: str | None = Field(None, max_length=20000, description="The learner's line (limit: MAX_MESSAGE_CHARS).")
     client_message_id: str | None = Field(
-        None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$", description="Client-made id of this line."
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Client-made id of this line; required with `message`.",
+        validate_default=True,
     )
     partner_type: PartnerType | None = None
     situation: Situation | None = None
     topic: Topic | None = None
     coaching: bool = Field(True, description="Live coaching card after each learner turn.")
+
+    @field_validator("client_message_id", mode="after")
+    @classmethod
+    def _required_with_a_message(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A 422 that names the field (``details``), before the turn pipeline sees the request.
+        if value is None and info.data.get("message") is not None:
+            raise PydanticCustomError("missing", "client_message_id is required with a message")
+        return value
 
 
 class Usage(BaseModel):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from functions.migrate_session.schemas import Me, RefreshRequest, TokenPair
-from workplace_roleplay.domain.identity import SignIn
+from functions.migrate_session.schemas import AnonymousRequest, Me, RefreshRequest, TokenPair
+from workplace_roleplay.domain.identity import SignIn, User
 from workplace_roleplay.errors import NotAuthenticated
 from workplace_roleplay.web.auth import (
     SIGNED_IN_MARK,
@@ -23,8 +23,10 @@ from workplace_roleplay.web.auth import (
     security_of,
     settings_of,
 )
+from workplace_roleplay.web.csrf import csrf_token_valid, issue_csrf_token
 from workplace_roleplay.web.health import Health
 from workplace_roleplay.web.ratelimit import ip_rate_limit, rate_limit
+from workplace_roleplay.web.same_origin import refuse_cross_site, require_json_body
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
 
 router = APIRouter(tags=["auth", "migrate"])
@@ -69,16 +71,68 @@ async def migrate_health(request: Request) -> Health:
     return Health(status="ok", service=settings.SERVICE_NAME or "migrate-session", version=request.app.version)
 
 
+def _same_origin_json(request: Request) -> None:
+    refuse_cross_site(request)
+    require_json_body(request)
+
+
+async def _signed_in_already(request: Request) -> User | None:
+    try:
+        return await authenticate(request)
+    except NotAuthenticated:
+        return None
+
+
+def _current_identity(request: Request, user: User) -> JSONResponse:
+    """The caller's own identity again: the access token they sent, no new refresh token, no cookies."""
+    security = security_of(request)
+    header = request.headers.get("authorization", "")
+    token = header.partition(" ")[2].strip() if header else request.cookies.get(settings_of(request).ACCESS_COOKIE_NAME)
+    claims = security.identity.verify_access(token or "")
+    csrf = request.cookies.get(settings_of(request).CSRF_COOKIE_NAME, "")
+    if not csrf_token_valid(security.csrf_key, user.user_id, csrf):
+        csrf = issue_csrf_token(security.csrf_key, user.user_id)
+    body = TokenPair(
+        user_id=user.user_id,
+        access_token=token or "",
+        expires_in=max(0, int(claims.expires_at - security.identity.clock.now())),
+        refresh_token=None,
+        refresh_expires_in=None,
+        csrf_token=csrf,
+    )
+    return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
+
+
 @router.post(
     "/api/v2/auth/anonymous",
     status_code=201,
     response_model=TokenPair,
     summary="Sign in anonymously (a new learner, no personal data)",
-    dependencies=[ip_rate_limit("auth")],
-    responses={201: {"description": "Tokens in the body; the same as HttpOnly cookies."}, 429: _ERRORS[429]},
+    description=(
+        "Browsers may call it only from our own origin (`Origin`/`Sec-Fetch-Site`) and only with a JSON body or "
+        "none (ADR 0011). A caller that is already signed in (access token, or a refresh cookie that still works) "
+        'gets its current identity back (200) unless it sends `{"new_identity": true}`.'
+    ),
+    dependencies=[ip_rate_limit("auth"), Depends(_same_origin_json)],
+    responses={
+        200: {"description": "Already signed in: the current identity (no new refresh token)."},
+        201: {"description": "Tokens in the body; the same as HttpOnly cookies."},
+        403: {"description": "A browser request from another site (`cross_site_refused`)."},
+        415: {"description": "A body that is not JSON (`unsupported_media_type`)."},
+        429: _ERRORS[429],
+    },
 )
-async def sign_in_anonymously(request: Request) -> JSONResponse:
-    return _credentials(request, await security_of(request).identity.sign_in_anonymously(), 201)
+async def sign_in_anonymously(request: Request, body: AnonymousRequest | None = None) -> JSONResponse:
+    identity = security_of(request).identity
+    if body is not None and body.new_identity:
+        return _credentials(request, await identity.sign_in_anonymously(), 201)
+    user = await _signed_in_already(request)
+    if user is not None and user.auth != "legacy_session":
+        return _current_identity(request, user)
+    if user is not None:  # a legacy session: keep that learner, never a new id
+        return _credentials(request, await identity.sign_in_existing(user.user_id), 200)
+    signed = await identity.resume_or_sign_in(request.cookies.get(settings_of(request).REFRESH_COOKIE_NAME))
+    return _credentials(request, signed, 201 if signed.created else 200)
 
 
 @router.post(

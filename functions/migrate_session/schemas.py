@@ -40,6 +40,16 @@ class TokenPair(BaseModel):
     csrf_token: str = Field(description="Send as `X-CSRF-Token` on cookie-authenticated POST/PUT/PATCH/DELETE.")
 
 
+class AnonymousRequest(BaseModel):
+    """Optional body of the anonymous sign-in; JSON only (an HTML form cannot send it)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"new_identity": True}]})
+
+    new_identity: bool = Field(
+        False, description="Start a new learner even when signed in (the current one's history stays behind)."
+    )
+
+
 class RefreshRequest(BaseModel):
     """API clients send the refresh token in the body; browsers send nothing (the cookie is used)."""
 

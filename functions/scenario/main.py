@@ -5,14 +5,14 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from functions.scenario.routes import router
-from workplace_roleplay.settings import ScenarioSettings
+from workplace_roleplay.settings import ScenarioSettings, load_settings
 from workplace_roleplay.web.app import create_app
 
 
 def create() -> FastAPI:
     """Build the scenario app (it also serves the home page ``/``)."""
     return create_app(
-        ScenarioSettings(),
+        load_settings(ScenarioSettings),
         service="scenario",
         routers=[router],
         template_dir=Path(__file__).parent / "templates",

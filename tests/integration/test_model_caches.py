@@ -259,8 +259,8 @@ async def test_tts_is_off_by_default(fake_gemini: FakeGeminiControl, redis_cache
         # The switched-off feature answers the same to everyone, before credentials are looked at.
         anonymous = await tts.client.post("/api/v2/chat/tts", json={"text": "こんにちは"})
     for response in (signed_in, anonymous):
-        assert response.status_code == 503
+        assert response.status_code == 404
         error = response.json()["error"]
-        assert error["code"] == "feature_unavailable"
+        assert error["code"] == "feature_disabled"
         assert error["message"] == "この機能は現在ご利用いただけません。"
     assert fake_gemini.requests() == []

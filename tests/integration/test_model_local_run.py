@@ -82,8 +82,8 @@ def test_make_run_without_a_key_answers_in_simple_mode(tmp_path: Path) -> None:
         tts = httpx.post(f"{base}/api/v2/chat/tts", json={"text": "こんにちは"})
     assert done["simple_mode"] is True
     assert done["model"] == "simple"
-    assert tts.status_code == 503  # TTS is off by default
-    assert tts.json()["error"]["code"] == "feature_unavailable"
+    assert tts.status_code == 404  # TTS is off by default: a documented feature_disabled, not a 5xx
+    assert tts.json()["error"]["code"] == "feature_disabled"
 
 
 def test_make_run_with_base_url_and_any_key_streams_from_the_fake(

@@ -98,6 +98,7 @@ async def test_csrf_missing_and_mismatched_on_cookie_post(client: httpx.AsyncCli
 
 async def test_csrf_token_of_another_user_is_refused(client: httpx.AsyncClient) -> None:
     other = await sign_in(client)
+    client.cookies.clear()  # signed in, a second sign-in would return the same learner
     mine = await sign_in(client)  # the jar now holds my cookies; plant the other user's CSRF pair
     assert mine["user_id"] != other["user_id"]
     client.cookies.set("wr_csrf", other["csrf_token"], domain="wr.test")

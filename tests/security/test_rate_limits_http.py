@@ -57,11 +57,14 @@ async def test_burst_over_the_limit_gets_429_with_retry_after_in_japanese() -> N
 
 
 async def test_per_ip_limit_uses_the_load_balancer_entry_of_x_forwarded_for() -> None:
-    app = auth_app(auth_settings(RATE_LIMIT_AUTH_IP="2/60"), FakeStore())
+    # As in the cloud: any peer is the load balancer (ingress allows nothing else), position 2.
+    app = auth_app(auth_settings(RATE_LIMIT_AUTH_IP="2/60", TRUSTED_PROXIES="*"), FakeStore())
     async with serving(app) as client:
 
         def sign_in(xff: str) -> httpx.Request:
-            return client.build_request("POST", "/api/v2/auth/anonymous", headers={"X-Forwarded-For": xff})
+            return client.build_request(
+                "POST", "/api/v2/auth/anonymous", headers={"X-Forwarded-For": xff}, json={"new_identity": True}
+            )
 
         # The client may prepend anything; the entry the load balancer added (second from the right) counts.
         codes = [(await client.send(sign_in(f"{i}.6.6.6, 203.0.113.7, 10.0.0.1"))).status_code for i in range(3)]

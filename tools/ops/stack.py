@@ -172,6 +172,9 @@ class Stack:
             "FIRESTORE_EMULATOR_HOST": self.emulator_host,
             "REDIS_URL": self.redis_url,
             "REDIS_MODE": self.settings.STACK_REDIS_MODE,
+            # Only nginx (on loopback) reaches the services; it appends the client's address (ADR 0018).
+            "TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
+            "FORWARDED_CLIENT_POSITION": "1",
         }
         if self.fake_gemini_url:
             env.update({"GEMINI_API_KEY": "stack-fake-key", "GEMINI_BASE_URL": self.fake_gemini_url})
@@ -184,6 +187,7 @@ class Stack:
         command = python_command(
             "-m", "uvicorn", "--factory", f"{entry.module}:create",
             "--host", "127.0.0.1", "--port", str(spec.port), "--no-access-log", "--log-level", "warning",
+            "--no-proxy-headers",
         )  # fmt: skip
         # `env NAME=value ... cmd` adds to the inherited environment (and execs, keeping the pid), so
         # nothing here reads os.environ; configuration stays in the settings classes.

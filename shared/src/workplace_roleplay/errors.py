@@ -7,16 +7,20 @@
     │   ├── PayloadTooLarge        payload_too_large
     │   ├── EmptyMessage           empty_message
     │   ├── MessageTooLong         message_too_long   (carries max_chars)
+    │   ├── UnsupportedMediaType   unsupported_media_type (a body that is not JSON where JSON is required)
     │   ├── MessageBlocked         message_blocked    (moderation: NG word; carries filtered_text)
     │   └── RepeatedMessage        repeated_message   (moderation: the same line again and again)
-    ├── NotAuthenticated           not_authenticated
+    ├── NotAuthenticated           not_authenticated  (a sign-in that expired)
+    │   ├── NotSignedIn            not_authenticated  (no sign-in at all: never signed in here)
     │   ├── InvalidToken           invalid_token    (bad signature, claims, kid, algorithm)
     │   │   └── TokenExpired       token_expired    (refresh and retry)
     │   └── SessionRevoked         session_revoked  (logged out, or refresh-token reuse)
     ├── PermissionDenied           permission_denied
     │   ├── CsrfMissing            csrf_missing
-    │   └── CsrfInvalid            csrf_invalid
+    │   ├── CsrfInvalid            csrf_invalid
+    │   └── CrossSiteRefused       cross_site_refused (sign-in from another site: login CSRF)
     ├── NotFound                   not_found
+    │   ├── FeatureDisabled        feature_disabled   (switched off in this deployment, e.g. TTS_ENABLED=false)
     │   ├── ConversationNotFound   conversation_not_found (also for another learner's id)
     │   ├── MemoryNotFound         memory_not_found
     │   └── ReportNotFound         report_not_found   (no summary / feedback report made yet)
@@ -85,6 +89,12 @@ class MessageTooLong(InvalidInput):
     message_en = "The message is too long. Please split it up."
 
 
+class UnsupportedMediaType(InvalidInput):
+    code = "unsupported_media_type"
+    message_ja = "送信形式が正しくありません。ページを再読み込みしてもう一度お試しください。"
+    message_en = "The request body must be JSON (Content-Type: application/json)."
+
+
 class MessageBlocked(InvalidInput):
     code = "message_blocked"
     message_ja = (
@@ -103,6 +113,13 @@ class NotAuthenticated(AppError):
     code = "not_authenticated"
     message_ja = "ログインの有効期限が切れました。ページを再読み込みしてください。"
     message_en = "Your sign-in has expired. Please reload the page."
+
+
+class NotSignedIn(NotAuthenticated):
+    """No credentials and no trace of an earlier sign-in (no CSRF cookie): not "expired"."""
+
+    message_ja = "ログインが必要です。ページを再読み込みすると、自動でログインします。"
+    message_en = "You are not signed in. Reload the page to sign in automatically."
 
 
 class InvalidToken(NotAuthenticated):
@@ -137,10 +154,24 @@ class CsrfInvalid(PermissionDenied):
     message_en = "The security token does not match. Please reload the page."
 
 
+class CrossSiteRefused(PermissionDenied):
+    code = "cross_site_refused"
+    message_ja = "別のサイトからのログインはできません。このアプリのページから操作してください。"
+    message_en = "Signing in from another site is not allowed. Please use this app's own pages."
+
+
 class NotFound(AppError):
     code = "not_found"
     message_ja = "お探しのページやデータが見つかりませんでした。"
     message_en = "We could not find what you were looking for."
+
+
+class FeatureDisabled(NotFound):
+    """A feature switched off by configuration: for this deployment the route does not exist (404)."""
+
+    code = "feature_disabled"
+    message_ja = "この機能は現在ご利用いただけません。"
+    message_en = "This feature is switched off here."
 
 
 class ConversationNotFound(NotFound):

@@ -18,6 +18,7 @@ module "stack" {
   legacy_fallback       = var.legacy_fallback
   bootstrap             = var.bootstrap
   secret_versions       = var.secret_versions
+  initial_secrets       = var.initial_secrets
   jwt_active_kid        = var.jwt_active_kid
   ale_primary_kid       = var.ale_primary_kid
   gemini_use_vertex     = var.gemini_use_vertex

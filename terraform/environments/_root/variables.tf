@@ -45,6 +45,13 @@ variable "bootstrap" {
   default     = false
 }
 
+variable "initial_secrets" {
+  description = "Bootstrap only (with bootstrap = true): initial material per secret id, e.g. from TF_VAR_initial_secrets. Never stored in state."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}
+
 variable "secret_versions" {
   description = "Pinned version per secret container (numbers only)."
   type        = map(string)

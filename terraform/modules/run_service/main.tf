@@ -91,7 +91,7 @@ resource "google_cloud_run_v2_service" "main" {
         initial_delay_seconds = 0
         timeout_seconds       = 3
         period_seconds        = 10
-        failure_threshold     = 30
+        failure_threshold     = 24 # 240 s: Cloud Run's maximum startup probe window
         http_get {
           path = var.ready_path
           port = 8080

@@ -18,3 +18,22 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "initial_ids" {
+  description = "Secrets whose version 1 this apply writes (the bootstrap of a new environment); empty afterwards."
+  type        = set(string)
+  default     = []
+}
+
+variable "initial_values" {
+  description = "Initial material per secret id (bootstrap only). Sensitive; written write-only, never stored in state."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}
+
+variable "pinned_versions" {
+  description = "The version each service is pinned to, per secret id (must be 1 for secrets written at bootstrap)."
+  type        = map(string)
+  default     = {}
+}

@@ -3,6 +3,7 @@ module "armor" {
   project_id          = var.project_id
   model_path_prefixes = distinct(flatten([for s in values(var.services) : s.streaming_prefixes]))
   preview             = var.armor_preview
+  depends_on          = [google_project_service.main]
 }
 
 module "legacy" {
@@ -10,6 +11,7 @@ module "legacy" {
   project_id      = var.project_id
   fqdn            = var.legacy_fqdn
   security_policy = module.armor.id
+  depends_on      = [google_project_service.main]
 }
 
 module "edge" {
@@ -22,6 +24,7 @@ module "edge" {
   candidate_backends = { for name, b in module.candidate_backend : name => b.backend_service_id }
   legacy_backend     = module.legacy.backend_service_id
   canary_header      = module.routing.canary_header
+  depends_on         = [google_project_service.main]
 }
 
 module "monitoring" {
@@ -38,4 +41,5 @@ module "monitoring" {
   notification_channels = var.notification_channels
   existing_channel_ids  = var.existing_channel_ids
   runbook_url           = var.runbook_url
+  depends_on            = [google_project_service.main]
 }

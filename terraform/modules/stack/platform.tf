@@ -29,6 +29,7 @@ module "redis" {
   network_id     = module.network.network_id
   tier           = var.redis_tier
   memory_size_gb = var.redis_memory_gb
+  depends_on     = [google_project_service.main]
 }
 
 moved {
@@ -66,7 +67,11 @@ module "secrets" {
   project_id = var.project_id
   secrets    = module.config.external_secrets
   labels     = { environment = var.environment }
-  depends_on = [google_project_service.main]
+  # Bootstrap: version 1 of every secret the services read, before any service exists.
+  initial_ids     = var.bootstrap ? local.bootstrap_secret_ids : []
+  initial_values  = var.initial_secrets
+  pinned_versions = var.secret_versions
+  depends_on      = [google_project_service.main]
 }
 
 module "firestore" {
@@ -83,6 +88,7 @@ module "tasks" {
   region     = var.region
   worker_uri = module.worker.uri
   producers  = { for name, s in module.service : name => s.service_account_member }
+  depends_on = [google_project_service.main]
 }
 
 module "registry" {
@@ -90,6 +96,7 @@ module "registry" {
   project_id = var.project_id
   region     = var.region
   writers    = { deployer = module.iam.deployer_member }
+  depends_on = [google_project_service.main]
 }
 
 module "iam" {
@@ -100,6 +107,7 @@ module "iam" {
     { worker = module.worker.service_account_email },
   )
   breakglass_members = var.breakglass_members
+  depends_on         = [google_project_service.main]
 }
 
 module "build_triggers" {
@@ -116,4 +124,5 @@ module "build_triggers" {
   canary_percent        = each.value.canary_percent
   service_account_email = module.iam.deployer_email
   domain                = var.domains[0]
+  depends_on            = [google_project_service.main]
 }

@@ -35,6 +35,8 @@ module "service" {
   traffic              = module.routing.run_traffic[each.key]
   deletion_protection  = var.deletion_protection
   labels               = { environment = var.environment, catalog_service = replace(each.key, "_", "-") }
+  # APIs on and version 1 of every secret written (bootstrap) before the first revision starts.
+  depends_on = [google_project_service.main, module.secrets]
 }
 
 # The private Cloud Tasks worker: the worker service's image, internal ingress, invoked only by the
@@ -61,6 +63,8 @@ module "worker" {
   subnetwork          = module.network.subnetwork_id
   deletion_protection = var.deletion_protection
   labels              = { environment = var.environment, catalog_service = "worker" }
+  # APIs on and version 1 of every secret written (bootstrap) before the first revision starts.
+  depends_on = [google_project_service.main, module.secrets]
 }
 
 module "backend" {
@@ -72,6 +76,7 @@ module "backend" {
   name              = each.value.cloud_run_name
   cloud_run_service = module.service[each.key].name
   security_policy   = module.armor.id
+  depends_on        = [google_project_service.main]
 }
 
 # Header-routed twin of each backend that reaches the revision tagged `candidate` (smoke tests).
@@ -85,4 +90,5 @@ module "candidate_backend" {
   cloud_run_service = module.service[each.key].name
   cloud_run_tag     = "candidate"
   security_policy   = module.armor.id
+  depends_on        = [google_project_service.main]
 }

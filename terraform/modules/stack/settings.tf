@@ -36,5 +36,8 @@ locals {
     }
   }
 
+  # Secrets the services read whose values come from outside Terraform (redis-url/-ca are written by the redis module).
+  bootstrap_secret_ids = toset([for id in values(module.config.secret_settings) : id if contains(keys(module.config.external_secrets), id)])
+
   default_scaling = { min_instances = var.environment == "prod" ? 1 : 0, max_instances = 20, concurrency = 80 }
 }

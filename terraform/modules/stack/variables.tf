@@ -73,6 +73,13 @@ variable "bootstrap" {
   default     = false
 }
 
+variable "initial_secrets" {
+  description = "Bootstrap only: initial material per secret id (jwt-keys, ale-keys, csrf-secret, legacy-secret-key, and gemini keys without Vertex). Written write-only, never in state."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}
+
 variable "worker_service" {
   description = "Catalog service whose image also runs as the private Cloud Tasks worker."
   type        = string

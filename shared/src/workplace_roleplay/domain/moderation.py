@@ -1,7 +1,8 @@
 """Moderation of learner lines before anything reaches the model.
 
-- NG words: a list kept in data (``data/ng_words.txt`` or a file named by settings), matched after NFKC
-  normalisation so full-width or half-width variants do not slip through.
+- NG words: a list kept in data (``data/ng_words.txt`` or a file named by settings), matched after
+  folding (``text_folding``: NFKC, invisible characters removed, katakana as hiragana), so width, kana
+  and zero-width variants do not slip through; the match is masked in the text as typed.
 - Loops: the same line sent again and again is answered with advice instead of another model call.
 - Off-topic: a gentle nudge (never a block) when a line shares nothing with the chosen topic.
 Every result carries a Japanese explanation; nothing is dropped silently.
@@ -9,18 +10,18 @@ Every result carries a Japanese explanation; nothing is dropped silently.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from workplace_roleplay.domain.text_folding import fold, fold_with_origin
 from workplace_roleplay.errors import MessageBlocked, RepeatedMessage
 
 DATA_DIR = Path(__file__).parent / "data"
 
 
 def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    return fold(text)
 
 
 def load_words(path: Path) -> list[str]:
@@ -70,20 +71,21 @@ class Moderator:
         )
 
     def mask(self, text: str) -> tuple[str, bool]:
-        """The text with NG words replaced by ``*`` and whether any matched."""
-        normalised = _normalise(text)
-        if len(normalised) != len(text):
-            # NFKC changed the length (ligatures etc.): mask on the normalised text instead.
-            text = normalised
+        """The text with NG words replaced by ``*`` and whether any matched.
+
+        Matching runs on the folded text; each match masks the typed characters it came from,
+        invisible characters inside the word included.
+        """
+        folded, origin = fold_with_origin(text)
         hits = False
         chars = list(text)
         for word in self.ng_words:
-            start = normalised.find(word)
+            start = folded.find(word)
             while start != -1:
                 hits = True
-                for i in range(start, start + len(word)):
+                for i in range(origin[start][0], origin[start + len(word) - 1][1] + 1):
                     chars[i] = "*"
-                start = normalised.find(word, start + 1)
+                start = folded.find(word, start + 1)
         return "".join(chars), hits
 
     def check(self, text: str, *, previous_learner_lines: Sequence[str], topic: str = "") -> ModerationResult:

@@ -13,15 +13,18 @@ from workplace_roleplay.settings.services import (
     WatchSettings,
     settings_for,
 )
+from workplace_roleplay.settings.startup import InvalidSettings, load_settings
 
 __all__ = [
     "SERVICE_SETTINGS",
     "ChatSettings",
     "CoreSettings",
     "Environment",
+    "InvalidSettings",
     "MigrateSessionSettings",
     "ScenarioSettings",
     "ServiceSettings",
     "WatchSettings",
+    "load_settings",
     "settings_for",
 ]

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings
 
 from workplace_roleplay.errors import ConfigurationError
 from workplace_roleplay.settings.base import PLACEHOLDER_SECRETS, Environment
+from workplace_roleplay.settings.networks import IPNetwork, parse_networks
 
 RouteClass = Literal["default", "model", "auth"]
 RateScope = Literal["user", "ip"]
@@ -95,12 +96,19 @@ class AuthSettings(BaseSettings):
     RATE_LIMIT_AUTH_IP: str = Field(
         "60/60", description="Requests/seconds per client IP, sign-in/refresh (offices share one NAT address)."
     )
+    TRUSTED_PROXIES: str | None = Field(
+        None,
+        description="Comma-separated IPs/CIDRs of the proxies whose X-Forwarded-For entries are believed, or * "
+        "(any peer: only the load balancer can reach a cloud service). Unset: * in dev/staging/prod, none "
+        "otherwise (make run: the socket peer is the client; make stack sets its nginx's loopback).",
+    )
     FORWARDED_CLIENT_POSITION: int = Field(
         2,
-        ge=0,
+        ge=1,
         le=5,
-        description="Client address = this entry from the right of X-Forwarded-For (2 behind the Google "
-        "external Application Load Balancer, which appends '<client>, <lb>'); 0 = the socket peer.",
+        description="When the peer is a trusted proxy: the client is this entry from the right of "
+        "X-Forwarded-For (2 behind the Google external Application Load Balancer, which appends "
+        "'<client>, <lb>'; 1 behind one nginx).",
     )
 
     ALE_KEYS: SecretStr | None = Field(
@@ -152,6 +160,14 @@ class AuthSettings(BaseSettings):
             return self.CSRF_SECRET.get_secret_value().encode()
         return _local_secret("csrf")
 
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        """The networks of proxies whose X-Forwarded-For entries count (empty: believe no header)."""
+        value = self.TRUSTED_PROXIES
+        if value is None:
+            value = "*" if self._env.is_cloud else ""
+        return parse_networks(value, "TRUSTED_PROXIES")
+
     def rate_rule(self, route_class: RouteClass, scope: RateScope) -> tuple[int, int]:
         """(limit, window seconds) for a route class and a key scope."""
         value: str = getattr(self, f"RATE_LIMIT_{route_class.upper()}_{scope.upper()}")
@@ -165,6 +181,7 @@ class AuthSettings(BaseSettings):
         for route_class in ("default", "model", "auth"):
             for scope in ("user", "ip"):
                 self.rate_rule(route_class, scope)
+        self.trusted_proxy_networks  # noqa: B018 (parsed once at startup, so a typo stops it)
         if self.COOKIE_SECURE is False and env is not Environment.LOCAL:
             raise ConfigurationError(f"COOKIE_SECURE=false is allowed only when ENV=local (ENV={env.value})")
         if env.is_cloud:

@@ -6,6 +6,7 @@ from workplace_roleplay.settings.auth import AuthSettings
 from workplace_roleplay.settings.base import CoreSettings
 from workplace_roleplay.settings.conversation import ConversationSettings
 from workplace_roleplay.settings.model import ModelSettings
+from workplace_roleplay.settings.startup import load_settings
 
 
 class ServiceSettings(CoreSettings, AuthSettings, ModelSettings):
@@ -40,4 +41,4 @@ SERVICE_SETTINGS: dict[str, type[ServiceSettings]] = {
 
 def settings_for(service: str) -> ServiceSettings:
     """Build and validate the settings of one service from the environment."""
-    return SERVICE_SETTINGS[service]()
+    return load_settings(SERVICE_SETTINGS[service])

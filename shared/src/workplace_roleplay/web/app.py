@@ -6,18 +6,20 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from workplace_roleplay import __version__
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.settings import ServiceSettings
+from workplace_roleplay.web.api_docs import docs_router
 from workplace_roleplay.web.errors import install_error_handlers
+from workplace_roleplay.web.grammar import strict_path_params
 from workplace_roleplay.web.health import health_router
 from workplace_roleplay.web.logs import configure_logging
 from workplace_roleplay.web.metrics import metrics_endpoint
 from workplace_roleplay.web.middleware import RequestContextMiddleware
-from workplace_roleplay.web.security import SecurityHeadersMiddleware, docs_csp
+from workplace_roleplay.web.security import SecurityHeadersMiddleware
 from workplace_roleplay.web.tts import tts_router
 
 # A service's own startup: builds its domain objects from the shared resources, cleans up on exit.
@@ -64,8 +66,10 @@ def create_app(
         description=entry.description,
         lifespan=lifespan,
         openapi_url=f"{entry.api_prefix}/openapi.json",
-        docs_url=f"{entry.api_prefix}/docs",
+        docs_url=None,  # our own Swagger UI page with self-served assets (web/api_docs.py)
         redoc_url=None,
+        # Every path parameter is an ASCII id (web/grammar.py): a 422 with details, never a store error.
+        dependencies=[Depends(strict_path_params)],
     )
     app.state.service = service
     app.state.settings = settings
@@ -73,10 +77,14 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health_router(service=name, version=version, prefix=entry.api_prefix))
     app.include_router(tts_router(entry.api_prefix))
+    docs, docs_policies = docs_router(
+        docs_url=f"{entry.api_prefix}/docs", openapi_url=f"{entry.api_prefix}/openapi.json", title=app.title
+    )
+    app.include_router(docs)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in routers:
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
     # Outermost, so even the 413 of the body limit carries the security headers.
-    app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_csp(app))
+    app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_policies)
     return app

@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.status import WS_1008_POLICY_VIOLATION
 
 from workplace_roleplay.domain.identity import SignIn, User
-from workplace_roleplay.errors import InvalidToken, NotAuthenticated
+from workplace_roleplay.errors import InvalidToken, NotAuthenticated, NotSignedIn
 from workplace_roleplay.settings import ServiceSettings
 from workplace_roleplay.web.csrf import check_csrf, csrf_token_valid, issue_csrf_token
 
@@ -114,7 +114,13 @@ async def authenticate(request: HTTPConnection) -> User:
     """The caller, from ``Authorization: Bearer`` (first) or the access cookie, else the legacy session
     when ``FALLBACK_AUTH=flask_session``. Raises ``NotAuthenticated`` (or a subclass)."""
     security, settings = security_of(request), settings_of(request)
-    failure: NotAuthenticated = NotAuthenticated("no credentials")
+    # The CSRF cookie outlives the access cookie (7 days vs 15 min): with it the sign-in expired,
+    # without it this browser or client never signed in, and is told so (not "expired").
+    failure: NotAuthenticated = (
+        NotAuthenticated("access token missing or expired")
+        if request.cookies.get(settings.CSRF_COOKIE_NAME)
+        else NotSignedIn("no credentials")
+    )
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")

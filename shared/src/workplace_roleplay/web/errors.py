@@ -26,6 +26,7 @@ log = logging.getLogger("workplace_roleplay.errors")
 # Most specific class first; an error takes the status of the first class it is an instance of.
 STATUS_BY_ERROR: tuple[tuple[type[errors.AppError], int], ...] = (
     (errors.PayloadTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
     (errors.InvalidInput, 422),
     (errors.NotAuthenticated, 401),
     (errors.PermissionDenied, 403),
@@ -44,6 +45,7 @@ _HTTP_TO_ERROR: dict[int, type[errors.AppError]] = {
     405: errors.InvalidInput,
     409: errors.Conflict,
     413: errors.PayloadTooLarge,
+    415: errors.UnsupportedMediaType,
     422: errors.InvalidInput,
     429: errors.RateLimited,
 }

@@ -13,9 +13,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workplace_roleplay.catalog import Catalog, load_catalog
+from workplace_roleplay.errors import NotFound
+from workplace_roleplay.web.context import accept_request_id
+from workplace_roleplay.web.errors import wants_html
+from workplace_roleplay.web.security import SecurityHeadersMiddleware
+from workplace_roleplay.web.templating import environment
 
 log = logging.getLogger("workplace_roleplay.gateway")
 
@@ -54,7 +60,8 @@ class Gateway:
         if entry is None:
             target: ASGIApp | None = self._own(scope.get("path", "/"))
             if target is None:
-                await _not_found(scope, send)
+                if scope["type"] == "http":
+                    await _not_found(scope, receive, send)
                 return
         else:
             target = self.apps[entry.name]
@@ -83,30 +90,47 @@ class Gateway:
         await send({"type": "lifespan.shutdown.complete"})
 
 
-async def _not_found(scope: Scope, send: Send) -> None:
-    if scope["type"] != "http":
-        return
-    body = json.dumps(
-        {
-            "error": {
-                "code": "not_found",
-                "message": "お探しのページやデータが見つかりませんでした。",
-                "message_en": "No service serves this path locally (the legacy app is not part of make run).",
-            }
-        },
-        ensure_ascii=False,
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 404,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
+async def _not_found_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """404 for a path no service claims: the Japanese error page for browsers, JSON for API clients."""
+    request = Request(scope)
+    request_id = accept_request_id(request.headers.get("x-request-id"))
+    message = NotFound.message_ja
+    if wants_html(request):
+        body = (
+            environment()
+            .get_template("error.html")
+            .render(
+                csp_nonce=scope.get("state", {}).get("csp_nonce", ""),
+                status=404,
+                code=NotFound.code,
+                message=message,
+                message_en="No service serves this path locally (the legacy app is not part of make run).",
+                request_id=request_id,
+                fragment=False,
+            )
+            .encode()
+        )
+        content_type = b"text/html; charset=utf-8"
+    else:
+        error = {
+            "code": NotFound.code,
+            "message": message,
+            "message_en": "No service serves this path locally (the legacy app is not part of make run).",
+            "request_id": request_id,
         }
-    )
+        body = json.dumps({"error": error}, ensure_ascii=False).encode()
+        content_type = b"application/json; charset=utf-8"
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+# The same security headers (and CSP nonce for the page's style) as every service's responses.
+_not_found = SecurityHeadersMiddleware(_not_found_app)
 
 
 def create_gateway() -> Gateway:
@@ -119,12 +143,14 @@ def main() -> None:
     """Serve every service on one origin (``make run``)."""
     import uvicorn
 
+    from workplace_roleplay.settings import load_settings
     from workplace_roleplay.settings.local import LocalRunSettings
 
-    run = LocalRunSettings()
+    run = load_settings(LocalRunSettings)
     gateway = create_gateway()
     print(f"workplace-roleplay v2: http://{run.HOST}:{run.PORT}/  (Ctrl-C で停止 / stop)", flush=True)
-    uvicorn.run(gateway, host=run.HOST, port=run.PORT, log_level="warning", lifespan="on")
+    # proxy_headers off: only the settings decide whose X-Forwarded-For counts (web/ratelimit.py, ADR 0018).
+    uvicorn.run(gateway, host=run.HOST, port=run.PORT, log_level="warning", lifespan="on", proxy_headers=False)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from workplace_roleplay.web.context import (
     service_var,
     trace_var,
 )
+from workplace_roleplay.web.grammar import parse_content_length
 from workplace_roleplay.web.metrics import ERRORS, LATENCY, REQUESTS
 
 log = logging.getLogger("workplace_roleplay.access")
@@ -53,8 +54,8 @@ class RequestContextMiddleware:
         status = 500
         first_byte: float | None = None
 
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        declared = parse_content_length(headers.get("content-length"))
+        if declared is not None and declared > self.max_body_bytes:
             await _too_large(send, request_id)
             status = 413
             self._record(scope, status, started, first_byte)

@@ -9,6 +9,7 @@ decides locally per instance, so limits never fall away and requests never fail 
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -17,17 +18,33 @@ from workplace_roleplay.bootstrap import Resources
 from workplace_roleplay.domain.identity import User
 from workplace_roleplay.errors import RateLimited
 from workplace_roleplay.settings.auth import RateScope, RouteClass
+from workplace_roleplay.settings.networks import IPNetwork
 from workplace_roleplay.web.auth import current_user, settings_of
 
 
-def client_ip(request: Request, position: int) -> str:
-    """The client address: ``position``-th entry from the right of X-Forwarded-For behind the load
-    balancer (entries further left are whatever the client sent, so they are never trusted)."""
-    if position > 0:
-        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
-        if len(forwarded) >= position:
-            return forwarded[-position]
-    return request.client.host if request.client else "unknown"
+def client_ip(request: Request, networks: tuple[IPNetwork, ...], position: int) -> str:
+    """The client address: the socket peer, unless the peer is a trusted proxy (``TRUSTED_PROXIES``);
+    then the ``position``-th entry from the right of X-Forwarded-For, the one that proxy chain appended
+    (entries further left are whatever the client sent, so they are never believed). ADR 0018."""
+    peer = request.client.host if request.client else "unknown"
+    if not networks or not _in_networks(peer, networks):
+        return peer
+    forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+    if len(forwarded) < position:
+        return peer
+    entry = forwarded[-position]
+    try:
+        return str(ipaddress.ip_address(entry))
+    except ValueError:
+        return peer  # not written by our proxy: never a key the client could choose
+
+
+def _in_networks(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)
 
 
 async def _spend(request: Request, route_class: RouteClass, user_id: str | None) -> None:
@@ -35,9 +52,8 @@ async def _spend(request: Request, route_class: RouteClass, user_id: str | None)
     if not settings.RATE_LIMIT_ENABLED:
         return
     resources: Resources = request.app.state.resources
-    keys: list[tuple[RateScope, str]] = [
-        ("ip", f"ip:{client_ip(request, settings.FORWARDED_CLIENT_POSITION)}:{route_class}")
-    ]
+    address = client_ip(request, settings.trusted_proxy_networks, settings.FORWARDED_CLIENT_POSITION)
+    keys: list[tuple[RateScope, str]] = [("ip", f"ip:{address}:{route_class}")]
     if user_id:
         keys.append(("user", f"user:{user_id}:{route_class}"))
     for scope, key in keys:

@@ -7,13 +7,8 @@ so text that slipped past escaping still cannot execute. Pure ASGI so streams pa
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import secrets
 
-from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,7 +24,6 @@ PERMISSIONS_POLICY = (
 )
 # For JSON, SSE and everything that is not a page: nothing may load or frame it.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
 def page_csp(nonce: str) -> str:
@@ -41,34 +35,6 @@ def page_csp(nonce: str) -> str:
         "img-src 'self' data:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
-
-
-def docs_csp(app: FastAPI) -> dict[str, str]:
-    """Policies for the Swagger UI page, which loads from a CDN and runs one inline script of its own.
-
-    The inline script is allowed by its hash (computed from FastAPI's own page), not by
-    ``'unsafe-inline'``, so nothing else inline can run there either.
-    """
-    if not app.docs_url or not app.openapi_url:
-        return {}
-    page = get_swagger_ui_html(
-        openapi_url=app.openapi_url,
-        title=f"{app.title} - Swagger UI",
-        oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
-        init_oauth=app.swagger_ui_init_oauth,
-        swagger_ui_parameters=app.swagger_ui_parameters,
-    ).body
-    html = bytes(page).decode()
-    hashes = " ".join(
-        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in _SCRIPT.findall(html)
-    )
-    cdn = "https://cdn.jsdelivr.net"
-    policy = (
-        f"default-src 'self'; script-src 'self' {cdn} {hashes}; style-src 'self' {cdn}; "
-        "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    )
-    return {app.docs_url: policy}
 
 
 class SecurityHeadersMiddleware:

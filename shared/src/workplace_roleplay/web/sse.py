@@ -24,6 +24,7 @@ from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.errors import EncryptionError, NotFound
 from workplace_roleplay.ports import Cache
 from workplace_roleplay.ports.cache_keys import stream_key
+from workplace_roleplay.web.grammar import parse_event_id_value
 
 log = logging.getLogger("workplace_roleplay.sse")
 
@@ -50,13 +51,8 @@ class SseEvent:
 
 
 def parse_event_id(value: str | None) -> tuple[str, int] | None:
-    """``{turn_id}.{n}`` -> (turn_id, n); None for anything else."""
-    if not value:
-        return None
-    turn_id, _, seq = value.strip().rpartition(".")
-    if not turn_id or not seq.isdigit() or not turn_id.isalnum() or len(turn_id) > 64:
-        return None
-    return turn_id, int(seq)
+    """``{turn_id}.{n}`` -> (turn_id, n); None for anything else (ASCII only: web/grammar.py)."""
+    return parse_event_id_value(value)
 
 
 async def drop_stream_buffers(cache: Cache, turn_ids: Sequence[str]) -> None:

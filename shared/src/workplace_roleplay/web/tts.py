@@ -3,12 +3,13 @@
 Signed-in learners only: each call spends one hit of the ``model`` route class rate limit (per IP and
 per user) and its characters come out of the user's daily budget. Cookie-authenticated POSTs must
 carry the CSRF token like every other unsafe request. With the feature switched off every caller
-gets the same 503 (Japanese message), before any credential or limit is looked at.
+gets the same documented ``404 feature_disabled`` (Japanese message), before any credential or limit
+is looked at: a configuration choice, not a server error.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from workplace_roleplay.domain.identity import User
 from workplace_roleplay.domain.speech import SpeechService
-from workplace_roleplay.errors import FeatureUnavailable
+from workplace_roleplay.errors import FeatureDisabled
 from workplace_roleplay.web.auth import CurrentUser
 from workplace_roleplay.web.ratelimit import rate_limit
 
@@ -33,10 +34,10 @@ def budget_key(user: User) -> str:
 
 
 def speech_service(request: Request) -> SpeechService:
-    """The speech service, or ``FeatureUnavailable`` (503) when TTS is off or has no model."""
+    """The speech service, or ``FeatureDisabled`` (404) when TTS is off or has no model."""
     speech: SpeechService | None = getattr(request.app.state.resources, "speech", None)
     if speech is None:
-        raise FeatureUnavailable("text-to-speech is switched off (TTS_ENABLED) or has no model")
+        raise FeatureDisabled("text-to-speech is switched off (TTS_ENABLED) or has no model")
     return speech
 
 
@@ -61,7 +62,12 @@ def tts_router(api_prefix: str) -> APIRouter:
     # Decorator dependencies resolve first and in order: the feature flag answers before the
     # credential is checked, and a switched-off feature costs nobody a rate-limit hit.
     guards = [Depends(speech_service), rate_limit("model")]
-    router = APIRouter(prefix=api_prefix, tags=["tts"])
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {"content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
+        404: {"description": "Text-to-speech is switched off in this deployment (`feature_disabled`)."},
+        429: {"description": "Rate limited, or the daily text-to-speech budget is used up (`tts_budget_exceeded`)."},
+    }
+    router = APIRouter(prefix=api_prefix, tags=["tts"], responses=responses)
 
     @router.post("/tts", summary="Read text aloud (audio/wav)", response_class=Response, dependencies=guards)
     async def speak_post(user: CurrentUser, speech: SpeechDep, body: SpeechRequest) -> Response:
