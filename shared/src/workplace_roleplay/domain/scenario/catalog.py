@@ -81,7 +81,9 @@ class ScenarioCatalog:
                 if legacy in self.legacy_map:
                     problems.append(f"legacy id {legacy!r} mapped twice ({self.legacy_map[legacy]}, {s.id})")
                 self.legacy_map[legacy] = s.id
-        problems += [f"legacy id {x!r} is not mapped to any scenario" for x in LEGACY_SCENARIO_IDS if x not in self.legacy_map]
+        problems += [
+            f"legacy id {x!r} is not mapped to any scenario" for x in LEGACY_SCENARIO_IDS if x not in self.legacy_map
+        ]
         problems += [f"{x!r} is not a legacy scenario id" for x in self.legacy_map if x not in LEGACY_SCENARIO_IDS]
         if problems:
             raise ConfigurationError("invalid scenario catalog:\n- " + "\n- ".join(problems))
