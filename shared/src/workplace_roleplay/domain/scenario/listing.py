@@ -42,8 +42,11 @@ class ScenarioDetail:
 class ScenarioCatalogService:
     """The catalog as one learner sees it (list with status, detail behind the consent gate)."""
 
-    def __init__(self, catalog: ScenarioCatalog, consent: ConsentService, progress: ScenarioProgress) -> None:
+    def __init__(
+        self, catalog: ScenarioCatalog, consent: ConsentService, progress: ScenarioProgress, *, from_cache: bool = False
+    ) -> None:
         self.catalog = catalog
+        self.from_cache = from_cache  # the catalog came from scenario_cache (not parsed from YAML)
         self.consent = consent
         self.progress = progress
         self.access = ScenarioAccess(catalog, consent)
