@@ -30,7 +30,9 @@ async def build_scenarios(res: Resources) -> ScenarioCatalogService:
         "scenario catalog ready",
         extra={"scenarios": len(catalog), "catalog_version": catalog.digest, "from_cache": from_cache},
     )
-    return ScenarioCatalogService(catalog, ConsentService(res.store, res.clock), ScenarioProgress(res.store, res.clock))
+    return ScenarioCatalogService(
+        catalog, ConsentService(res.store, res.clock), ScenarioProgress(res.store, res.clock), from_cache=from_cache
+    )
 
 
 def create(settings: ScenarioSettings | None = None, *, resources: ResourceOpener = open_resources) -> FastAPI:
