@@ -53,13 +53,16 @@ def test_list_page_has_tabs_filters_and_locked_entries(browser: httpx.Client) ->
     page = browser.get("/scenarios", headers=HTML)
     assert "職場の基本" in page.text
     assert "グレーゾーン" in page.text
-    assert "🔒 指導と叱責の境界線" in page.text
+    assert (
+        '<span class="badge lock">要同意</span> <a href="/scenarios/guidance_or_reprimand">指導と叱責の境界線</a>'
+        in page.text
+    )
     assert "内容を確認して同意する" in page.text
     assert 'hx-get="/scenarios/list"' in page.text
     assert "/scenarios/static/vendor/htmx-2.0.11.min.js" in page.text
     tab = browser.get("/scenarios", params={"category": "regular"}, headers=HTML)
     assert 'aria-current="page">職場の基本' in tab.text.replace("\n", "")
-    assert "🔒" not in tab.text.split('id="scenario-list"')[1]
+    assert "要同意</span>" not in tab.text
 
 
 def test_list_fragment_filters_and_pushes_the_url(browser: httpx.Client) -> None:
