@@ -129,3 +129,29 @@ def test_assets_are_served_and_others_refused(gateway: str) -> None:
     htmx = httpx.get(gateway + "/scenarios/static/vendor/htmx-2.0.11.min.js")
     assert htmx.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert httpx.get(gateway + "/scenarios/static/pages.py").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/scenarios", "/scenarios/list", "/scenarios/consent", f"/scenarios/{GATED}", "/scenarios/orphan_task"]
+)
+def test_every_page_without_credentials_goes_through_sign_in(gateway: str, path: str) -> None:
+    page = httpx.get(gateway + path, headers=HTML, follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/api/v2/auth/start?next=")
+    fragment = httpx.get(gateway + path, headers=HX, follow_redirects=False)
+    assert fragment.status_code == 401
+    assert fragment.headers["hx-redirect"].startswith("/api/v2/auth/start")
+
+
+@pytest.mark.parametrize("path", ["/scenarios/consent", "/scenarios/consent/revoke"])
+def test_consent_forms_need_a_learner(gateway: str, path: str) -> None:
+    response = httpx.post(gateway + path, data={"version": CONSENT_VERSION, "agree": "on"}, headers=HX)
+    assert response.status_code == 401
+
+
+def test_an_htmx_request_for_a_gated_scenario_gets_the_japanese_consent_card(browser: httpx.Client) -> None:
+    refused = browser.get(f"/scenarios/{GATED}", headers=hx(browser))
+    assert refused.status_code == 403
+    assert "研修内容への同意が必要です" in refused.text
+    assert f'href="/scenarios/consent?next=/scenarios/{GATED}"' in refused.text
+    assert "<html" not in refused.text
