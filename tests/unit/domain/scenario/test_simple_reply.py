@@ -54,3 +54,19 @@ def test_replies_are_deterministic_and_every_line_is_listed() -> None:
     assert scenario_reply(s, ROSTER, said) == scenario_reply(s, ROSTER, list(said))
     produced = {scenario_reply(s, ROSTER, said[:n]) for n in range(3)}
     assert produced <= set(every_line(s, ROSTER))
+
+
+def test_prompt_pieces_name_the_character_scene_and_learner() -> None:
+    from workplace_roleplay.domain.scenario.prompt import counterpart_brief, model_hints, opening_instruction
+
+    s = CATALOG.get("late_arrival_meeting")
+    brief = counterpart_brief(s, ROSTER)
+    assert "鈴木 美咲" in brief
+    assert s.situation in brief
+    assert s.learner.role in brief
+    assert "佐藤さん" in brief  # the other person on stage
+    opening = opening_instruction(s)
+    assert opening is not None
+    assert str(s.opening.line) in opening
+    assert opening_instruction(CATALOG.get("report_own_mistake")) is None  # the learner starts
+    assert model_hints(s, ROSTER)["scenario_id"] == s.id
