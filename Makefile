@@ -49,8 +49,9 @@ test: install lint typecheck ## Lint, typecheck and the whole suite (starts the 
 test-fast: install ## The suite without lint/typecheck
 	$(BIN)/python tools/run_tests.py
 
-docs: install ## Regenerate the README settings table from the settings classes
+docs: install ## Regenerate the README settings table and the docs/scenarios.md catalog tables
 	$(BIN)/python -m tools.settings_doc
+	$(BIN)/python -m tools.scenario_docs
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

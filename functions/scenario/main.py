@@ -1,19 +1,54 @@
 """Wiring of the scenario service (Cloud Run: ``uvicorn --factory functions.scenario.main:create``)."""
 
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from functions.scenario.deps import SERVICE_KEY
+from functions.scenario.pages import pages
 from functions.scenario.routes import router
+from workplace_roleplay.bootstrap import Resources, open_resources
+from workplace_roleplay.domain.scenario.catalog import load_catalog_cached
+from workplace_roleplay.domain.scenario.consent import ConsentService
+from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
+from workplace_roleplay.domain.scenario.progress import ScenarioProgress
 from workplace_roleplay.settings import ScenarioSettings, load_settings
-from workplace_roleplay.web.app import create_app
+from workplace_roleplay.web.app import ResourceOpener, create_app
+
+log = logging.getLogger("workplace_roleplay.scenario")
 
 
-def create() -> FastAPI:
+async def build_scenarios(res: Resources) -> ScenarioCatalogService:
+    """The catalog (validated once, through scenario_cache) and the learner-facing services over it."""
+    catalog, from_cache = await load_catalog_cached(res.cache)
+    log.info(
+        "scenario catalog ready",
+        extra={"scenarios": len(catalog), "catalog_version": catalog.digest, "from_cache": from_cache},
+    )
+    return ScenarioCatalogService(
+        catalog, ConsentService(res.store, res.clock), ScenarioProgress(res.store, res.clock), from_cache=from_cache
+    )
+
+
+def create(settings: ScenarioSettings | None = None, *, resources: ResourceOpener = open_resources) -> FastAPI:
     """Build the scenario app (it also serves the home page ``/``)."""
+    settings = settings or load_settings(ScenarioSettings)
+
+    @asynccontextmanager
+    async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
+        res.extras[SERVICE_KEY] = await build_scenarios(res)
+        yield
+
     return create_app(
-        load_settings(ScenarioSettings),
+        settings,
         service="scenario",
-        routers=[router],
+        routers=[router, pages],
+        startup=startup,
         template_dir=Path(__file__).parent / "templates",
+        resources=resources,
     )

@@ -108,3 +108,19 @@ def test_runtime_switches_reach_the_env_and_unknown_ones_are_refused(real_tree: 
     assert config["env"]["FALLBACK_AUTH"] == "flask_session"
     with pytest.raises(TerraformRejected, match="only set FALLBACK_AUTH and MODEL_FORCE_SIMPLE"):
         evaluate_module(real_tree.module("service_config"), {**base, "runtime_switches": {"ENV": "local"}})
+
+
+def test_scenario_pages_route_to_the_scenario_service_and_lookalikes_stay_legacy(
+    real_tree: Tree, catalog_path: Path
+) -> None:
+    catalog = render.load_catalog(catalog_path)
+    rendered = render.render_routing(real_tree, catalog, _traffic(catalog))
+    tests = {t["path"]: t["backend"] for t in rendered["url_tests"]}
+    assert tests["/scenarios"] == "scenario"
+    assert tests["/scenarios/probe"] == "scenario"
+    assert tests["/scenarios-unclaimed"] == "legacy"
+    assert tests["/"] == "scenario"
+    assert tests["/api/v2/scenarios/probe"] == "scenario"
+    routes = {r["path"]: r for r in rendered["routes"]}
+    assert (routes["/scenarios"]["full_path"], routes["/scenarios"]["prefix"]) == ("/scenarios", "/scenarios/")
+    assert not any(p == "/scenario" or p.startswith("/scenario/") for p in routes)  # legacy play page stays

@@ -68,6 +68,11 @@ def test_routing_prefers_the_longest_prefix_and_respects_segment_boundaries() ->
     assert home is not None
     assert home.name == "scenario"
     assert catalog.route("/api/csrf-token") is None  # legacy keeps unversioned /api
+    for path in ("/scenarios", "/scenarios/consent", "/scenarios/report_own_mistake"):
+        owner = catalog.route(path)
+        assert owner is not None
+        assert owner.name == "scenario"
+    assert catalog.route("/scenario/scenario1") is None  # the legacy play page stays on legacy
 
 
 def test_malformed_catalog_is_refused_with_a_clear_message() -> None:

@@ -18,10 +18,12 @@
     ├── PermissionDenied           permission_denied
     │   ├── CsrfMissing            csrf_missing
     │   ├── CsrfInvalid            csrf_invalid
-    │   └── CrossSiteRefused       cross_site_refused (sign-in from another site: login CSRF)
+    │   ├── CrossSiteRefused       cross_site_refused (sign-in from another site: login CSRF)
+    │   └── ConsentRequired        consent_required (carries consent_url: the page that records consent)
     ├── NotFound                   not_found
     │   ├── FeatureDisabled        feature_disabled   (switched off in this deployment, e.g. TTS_ENABLED=false)
     │   ├── ConversationNotFound   conversation_not_found (also for another learner's id)
+    │   ├── ScenarioNotFound       scenario_not_found
     │   ├── MemoryNotFound         memory_not_found
     │   └── ReportNotFound         report_not_found   (no summary / feedback report made yet)
     ├── Conflict                   conflict
@@ -58,6 +60,8 @@ class AppError(Exception):
     code: ClassVar[str] = "internal_error"
     message_ja: ClassVar[str] = "サーバーで問題が発生しました。しばらくしてからもう一度お試しください。"
     message_en: ClassVar[str] = "Something went wrong on our side. Please try again shortly."
+    # Keys of ``extra`` that the error map puts in the response body (everything else stays server-side).
+    public_extra: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
         super().__init__(detail or self.message_en)
@@ -160,6 +164,19 @@ class CrossSiteRefused(PermissionDenied):
     message_en = "Signing in from another site is not allowed. Please use this app's own pages."
 
 
+class ConsentRequired(PermissionDenied):
+    """A harassment-prevention or gray-zone scenario without the learner's recorded consent (ADR 0015)."""
+
+    code = "consent_required"
+    message_ja = "このシナリオを始めるには、研修内容への同意が必要です。同意ページで内容をご確認ください。"
+    message_en = "This scenario needs your consent to the training content first. Please read and accept it."
+    public_extra = ("consent_url",)
+
+    def __init__(self, consent_url: str, detail: str | None = None) -> None:
+        super().__init__(detail, extra={"consent_url": consent_url})
+        self.consent_url = consent_url
+
+
 class NotFound(AppError):
     code = "not_found"
     message_ja = "お探しのページやデータが見つかりませんでした。"
@@ -178,6 +195,12 @@ class ConversationNotFound(NotFound):
     code = "conversation_not_found"
     message_ja = "会話が見つかりませんでした。"
     message_en = "The conversation was not found."
+
+
+class ScenarioNotFound(NotFound):
+    code = "scenario_not_found"
+    message_ja = "シナリオが見つかりませんでした。"
+    message_en = "The scenario was not found."
 
 
 class MemoryNotFound(NotFound):

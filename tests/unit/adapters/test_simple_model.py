@@ -61,11 +61,20 @@ async def test_replies_are_deterministic_and_answer_what_the_learner_did() -> No
     assert any(word in thanks.text for word in ("どういたしまして", "お役に立てて"))
 
 
-async def test_scenario_opening_uses_persona_and_situation() -> None:
-    hints = {"persona": "山田課長", "situation": "納期の相談"}
+async def test_free_text_situation_becomes_the_topic_of_the_opening() -> None:
+    hints = {"partner_type": "boss", "situation": "納期の相談"}
     completion = await SimpleModel().generate(_request(ModelTask.OPENING, hints=hints))
-    assert "山田課長" in completion.text
     assert "納期の相談" in completion.text
+
+
+async def test_a_scenario_hint_plays_the_scenarios_own_lines() -> None:
+    hints = {"scenario_id": "vague_request_from_boss"}
+    opening = await SimpleModel().generate(_request(ModelTask.OPENING, hints=hints))
+    assert opening.text.startswith("ちょっといいかな。先月の問い合わせの件数")
+    first = await SimpleModel().generate(_request(ModelTask.CONVERSATION_TURN, "形式はどうしましょうか", hints=hints))
+    assert first.text == "形式はそうだね、会議で見せられる感じならいいよ。"
+    unknown = await SimpleModel().generate(_request(ModelTask.OPENING, hints={"scenario_id": "no_such_scenario"}))
+    assert unknown.text  # an unknown id falls back to the generic phrases
 
 
 async def test_watch_lines_address_the_other_speaker() -> None:

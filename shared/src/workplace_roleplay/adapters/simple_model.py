@@ -6,20 +6,42 @@ request's ``hints`` (persona, situation, partner_type, topic, speaker...) and th
 Every result says what it is: ``mode=SIMPLE``, ``model="simple"`` and a user-facing notice; it never
 pretends to be the real model.
 
-Hints it reads (all optional): ``persona`` or ``partner_name`` (who speaks), ``partner_type`` (boss,
-senior, ...), ``situation`` and ``topic`` (ids such as ``lunch``/``work`` or free Japanese text),
-``speaker`` and ``other_speaker`` (watch mode), ``last_learner_line`` (when not in ``messages``).
+Hints it reads (all optional): ``scenario_id`` (a catalog scenario: its own opening, follow-ups and
+reactions, ``domain/scenario/simple_reply.py``), ``partner_type`` (boss, senior, ...: the voice),
+``situation`` and ``topic`` (chat codes such as ``morning``/``work``, or free Japanese text),
+``other_speaker`` (watch mode), ``last_learner_line`` (when not in ``messages``). Phrases live in
+``simple_phrases.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from workplace_roleplay import telemetry
-from workplace_roleplay.adapters.simple_structured import LABELS, TranscriptView, build_instance
+from workplace_roleplay.adapters.simple_phrases import (
+    ANALYSIS,
+    DEFAULT_TOPIC,
+    GREETING_REPLIES,
+    GREETINGS,
+    OPENINGS,
+    REPLIES,
+    TIME_OF_SITUATION,
+    TOPIC_PHRASES,
+    VOICE_OF_PARTNER,
+    WATCH_LINES,
+    Kind,
+    TimeOfDay,
+    Voice,
+)
+from workplace_roleplay.adapters.simple_structured import TranscriptView, build_instance
+from workplace_roleplay.domain.scenario.catalog import ScenarioCatalog, load_catalog
+from workplace_roleplay.domain.scenario.simple_reply import scenario_reply
+from workplace_roleplay.errors import ScenarioNotFound
 from workplace_roleplay.ports.model import (
     Completion,
     GenerationMode,
@@ -50,67 +72,14 @@ NOTICES = {
     SimpleReason.UNAVAILABLE: "現在AIに接続できないため、簡易応答モードで動作しています。返答は定型文です。",
 }
 
-# Replies by what the learner's last line does; {name} is the partner, {topic} the subject at hand.
-_REPLIES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (
-        re.compile(r"申し訳|すみません|すいません|ごめん|失礼しました"),
-        (
-            "ご報告ありがとうございます。まずは状況を一緒に整理しましょう。いつ頃わかったことですか。",
-            "正直に伝えてくれて助かります。影響の範囲と、次に取る対応を教えてもらえますか。",
-        ),
-    ),
-    (
-        re.compile(r"ありがとう|助かりました|感謝"),
-        (
-            "どういたしまして。{topic}のことで、ほかにも気になる点はありますか。",
-            "お役に立ててよかったです。このあとの進め方も確認しておきましょうか。",
-        ),
-    ),
-    (
-        re.compile(r"おはよう|こんにちは|こんばんは|お疲れ|おつかれ|はじめまして"),
-        (
-            "お疲れさまです。{name}です。{topic}のこと、少しお話ししてもいいですか。",
-            "こんにちは。今日はどんな一日になりそうですか。",
-        ),
-    ),
-    (
-        re.compile(r"できません|難しい|厳しい|お断り|無理"),
-        (
-            "そうですか、事情はわかりました。代わりにできそうなことはありますか。",
-            "正直に言ってくれてありがとうございます。いつ頃なら対応できそうですか。",
-        ),
-    ),
-    (
-        re.compile(r"報告|相談|ミス|遅れ|トラブル|問題"),
-        (
-            "共有してくれてありがとうございます。今わかっている事実から順に教えてください。",
-            "なるほど。まず結論と、こちらで手伝えることを教えてもらえますか。",
-        ),
-    ),
-    (
-        re.compile(r"[?？]$|ですか$|ますか$|でしょうか$|かな$"),
-        (
-            "いい質問ですね。私としては、まず{topic}の目的を確認するのがよいと思います。どう思いますか。",
-            "そうですね、状況によりますが、まずは関係する人に相談してみるのがよさそうです。",
-        ),
-    ),
+_KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("apology", re.compile(r"申し訳|すみません|すいません|ごめん|失礼しました")),
+    ("thanks", re.compile(r"ありがとう|助かりました|感謝")),
+    ("greeting", re.compile(r"おはよう|こんにちは|こんばんは|お疲れ|おつかれ|はじめまして")),
+    ("refusal", re.compile(r"できません|難しい|厳しい|お断り|無理")),
+    ("report", re.compile(r"報告|相談|ミス|遅れ|トラブル|問題")),
+    ("question", re.compile(r"[?？]$|ですか$|ますか$|でしょうか$|かな$")),
 )
-_DEFAULT_REPLIES = (
-    "なるほど、そういうことなんですね。もう少し詳しく聞かせてもらえますか。",
-    "ありがとうございます。{topic}について、あなたはどう進めたいと考えていますか。",
-    "そうなんですね。その時、どんなふうに感じましたか。",
-)
-_OPENINGS = (
-    "お疲れさまです、{name}です。{topic}の件で、少しお時間よろしいですか。",
-    "こんにちは、{name}です。{topic}について、話をしてもいいですか。",
-)
-_WATCH_LINES = (
-    "{other}さん、{topic}のことで少し相談してもいいですか。",
-    "なるほど、{other}さんはどう考えていますか。",
-    "それなら、まず関係者に共有してから進めましょう。",
-    "ありがとうございます。では、その方向で準備してみます。",
-)
-_ANALYSIS = "簡易応答モードのため、この発言の詳しい分析は行っていません。"
 _SENTENCE = re.compile(r"(?<=[。！？!?、])")
 
 
@@ -127,29 +96,94 @@ def last_learner_line(request: GenerationRequest) -> str:
     return request.hints.get("last_learner_line", "").strip()
 
 
+def learner_lines(request: GenerationRequest) -> list[str]:
+    lines = [m.text.strip() for m in request.messages if m.role == "user" and m.text.strip()]
+    if not lines and request.hints.get("last_learner_line", "").strip():
+        lines.append(request.hints["last_learner_line"].strip())
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    """What the chat and watch phrases need from the hints: voice, time of day and topic phrase."""
+
+    voice: Voice
+    time: TimeOfDay
+    topic: str
+
+    @classmethod
+    def of(cls, hints: Mapping[str, str]) -> Scene:
+        voice = VOICE_OF_PARTNER.get(hints.get("partner_type", ""), "peer")
+        situation = hints.get("situation", "")
+        time = TIME_OF_SITUATION.get(situation, "day")
+        topic = hints.get("topic", "")
+        if topic in TOPIC_PHRASES:
+            topic = TOPIC_PHRASES[topic]
+        elif not topic and situation and situation not in TIME_OF_SITUATION:
+            topic = situation  # free text from a caller (e.g. 納期の相談)
+        topic = re.sub(r"(のこと|について|の件)$", "", " ".join(topic.split())) or DEFAULT_TOPIC
+        topic = topic if len(topic) <= 30 else topic[:29] + "…"
+        return cls(voice, time, topic)
+
+    def fill(self, template: str, **extra: str) -> str:
+        return template.format(greeting=GREETINGS[self.time][self.voice], topic=self.topic, **extra)
+
+
+def _bare_name(name: str) -> str:
+    """A name without a trailing さん, so templates that add さん never produce さんさん."""
+    return name[:-2] if name.endswith("さん") and len(name) > 2 else name
+
+
+def _scenario_reply(request: GenerationRequest) -> str | None:
+    """The scenario's own line when the hints name a known scenario (``scenario_id``)."""
+    scenario_id = request.hints.get("scenario_id", "")
+    if not scenario_id:
+        return None
+    catalog = _scenario_catalog()
+    try:
+        scenario = catalog.get(scenario_id)
+    except ScenarioNotFound:
+        return None
+    return scenario_reply(scenario, catalog.roster, learner_lines(request))
+
+
+@cache
+def _scenario_catalog() -> ScenarioCatalog:
+    return load_catalog()
+
+
 def reply_text(request: GenerationRequest) -> str:
     """The simple-response line for a text task."""
-    hints = request.hints
-    name = hints.get("persona") or hints.get("partner_name") or hints.get("speaker") or "相手"
-    topic = hints.get("topic") or hints.get("situation") or "お仕事"
-    topic = LABELS.get(topic, topic)
-    topic = topic if len(topic) <= 30 else topic[:29] + "…"
-    turn = len(request.messages)
     if request.task is ModelTask.TURN_ANALYSIS:
-        return _ANALYSIS
+        return ANALYSIS
+    scene = Scene.of(request.hints)
+    turn = len(request.messages)
     if request.task is ModelTask.WATCH_LINE:
-        other = hints.get("other_speaker") or hints.get("partner_name") or "相手"
-        return _WATCH_LINES[turn % len(_WATCH_LINES)].format(other=other, topic=topic)
+        other = _bare_name(request.hints.get("other_speaker") or request.hints.get("partner_name") or "相手の方")
+        return scene.fill(WATCH_LINES[turn % len(WATCH_LINES)], other=other)
+    scripted = _scenario_reply(request)
+    if scripted:
+        return scripted
     line = last_learner_line(request)
     if request.task is ModelTask.OPENING or not line:
-        return _pick(_OPENINGS, name, topic).format(name=name, topic=topic)
-    for pattern, options in _REPLIES:
+        return scene.fill(_pick(OPENINGS[scene.voice], scene.voice, scene.topic))
+    for kind, pattern in _KINDS:
         if pattern.search(line.rstrip("。. ")):
-            return _pick(options, line, turn).format(name=name, topic=topic)
-    reply = _pick(_DEFAULT_REPLIES, line, turn).format(name=name, topic=topic)
-    if hints.get("partner_type") in ("boss", "上司", "senior", "先輩") and turn <= 2:
-        reply = "うん、" + reply  # superiors speak a little less formally to a junior colleague
-    return reply
+            if kind == "greeting":
+                return GREETING_REPLIES[scene.time][scene.voice]
+            return scene.fill(_pick(REPLIES[scene.voice][kind], line, turn))
+    return scene.fill(_pick(REPLIES[scene.voice]["default"], line, turn))
+
+
+def every_reply(hints: Mapping[str, str]) -> list[str]:
+    """Every line the chat and watch templates can produce for these hints (for the known-bad-pattern test)."""
+    scene = Scene.of(hints)
+    other = _bare_name(hints.get("other_speaker") or hints.get("partner_name") or "相手の方")
+    lines = [scene.fill(t) for t in OPENINGS[scene.voice]]
+    lines += [scene.fill(t) for kind in REPLIES[scene.voice].values() for t in kind]
+    lines.append(GREETING_REPLIES[scene.time][scene.voice])
+    lines += [scene.fill(t, other=other) for t in WATCH_LINES]
+    return lines
 
 
 class SimpleModel:

@@ -89,6 +89,7 @@ def error_response(
                 "message": error.message_ja,
                 "message_en": error.message_en,
                 "request_id": request_id,
+                "action_url": error.extra.get("consent_url") if "consent_url" in error.public_extra else None,
                 # HTMX swaps the error into the page it came from: the card alone, not a second <html>.
                 "fragment": bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted"),
             },
@@ -102,6 +103,8 @@ def error_response(
     }
     if details:
         body["details"] = details
+    for key in error.public_extra:
+        body[key] = error.extra.get(key)
     if isinstance(error, errors.RateLimited):
         body["retry_after"] = error.retry_after
     return JSONResponse({"error": body}, status_code=status, headers=headers)
