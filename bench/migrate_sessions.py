@@ -20,14 +20,23 @@ from tests.support.legacy import filesystem_legacy, realistic_counts, realistic_
 
 
 async def measure(n: int, root: Path) -> dict[str, object]:
-    from tools.ops.migrate_sessions import migrate_sessions
+    from tools.ops.migrate_sessions import migrate_embedded
+    from workplace_roleplay.settings import MigrateSessionSettings
 
     legacy = filesystem_legacy(root / "flask_session")
     for i in range(n):
         legacy.seed(realistic_session(user_id=f"00000000-0000-4000-8000-{i:012d}" if i % 2 else None, seed=i))
-    source = f"filesystem:{root / 'flask_session'}"
-    dry = await migrate_sessions(source, env="local", dry=True, out=lambda _: None)
-    real = await migrate_sessions(source, env="local", dry=False, out=lambda _: None)
+    settings = MigrateSessionSettings(
+        ENV="test",
+        LOG_JSON=False,
+        STORE_BACKEND="sqlite",
+        DATA_DIR=root / "data",
+        REDIS_URL=None,
+        LEGACY_SESSION_SOURCE=f"filesystem:{root / 'flask_session'}",
+        TASKS_BACKEND="inline",
+    )
+    dry = await migrate_embedded(settings, dry=True, out=lambda _: None)
+    real = await migrate_embedded(settings, dry=False, out=lambda _: None)
     messages = n * realistic_counts()[1]
     return {
         "sessions": n,
@@ -49,10 +58,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/migrate_sessions.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        os.environ.update(ENV="test", LOG_JSON="false", STORE_BACKEND="sqlite", DATA_DIR=str(root / "data"))
-        os.environ.pop("REDIS_URL", None)
-        result = asyncio.run(measure(args.n, root))
+        result = asyncio.run(measure(args.n, Path(tmp)))
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

@@ -203,7 +203,6 @@ def run(argv: Sequence[str], settings: OpsSettings | None = None) -> int:
                 print(f"session-cleanup: deleted {count} session key(s) on {backend}")
             case "migrate-sessions":
                 from tools.ops.migrate_sessions import migrate_sessions
-
                 from workplace_roleplay.errors import AppError
 
                 try:

@@ -42,7 +42,7 @@ def summary(report: BulkReport, results: Counter[str], *, label: str) -> str:
 async def migrate_sessions(source: str, *, env: str, dry: bool, out: Printer = print) -> BulkReport:
     if env == "local":
         settings = MigrateSessionSettings(LEGACY_SESSION_SOURCE=source, TASKS_BACKEND="inline")
-        return await _embedded(settings, dry=dry, out=out)
+        return await migrate_embedded(settings, dry=dry, out=out)
     settings = MigrateSessionSettings(ENV="local", LEGACY_SESSION_SOURCE=source, TASKS_BACKEND="cloud_tasks")
     legacy = build_legacy_source(settings)
     assert legacy is not None
@@ -61,7 +61,7 @@ async def migrate_sessions(source: str, *, env: str, dry: bool, out: Printer = p
     return report
 
 
-async def _embedded(settings: MigrateSessionSettings, *, dry: bool, out: Printer) -> BulkReport:
+async def migrate_embedded(settings: MigrateSessionSettings, *, dry: bool, out: Printer) -> BulkReport:
     from functions.migrate_session.deps import build_migration
 
     async with open_resources(settings) as res:
