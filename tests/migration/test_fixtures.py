@@ -12,10 +12,10 @@ from tests.support.clock import ManualClock
 from tests.support.legacy import captured_at, fixture_names, fixtures_dir, load_fixture, place_fixture
 from workplace_roleplay.adapters.legacy_filesystem import FilesystemLegacySource, FilesystemUserData
 from workplace_roleplay.adapters.legacy_redis import RedisLegacySource
-from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
 from workplace_roleplay.domain.conversation import ConversationRepository
 from workplace_roleplay.domain.migration.service import MigrationService
 from workplace_roleplay.domain.migration.writer import RepositoryConversationWriter
+from workplace_roleplay.ports import DocumentStore
 from workplace_roleplay.ports.legacy_session import LegacyRecord, LegacySessionSource
 
 MARKERS = ("[雑談開始]", "[シナリオ開始]")
@@ -47,7 +47,7 @@ async def source_for(fixture: dict[str, Any], tmp_path: Path, redis_url: str, pr
 
 @pytest.mark.parametrize("name", fixture_names())
 async def test_fixture_reads_and_migrates(
-    name: str, tmp_path: Path, redis_url: str, redis_namespace: str, store: SqliteDocumentStore
+    name: str, tmp_path: Path, redis_url: str, redis_namespace: str, store: DocumentStore
 ) -> None:
     fixture = load_fixture(name)
     client = redis.Redis.from_url(redis_url)

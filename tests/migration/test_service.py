@@ -8,11 +8,11 @@ import pytest
 
 from tests.support.clock import ManualClock
 from tests.support.legacy import realistic_counts, realistic_session
-from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
 from workplace_roleplay.domain.conversation import ConversationRepository, MessageStatus
 from workplace_roleplay.domain.migration.plan import PlannedConversation
 from workplace_roleplay.domain.migration.service import MigrationService
 from workplace_roleplay.domain.migration.writer import RepositoryConversationWriter
+from workplace_roleplay.ports import DocumentStore
 from workplace_roleplay.ports.legacy_session import LegacyRecord
 
 UID = "ecd0938e-1430-4046-92aa-5385295c708a"
@@ -22,14 +22,14 @@ def record(session: dict[str, object], key: str = "a" * 64) -> LegacyRecord:
     return LegacyRecord(key=key, source="filesystem", data=session)
 
 
-async def conversations(store: SqliteDocumentStore, clock: ManualClock, user_id: str) -> dict[str, int]:
+async def conversations(store: DocumentStore, clock: ManualClock, user_id: str) -> dict[str, int]:
     repo = ConversationRepository(store, clock)
     convs = await repo.list_recent(user_id, limit=100)
     return {c.id: len(await repo.messages(c)) for c in convs}
 
 
 async def test_a_repeat_answers_the_same_and_writes_nothing_new(
-    service: MigrationService, store: SqliteDocumentStore, clock: ManualClock
+    service: MigrationService, store: DocumentStore, clock: ManualClock
 ) -> None:
     first = await service.migrate(record(realistic_session(user_id=UID)))
     counts, messages = realistic_counts()
@@ -42,7 +42,7 @@ async def test_a_repeat_answers_the_same_and_writes_nothing_new(
 
 
 async def test_failed_replies_are_stored_failed_not_as_replies(
-    service: MigrationService, store: SqliteDocumentStore, clock: ManualClock
+    service: MigrationService, store: DocumentStore, clock: ManualClock
 ) -> None:
     outcome = await service.migrate(record(realistic_session(user_id=UID)))
     repo = ConversationRepository(store, clock)
@@ -61,7 +61,7 @@ async def test_a_generated_user_id_is_kept_across_attempts(service: MigrationSer
 
 
 async def test_ten_parallel_migrations_make_one_user_and_no_duplicates(
-    service: MigrationService, store: SqliteDocumentStore, clock: ManualClock
+    service: MigrationService, store: DocumentStore, clock: ManualClock
 ) -> None:
     session = realistic_session()
     outcomes = await asyncio.gather(*(service.migrate(record(session)) for _ in range(10)))
@@ -89,7 +89,7 @@ class FailingOnce(RepositoryConversationWriter):
         await super().write(user_id, conversation_id, planned)
 
 
-async def test_a_partial_failure_is_resumed_to_completion(store: SqliteDocumentStore, clock: ManualClock) -> None:
+async def test_a_partial_failure_is_resumed_to_completion(store: DocumentStore, clock: ManualClock) -> None:
     service = MigrationService(store=store, clock=clock, writer=FailingOnce(store, clock))
     with pytest.raises(ConnectionError):
         await service.migrate(record(realistic_session(user_id=UID)))
@@ -115,7 +115,7 @@ async def test_a_partial_failure_is_resumed_to_completion(store: SqliteDocumentS
 
 
 async def test_two_sessions_of_one_learner_keep_both_histories(
-    service: MigrationService, store: SqliteDocumentStore, clock: ManualClock
+    service: MigrationService, store: DocumentStore, clock: ManualClock
 ) -> None:
     await service.migrate(record(realistic_session(user_id=UID), key="a" * 64))
     await service.migrate(record(realistic_session(user_id=UID, seed=1), key="b" * 64))

@@ -1,8 +1,9 @@
 """Applies the transform once per legacy session: ``legacy_migrations/{key}`` guards it (ADR 0016).
 
-1. **Claim** (one transaction): read the record; ``done`` → answer from it (a repeat); otherwise mark it
-   ``running`` with the user id (the session's, or one generated now and kept for every later attempt),
-   and create or update ``users/{user_id}`` (kind ``legacy``, consents, the carried CSRF token).
+1. **Claim**: read the record; ``done`` → answer from it (a repeat). Absent → ``create`` it ``running``
+   with the user id (the session's, or one generated now and kept for every later attempt); ``create`` is
+   atomic, so racing requests all adopt the winner's user id. ``failed`` → a transaction takes it over
+   (attempts + 1). Then create or update ``users/{user_id}`` (kind ``legacy``, the carried CSRF token).
 2. **Write** the conversations and the progress document with ids derived from the key: racing or
    resumed attempts overwrite the same documents, so nothing is duplicated.
 3. **Finish** (one transaction): ``done`` with the counts. A failure marks the record ``failed`` with the
@@ -22,6 +23,7 @@ from workplace_roleplay import telemetry
 from workplace_roleplay.domain.migration.plan import MODES, MigrationPlan
 from workplace_roleplay.domain.migration.transform import TransformOptions, transform
 from workplace_roleplay.domain.migration.writer import ConversationWriter, conversation_id_for
+from workplace_roleplay.errors import AlreadyExists, Conflict
 from workplace_roleplay.ports import Clock, DocumentStore, JsonValue, Transaction
 from workplace_roleplay.ports.legacy_session import LegacyRecord
 
@@ -72,7 +74,7 @@ class MigrationService:
 
     async def migrate(self, record: LegacyRecord) -> MigrationOutcome:
         """Migrate ``record`` (idempotent; safe to run concurrently for the same session)."""
-        claim = await self.store.run_transaction(lambda tx: self._claim(tx, record))
+        claim = await self._claim(record)
         if claim.done is not None:
             telemetry.LEGACY_MIGRATIONS.labels(result="repeat").inc()
             return _outcome(record.key, claim.done, repeat=True)
@@ -87,7 +89,7 @@ class MigrationService:
             )
             telemetry.LEGACY_MIGRATIONS.labels(result="failed").inc()
             raise
-        doc = await self.store.run_transaction(lambda tx: self._finish(tx, record.key, plan, ids))
+        doc = await self._finish_once(record.key, plan, ids)
         outcome = _outcome(record.key, doc, repeat=False)
         telemetry.LEGACY_MIGRATIONS.labels(result=outcome.status).inc()
         return outcome
@@ -99,37 +101,58 @@ class MigrationService:
         options = TransformOptions(self.options.zone, self.options.scenarios, fallback_time=self.clock.now())
         return transform(record.data, user_id_if_absent=user_id_if_absent, user_data=user_data, options=options)
 
-    async def _claim(self, tx: Transaction, record: LegacyRecord) -> _Claim:
+    async def _claim(self, record: LegacyRecord) -> _Claim:
+        """The user id this session migrates to; ``done`` set when it was migrated already.
+
+        Creating the record is the atomic step (``create`` fails for every racing request but one); they all
+        then use the winner's user id. A ``failed`` record is taken over in a transaction (attempts + 1).
+        """
         path = f"{MIGRATIONS}/{record.key}"
+        doc = await self.store.get(path)
+        if doc is None:
+            session_uid = record.data.get("user_id")
+            user_id = session_uid if isinstance(session_uid, str) and session_uid else self.new_user_id()
+            try:
+                await self.store.create(path, self._running(record, user_id))
+            except AlreadyExists:
+                doc = await self.store.get(path)
+        if doc is not None:
+            if doc.get("status") == "done":
+                return _Claim(str(doc["user_id"]), doc)
+            user_id = str(doc["user_id"])
+            if doc.get("status") == "failed":
+                resumed = await self.store.run_transaction(lambda tx: self._resume(tx, path))
+                if resumed is not None:
+                    return _Claim(user_id, resumed)
+        await self._ensure_user(record, user_id)
+        return _Claim(user_id, None)
+
+    def _running(self, record: LegacyRecord, user_id: str) -> dict[str, JsonValue]:
+        now = self.clock.now()
+        return {
+            "status": "running",
+            "user_id": user_id,
+            "source": record.source,
+            "attempts": 1,
+            "started_at": now,
+            "updated_at": now,
+            "legacy_expires_at": record.expires_at,
+        }
+
+    async def _resume(self, tx: Transaction, path: str) -> dict[str, Any] | None:
         doc = await tx.get(path)
         if doc is not None and doc.get("status") == "done":
-            return _Claim(str(doc["user_id"]), doc)
-        session_uid = record.data.get("user_id")
-        if doc is not None:
-            user_id = str(doc["user_id"])
-        elif isinstance(session_uid, str) and session_uid:
-            user_id = session_uid
-        else:
-            user_id = self.new_user_id()
-        user_path = f"users/{user_id}"
-        user = await tx.get(user_path)
-        now = self.clock.now()
+            return doc
         attempts = int((doc or {}).get("attempts", 0)) + 1
-        tx.set(
-            path,
-            {
-                "status": "running",
-                "user_id": user_id,
-                "source": record.source,
-                "attempts": attempts,
-                "started_at": (doc or {}).get("started_at", now),
-                "updated_at": now,
-                "legacy_expires_at": record.expires_at,
-            },
-            merge=True,
-        )
-        tx.set(user_path, _user_fields(record, user_id, now, exists=user is not None), merge=True)
-        return _Claim(user_id, None)
+        tx.update(path, {"status": "running", "attempts": attempts, "updated_at": self.clock.now()})
+        return None
+
+    async def _ensure_user(self, record: LegacyRecord, user_id: str) -> None:
+        now = self.clock.now()
+        try:
+            await self.store.create(f"users/{user_id}", _user_fields(record, user_id, now, exists=False))
+        except AlreadyExists:
+            await self.store.set(f"users/{user_id}", _user_fields(record, user_id, now, exists=True), merge=True)
 
     async def _write(self, key: str, plan: MigrationPlan) -> dict[str, str]:
         ids: dict[str, str] = {}
@@ -152,12 +175,25 @@ class MigrationService:
             )
         return ids
 
-    async def _finish(self, tx: Transaction, key: str, plan: MigrationPlan, ids: dict[str, str]) -> dict[str, Any]:
+    async def _finish_once(self, key: str, plan: MigrationPlan, ids: dict[str, str]) -> dict[str, Any]:
         path = f"{MIGRATIONS}/{key}"
-        doc = await tx.get(path)
-        if doc is not None and doc.get("status") == "done":
-            return doc  # a racing attempt finished first: its answer is the answer
-        result: dict[str, JsonValue] = {
+        current = await self.store.get(path)
+        if current is not None and current.get("status") == "done":
+            return current  # a racing attempt finished first: its answer is the answer
+        try:
+            return await self.store.run_transaction(lambda tx: self._finish(tx, key, plan, ids))
+        except Conflict:
+            # Racing attempts contend on the record. Every one of them computed the same result from the same
+            # session, so when none got through, writing it outright is as correct as the transaction.
+            current = await self.store.get(path)
+            if current is not None and current.get("status") == "done":
+                return current
+            result = self._done(current, plan, ids)
+            await self.store.set(path, result)
+            return result
+
+    def _done(self, doc: Mapping[str, Any] | None, plan: MigrationPlan, ids: dict[str, str]) -> dict[str, JsonValue]:
+        return {
             **(doc or {}),
             "status": "done",
             "outcome": "migrated" if plan.has_content else "nothing_to_migrate",
@@ -172,6 +208,13 @@ class MigrationService:
             "finished_at": self.clock.now(),
             "error": None,
         }
+
+    async def _finish(self, tx: Transaction, key: str, plan: MigrationPlan, ids: dict[str, str]) -> dict[str, Any]:
+        path = f"{MIGRATIONS}/{key}"
+        doc = await tx.get(path)
+        if doc is not None and doc.get("status") == "done":
+            return doc  # a racing attempt finished first: its answer is the answer
+        result = self._done(doc, plan, ids)
         tx.set(path, result)
         return result
 
