@@ -1,7 +1,8 @@
 """Every key a legacy session can hold, and what the migration does with it (docs/migration.md).
 
 ``MAPPED`` keys become v2 data; ``DROPPED`` keys are left behind on purpose, each with the reason. A key
-in neither table is reported (``MigrationPlan.unknown``) and kept verbatim on the migration record.
+in neither table is reported (``MigrationPlan.unknown``) and named on the migration record (its value is
+not copied: it could hold learner text, and the legacy record stays readable for a later pass).
 """
 
 from __future__ import annotations

@@ -203,7 +203,7 @@ class MigrationService:
             "conversation_ids": ids,
             "messages": plan.message_count,
             "dropped_keys": list(plan.dropped),
-            "unknown_keys": plan.unknown,
+            "unknown_keys": sorted(plan.unknown),  # names only: values may retell the learner
             "skipped_empty_scenarios": list(plan.skipped_empty_scenarios),
             "finished_at": self.clock.now(),
             "error": None,
