@@ -150,3 +150,10 @@ async def test_flask_signed_cookie_sessions(tmp_path: Path) -> None:
     expired = FlaskCookieLegacySource(secret_key=LEGACY_SECRET, max_age_s=1)
     await asyncio.sleep(2.1)  # itsdangerous judges the signature's age by the wall clock
     assert await expired.read(cookie, now=time.time()) is None
+
+
+def test_a_signed_redis_source_without_the_legacy_secret_is_a_configuration_error() -> None:
+    from workplace_roleplay.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="LEGACY_SECRET_KEY"):
+        RedisLegacySource.from_url("redis://127.0.0.1:6379/0", secret_key=None)

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from workplace_roleplay.adapters.legacy_pickle import safe_msgpack
-from workplace_roleplay.errors import DependencyUnavailable, LegacySessionInvalid
+from workplace_roleplay.errors import ConfigurationError, DependencyUnavailable, LegacySessionInvalid
 from workplace_roleplay.ports.legacy_session import LegacyRecord
 
 
@@ -29,7 +29,7 @@ class RedisLegacySource:
         self, client: Redis, *, secret_key: str | None, key_prefix: str = "workplace-roleplay:", use_signer: bool = True
     ) -> None:
         if use_signer and not secret_key:
-            raise LegacySessionInvalid("LEGACY_SECRET_KEY is needed to verify signed Redis session cookies")
+            raise ConfigurationError("LEGACY_SECRET_KEY is needed to verify signed legacy Redis session cookies")
         self.client = client
         self.key_prefix = key_prefix
         self.signer = Signer(secret_key or "", salt="flask-session", key_derivation="hmac") if use_signer else None
