@@ -1,12 +1,38 @@
 """Wiring of the identity and migration service (Cloud Run: ``uvicorn --factory ...main:create``)."""
 
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
+from functions.migrate_session.deps import build_migration
+from functions.migrate_session.migration_routes import router as migration_router
 from functions.migrate_session.routes import router
+from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.settings import MigrateSessionSettings, load_settings
-from workplace_roleplay.web.app import create_app
+from workplace_roleplay.web.app import ResourceOpener, create_app
 
 
-def create() -> FastAPI:
+def create(settings: MigrateSessionSettings | None = None, *, resources: ResourceOpener = open_resources) -> FastAPI:
     """Build the migrate_session app from the environment's settings."""
-    return create_app(load_settings(MigrateSessionSettings), service="migrate_session", routers=[router])
+    settings = settings or load_settings(MigrateSessionSettings)
+
+    @asynccontextmanager
+    async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
+        migration = build_migration(settings, res)
+        res.extras["migration"] = migration
+        try:
+            yield
+        finally:
+            if migration is not None:
+                await migration.queue.close()
+
+    return create_app(
+        settings,
+        service="migrate_session",
+        routers=[router, migration_router],
+        startup=startup,
+        resources=resources,
+    )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from functions.migrate_session.deps import Migration, optional_migration
 from functions.migrate_session.schemas import AnonymousRequest, Me, RefreshRequest, TokenPair
 from workplace_roleplay.domain.identity import SignIn, User
-from workplace_roleplay.errors import NotAuthenticated
+from workplace_roleplay.domain.migration.bulk import migrate_cookie
+from workplace_roleplay.errors import LegacySessionInvalid, LegacySessionNotFound, NotAuthenticated
 from workplace_roleplay.web.auth import (
     SIGNED_IN_MARK,
     CurrentUser,
@@ -29,6 +32,7 @@ from workplace_roleplay.web.ratelimit import ip_rate_limit, rate_limit
 from workplace_roleplay.web.same_origin import refuse_cross_site, require_json_body
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
 
+log = logging.getLogger("workplace_roleplay.migration")
 router = APIRouter(tags=["auth", "migrate"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -206,10 +210,32 @@ async def start(request: Request, next: Annotated[str, Query(max_length=2000)] =
     except NotAuthenticated:
         pass
     # A top-level GET navigation carries no CSRF header; rotating one's own refresh token is harmless.
-    refresh_cookie = request.cookies.get(settings_of(request).REFRESH_COOKIE_NAME)
-    signed = await security_of(request).identity.resume_or_sign_in(refresh_cookie)
+    settings, identity = settings_of(request), security_of(request).identity
+    refresh_cookie = request.cookies.get(settings.REFRESH_COOKIE_NAME)
+    signed: SignIn | None = None
+    if refresh_cookie:
+        try:
+            signed = await identity.refresh(refresh_cookie)
+        except NotAuthenticated:
+            signed = None
+    if signed is None:
+        # No v2 sign-in to continue: a returning legacy learner is migrated on the spot (same user_id).
+        legacy = await migrated_learner(request, optional_migration(request))
+        signed = await identity.sign_in_existing(legacy) if legacy else await identity.sign_in_anonymously()
     add_cookies(response, browser_credentials(request, signed)[0])
     return response
+
+
+async def migrated_learner(request: Request, migration: Migration | None) -> str | None:
+    """The user id of the legacy session this browser carries, after migrating it; None without one."""
+    value = request.cookies.get(settings_of(request).LEGACY_SESSION_COOKIE)
+    if migration is None or not value:
+        return None
+    try:
+        return (await migrate_cookie(migration.service, migration.source, value)).user_id
+    except (LegacySessionInvalid, LegacySessionNotFound) as exc:
+        log.info("legacy session not migrated: %s", exc.code, extra={"legacy_migration": exc.code})
+        return None
 
 
 @router.get("/api/v2/auth/jwks.json", summary="Public keys of access tokens (RS256 only; empty for HS256)")

@@ -80,3 +80,56 @@ class Me(BaseModel):
     auth: Literal["bearer", "cookie", "legacy_session"] = Field(description="How this request was authenticated.")
     created_at: float
     last_seen_at: float
+
+
+class MigrateRequest(BaseModel):
+    """The legacy ``session`` cookie value; browsers send nothing (the cookie itself is read)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"session": "mdO0IFRmE6PvvNAVRjLecnMwryGfViX5V1EBSDsbVjA"}, {}]}
+    )
+
+    session: str | None = Field(None, max_length=8192)
+
+
+class ConversationCounts(BaseModel):
+    chat: int
+    scenario: int
+    watch: int
+
+
+class MigrationAnswer(BaseModel):
+    """Sign-in plus what this learner now has from the legacy session (the same on every repeat)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "ecd0938e-1430-4046-92aa-5385295c708a",
+                    "access_token": _ACCESS_EXAMPLE,
+                    "refresh_token": _REFRESH_EXAMPLE,
+                    "conversations": {"chat": 1, "scenario": 2, "watch": 1},
+                    "messages": 17,
+                    "status": "migrated",
+                }
+            ]
+        }
+    )
+
+    user_id: str = Field(description="The legacy user_id, byte for byte (generated once when it had none).")
+    access_token: str
+    refresh_token: str | None
+    conversations: ConversationCounts
+    messages: int
+    status: Literal["migrated", "nothing_to_migrate"]
+
+
+class SessionTask(BaseModel):
+    """A bulk-migration task: the stored session to migrate (a file name or a Redis key)."""
+
+    ref: str = Field(min_length=1, max_length=512)
+
+
+class TaskAnswer(BaseModel):
+    result: str = Field(description="migrated, nothing_to_migrate, repeat, not_found or invalid.")
+    user_id: str | None = None

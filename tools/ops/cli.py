@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default="ai_cache:", help="key prefix (default ai_cache:)")
     p = sub.add_parser("session-cleanup", help="drop hot session state user_session:* (REDIS_URL, every shard)")
     p.add_argument("--user-prefix", default="", help="only users whose id starts with this")
+    p = command("migrate-sessions", "migrate every stored legacy session (inline locally, Cloud Tasks)", traffic=False)
+    p.add_argument("--source", required=True, help="filesystem:<dir> or redis://… (LEGACY_SESSION_SOURCE form)")
+    p.add_argument("--dry-run", action="store_true", help="read and transform every session, write nothing")
     p = sub.add_parser("stack", help="run the local nginx stack in the foreground (make stack)")
     p.add_argument("--store", choices=("firestore", "sqlite"), help="store backend (default STACK_STORE)")
     p.add_argument("--port", type=int, help="nginx port (default PORT, 8080)")
@@ -201,6 +204,14 @@ def run(argv: Sequence[str], settings: OpsSettings | None = None) -> int:
                 done = asyncio.run(cache_ops.cleanup_sessions(ServiceSettings(), args.user_prefix))
                 where = done.backend + done.describe_nodes()
                 print(f"session-cleanup: deleted {done.count} session key(s) on {where}")
+            case "migrate-sessions":
+                from tools.ops.migrate_sessions import migrate_sessions
+                from workplace_roleplay.errors import AppError
+
+                try:
+                    asyncio.run(migrate_sessions(args.source, env=args.env, dry=args.dry_run))
+                except AppError as exc:
+                    raise OpsError(f"{exc.code}: {exc}") from None
             case "stack":
                 from tools.ops.stack import run_stack
 

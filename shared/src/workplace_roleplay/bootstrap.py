@@ -18,7 +18,7 @@ from workplace_roleplay.domain.identity import IdentityService
 from workplace_roleplay.domain.refresh_tokens import RefreshTokens
 from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
-from workplace_roleplay.ports.legacy_session import LegacySessionVerifier
+from workplace_roleplay.ports.legacy_session import LegacySessionSource, LegacySessionVerifier
 from workplace_roleplay.ports.model import LanguageModel
 from workplace_roleplay.ports.pubsub import PubSub
 from workplace_roleplay.settings import ServiceSettings
@@ -46,11 +46,14 @@ class Resources:
     speech: SpeechService | None = None
     # Service-specific objects (domain services, ...) registered by the service's wiring.
     extras: dict[str, Any] = field(default_factory=dict)
+    # Where legacy sessions are read (LEGACY_SESSION_SOURCE); None: the signed-cookie reader when
+    # LEGACY_SECRET_KEY is set, else no legacy sessions at all.
+    legacy_source: LegacySessionSource | None = None
 
     @cached_property
     def security(self) -> Security:
         """Identity, token and encryption services (no I/O to build; hand-built harnesses get them too)."""
-        return build_security(self.settings, self.store, self.clock)
+        return build_security(self.settings, self.store, self.clock, legacy_source=self.legacy_source)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,9 @@ class Security:
     legacy: LegacySessionVerifier | None  # consulted only when FALLBACK_AUTH=flask_session
 
 
-def build_security(settings: ServiceSettings, store: DocumentStore, clock: Clock) -> Security:
+def build_security(
+    settings: ServiceSettings, store: DocumentStore, clock: Clock, *, legacy_source: LegacySessionSource | None = None
+) -> Security:
     """Key rings from settings (Secret Manager in the cloud, derived dev keys locally)."""
     from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
     from workplace_roleplay.adapters.jwt_tokens import JwtAccessTokens
@@ -86,14 +91,11 @@ def build_security(settings: ServiceSettings, store: DocumentStore, clock: Clock
     primary, ale_keys = settings.ale_key_ring()
     cipher = AesGcmFieldCipher(primary_kid=primary, keys=ale_keys)
     legacy: LegacySessionVerifier | None = None
-    if settings.LEGACY_SECRET_KEY is not None and settings.LEGACY_SECRET_KEY.get_secret_value():
-        from workplace_roleplay.adapters.legacy_flask_cookie import FlaskSignedCookieVerifier
+    source = legacy_source or _cookie_source(settings)
+    if source is not None:
+        from workplace_roleplay.domain.migration.fallback import SourceVerifier
 
-        legacy = FlaskSignedCookieVerifier(
-            secret_key=settings.LEGACY_SECRET_KEY.get_secret_value(),
-            cookie_name=settings.LEGACY_SESSION_COOKIE,
-            max_age_s=settings.LEGACY_SESSION_MAX_AGE_S,
-        )
+        legacy = SourceVerifier(source, clock, cookie_name=settings.LEGACY_SESSION_COOKIE)
     return Security(
         identity=IdentityService(store=store, tokens=tokens, refresh=refresh, clock=clock),
         tokens=tokens,
@@ -101,6 +103,42 @@ def build_security(settings: ServiceSettings, store: DocumentStore, clock: Clock
         sealer=CipherSealer(cipher),
         csrf_key=settings.csrf_key(),
         legacy=legacy,
+    )
+
+
+def _cookie_source(settings: ServiceSettings) -> LegacySessionSource | None:
+    if settings.LEGACY_SECRET_KEY is None or not settings.LEGACY_SECRET_KEY.get_secret_value():
+        return None
+    from workplace_roleplay.adapters.legacy_flask_cookie import FlaskCookieLegacySource
+
+    return FlaskCookieLegacySource(
+        secret_key=settings.LEGACY_SECRET_KEY.get_secret_value(), max_age_s=settings.LEGACY_SESSION_MAX_AGE_S
+    )
+
+
+def build_legacy_source(settings: ServiceSettings) -> LegacySessionSource | None:
+    """The reader ``LEGACY_SESSION_SOURCE`` selects (no I/O until used); None when unset."""
+    source = settings.LEGACY_SESSION_SOURCE
+    if not source:
+        return None
+    if source == "cookie":
+        return _cookie_source(settings)
+    if source.startswith("filesystem:"):
+        from pathlib import Path
+
+        from workplace_roleplay.adapters.legacy_filesystem import FilesystemLegacySource
+
+        return FilesystemLegacySource(
+            Path(source.removeprefix("filesystem:")), key_prefix=settings.LEGACY_FILE_KEY_PREFIX
+        )
+    from workplace_roleplay.adapters.legacy_redis import RedisLegacySource
+
+    secret = settings.LEGACY_SECRET_KEY.get_secret_value() if settings.LEGACY_SECRET_KEY else None
+    return RedisLegacySource.from_url(
+        source,
+        secret_key=secret,
+        key_prefix=settings.LEGACY_REDIS_KEY_PREFIX,
+        use_signer=settings.LEGACY_REDIS_USE_SIGNER,
     )
 
 
@@ -234,6 +272,9 @@ async def open_resources(settings: ServiceSettings, *, clock: Clock | None = Non
         speech = build_speech(settings, cache, clock)
         if speech is not None:
             stack.push_async_callback(close_model, speech.synthesizer)
+        legacy_source = build_legacy_source(settings)
+        if legacy_source is not None:
+            stack.push_async_callback(legacy_source.close)
         yield Resources(
             settings=settings,
             store=store,
@@ -242,4 +283,5 @@ async def open_resources(settings: ServiceSettings, *, clock: Clock | None = Non
             rate_limiter=rate_limiter,
             model=model,
             speech=speech,
+            legacy_source=legacy_source,
         )

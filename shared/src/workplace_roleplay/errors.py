@@ -9,7 +9,8 @@
     │   ├── MessageTooLong         message_too_long   (carries max_chars)
     │   ├── UnsupportedMediaType   unsupported_media_type (a body that is not JSON where JSON is required)
     │   ├── MessageBlocked         message_blocked    (moderation: NG word; carries filtered_text)
-    │   └── RepeatedMessage        repeated_message   (moderation: the same line again and again)
+    │   ├── RepeatedMessage        repeated_message   (moderation: the same line again and again)
+    │   └── LegacySessionInvalid   legacy_session_invalid (tampered, unreadable or refused legacy session)
     ├── NotAuthenticated           not_authenticated  (a sign-in that expired)
     │   ├── NotSignedIn            not_authenticated  (no sign-in at all: never signed in here)
     │   ├── InvalidToken           invalid_token    (bad signature, claims, kid, algorithm)
@@ -25,7 +26,8 @@
     │   ├── ConversationNotFound   conversation_not_found (also for another learner's id)
     │   ├── ScenarioNotFound       scenario_not_found
     │   ├── MemoryNotFound         memory_not_found
-    │   └── ReportNotFound         report_not_found   (no summary / feedback report made yet)
+    │   ├── ReportNotFound         report_not_found   (no summary / feedback report made yet)
+    │   └── LegacySessionNotFound  legacy_session_not_found (absent or expired legacy session)
     ├── Conflict                   conflict
     │   ├── AlreadyExists          already_exists
     │   └── TurnInProgress         turn_in_progress   (the same client_message_id is still streaming)
@@ -111,6 +113,12 @@ class RepeatedMessage(InvalidInput):
     code = "repeated_message"
     message_ja = "同じメッセージが続いています。言い方を少し変えたり、質問を加えたりしてみましょう。"
     message_en = "You sent the same message several times. Try rephrasing it or asking a question."
+
+
+class LegacySessionInvalid(InvalidInput):
+    code = "legacy_session_invalid"
+    message_ja = "以前のアプリのセッションを読み取れませんでした。新しく始めてください。"
+    message_en = "The legacy session could not be read (tampered, malformed or refused)."
 
 
 class NotAuthenticated(AppError):
@@ -213,6 +221,12 @@ class ReportNotFound(NotFound):
     code = "report_not_found"
     message_ja = "この会話のまとめ・フィードバックはまだ作成されていません。"
     message_en = "No summary or feedback report has been made for this conversation yet."
+
+
+class LegacySessionNotFound(NotFound):
+    code = "legacy_session_not_found"
+    message_ja = "以前のアプリのセッションが見つからないか、有効期限が切れています。"
+    message_en = "No legacy session was found, or it has expired."
 
 
 class Conflict(AppError):

@@ -88,3 +88,11 @@ CONVERSATION_REPORTS = Counter(
     "Summaries and feedback reports by kind and source (model, simple, cache).",
     ["kind", "source"],
 )
+
+# --- legacy-session migration (docs/migration.md) ---
+LEGACY_MIGRATIONS = Counter(
+    "legacy_sessions_migrated_total",
+    "Legacy sessions handled by the migration, by result (migrated, nothing_to_migrate, repeat, not_found, "
+    "invalid, failed).",
+    ["result"],
+)

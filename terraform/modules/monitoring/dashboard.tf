@@ -45,12 +45,24 @@ locals {
       },
     ]
   ])
+
+  # Legacy-session migration outcomes (docs/migration.md), below the per-service rows.
+  migration_tiles = [{
+    xPos = 0, yPos = length(var.services) * 4, width = 12, height = 4
+    widget = {
+      title = "Legacy sessions migrated (per minute, by result)"
+      xyChart = { dataSets = [{
+        plotType        = "STACKED_BAR"
+        timeSeriesQuery = { prometheusQuery = "sum by (result) (increase(legacy_sessions_migrated_total[1m]))" }
+      }] }
+    }
+  }]
 }
 
 resource "google_monitoring_dashboard" "main" {
   project = var.project_id
   dashboard_json = jsonencode({
     displayName  = "workplace-roleplay services"
-    mosaicLayout = { columns = 24, tiles = local.tiles }
+    mosaicLayout = { columns = 24, tiles = concat(local.tiles, local.migration_tiles) }
   })
 }

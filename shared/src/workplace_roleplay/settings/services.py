@@ -5,11 +5,12 @@ from __future__ import annotations
 from workplace_roleplay.settings.auth import AuthSettings
 from workplace_roleplay.settings.base import CoreSettings
 from workplace_roleplay.settings.conversation import ConversationSettings
+from workplace_roleplay.settings.migration import MigrationSettings
 from workplace_roleplay.settings.model import ModelSettings
 from workplace_roleplay.settings.startup import load_settings
 
 
-class ServiceSettings(CoreSettings, AuthSettings, ModelSettings):
+class ServiceSettings(CoreSettings, AuthSettings, ModelSettings, MigrationSettings):
     """Settings shared by every service (identity verification, model access, security)."""
 
     required_in_cloud = (*CoreSettings.required_in_cloud, *AuthSettings.auth_required_in_cloud)
