@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from workplace_roleplay.bootstrap import Resources
-from workplace_roleplay.domain.chat import ChatService
+from workplace_roleplay.domain.modes.chat_service import ChatService
 from workplace_roleplay.settings import ChatSettings
 from workplace_roleplay.web.ratelimit import rate_limit
 

@@ -12,8 +12,8 @@ from functions.chat.pages import pages
 from functions.chat.routes import router
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatOptions, ChatService
-from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.modes.chat_service import ChatOptions, ChatService
 from workplace_roleplay.settings import ChatSettings
 from workplace_roleplay.web.app import ResourceOpener, create_app
 

@@ -17,10 +17,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from functions.chat.deps import ChatDep, ModelCallAllowed, RequestAllowed, ResourcesDep
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.chat_partner import PARTNER_TYPES, SITUATIONS, TOPICS
-from workplace_roleplay.domain.conversation import Conversation
-from workplace_roleplay.domain.turn_events import TurnDone, TurnFailed
+from workplace_roleplay.domain.conversation.events import TurnDone, TurnFailed
+from workplace_roleplay.domain.conversation.records import Conversation
+from workplace_roleplay.domain.modes.chat import PARTNER_TYPES, SITUATIONS, TOPICS
+from workplace_roleplay.domain.modes.chat_service import ChatService
 from workplace_roleplay.errors import NotFound
 from workplace_roleplay.web.auth import CurrentUser, PageUser
 from workplace_roleplay.web.sse import drop_stream_buffers

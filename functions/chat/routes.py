@@ -20,7 +20,7 @@ from functions.chat.schemas import (
     MessageOut,
     SummaryOut,
 )
-from workplace_roleplay.domain.conversation import Conversation, Message
+from workplace_roleplay.domain.conversation.records import Conversation, Message
 from workplace_roleplay.errors import ReportNotFound
 from workplace_roleplay.web.auth import CurrentUser
 from workplace_roleplay.web.service_index import ServiceIndex, service_index

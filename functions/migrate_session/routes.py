@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from functions.migrate_session.schemas import Me, RefreshRequest, TokenPair
-from workplace_roleplay.domain.identity import SignIn
+from workplace_roleplay.domain.identity.users import SignIn
 from workplace_roleplay.errors import NotAuthenticated
 from workplace_roleplay.web.auth import (
     SIGNED_IN_MARK,

@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 from tests.support.fake_gemini import FakeGeminiControl
 from tests.support.fakes import FakeStore
 from tests.support.model_gateway import PRO, gateway_settings, open_gateway
+from workplace_roleplay.adapters.ai_cache import LEARNER_DERIVED
 from workplace_roleplay.adapters.redis_cache import RedisCache
 from workplace_roleplay.bootstrap import Resources, build_speech
-from workplace_roleplay.domain.ai_cache import LEARNER_DERIVED
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.ports.model import ChatMessage, GenerationRequest, ModelTask
 from workplace_roleplay.settings import ChatSettings, ServiceSettings

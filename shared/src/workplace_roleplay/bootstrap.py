@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from workplace_roleplay.domain.encrypted_fields import CipherSealer
-from workplace_roleplay.domain.identity import IdentityService
-from workplace_roleplay.domain.refresh_tokens import RefreshTokens
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
+from workplace_roleplay.domain.identity.refresh_tokens import RefreshTokens
+from workplace_roleplay.domain.identity.users import IdentityService
 from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
 from workplace_roleplay.ports.legacy_session import LegacySessionVerifier
@@ -151,8 +151,8 @@ def build_language_model(settings: ServiceSettings, cache: Cache, clock: Clock) 
             )
         return _simple_model("unconfigured")
     from workplace_roleplay.adapters.gemini import GeminiBackend
+    from workplace_roleplay.adapters.model_routing import ModelRouter
     from workplace_roleplay.adapters.resilient_model import ResilientModel
-    from workplace_roleplay.domain.model_routing import ModelRouter
 
     router = ModelRouter(flash=settings.MODEL_FLASH, pro=settings.MODEL_PRO, overrides=settings.MODEL_TASK_OVERRIDES)
     backend = GeminiBackend.from_settings(settings, project=settings.GOOGLE_CLOUD_PROJECT)

@@ -8,8 +8,8 @@ from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
 from tests.support.ticking_clock import TickingClock
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatOptions, ChatService
-from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.modes.chat_service import ChatOptions, ChatService
 
 
 @pytest.fixture

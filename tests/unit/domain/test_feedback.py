@@ -10,8 +10,8 @@ from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
 from tests.unit.domain.conftest import make_service
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.rubric import CHECKS, Judgement, rule_based_judgements, scores
+from workplace_roleplay.domain.coaching.rubric import CHECKS, Judgement, rule_based_judgements, scores
+from workplace_roleplay.domain.modes.chat_service import ChatService
 from workplace_roleplay.errors import InvalidInput
 from workplace_roleplay.ports.model import GenerationMode, ModelTask
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fakes import FakeCache, FakeStore
-from workplace_roleplay.domain.chat import ChatService
+from workplace_roleplay.domain.modes.chat_service import ChatService
 from workplace_roleplay.errors import ConversationNotFound
 
 

@@ -12,10 +12,10 @@ from tests.support.fakes import FakeCache, FakeStore
 from tests.support.ticking_clock import TickingClock
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.encrypted_fields import CipherSealer
-from workplace_roleplay.domain.moderation import Moderator
-from workplace_roleplay.domain.rubric import CHECKS
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.coaching.rubric import CHECKS
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
+from workplace_roleplay.domain.modes.chat_service import ChatService
 from workplace_roleplay.ports.model import GenerationMode, ModelTask
 
 LINES = ["お疲れさまです！週末はキャンプに行きました。", "〇〇さんは週末どうでしたか？"]

@@ -11,9 +11,16 @@ from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
 from tests.unit.domain.conftest import make_service
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.conversation import Conversation, MessageStatus, Role
-from workplace_roleplay.domain.turn_events import AnalysisReady, Token, TurnDone, TurnEvent, TurnFailed, TurnStarted
+from workplace_roleplay.domain.conversation.events import (
+    AnalysisReady,
+    Token,
+    TurnDone,
+    TurnEvent,
+    TurnFailed,
+    TurnStarted,
+)
+from workplace_roleplay.domain.conversation.records import Conversation, MessageStatus, Role
+from workplace_roleplay.domain.modes.chat_service import ChatService
 from workplace_roleplay.errors import ConversationNotFound, MessageBlocked, RepeatedMessage, TurnInProgress
 from workplace_roleplay.ports.model import ModelTask
 

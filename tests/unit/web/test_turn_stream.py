@@ -15,9 +15,9 @@ from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
 from tests.support.ticking_clock import TickingClock
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.conversation import Conversation
-from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.conversation.records import Conversation
+from workplace_roleplay.domain.modes.chat_service import ChatService
 from workplace_roleplay.domain.sealing import PlainSealer
 from workplace_roleplay.errors import NotFound
 from workplace_roleplay.ports.model import ModelTask

@@ -24,10 +24,10 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from workplace_roleplay import telemetry
+from workplace_roleplay.adapters.ai_cache import AiCache, cache_key, is_cacheable
+from workplace_roleplay.adapters.model_resilience import BREAKER_LEVEL, Backoff, CircuitBreaker
+from workplace_roleplay.adapters.model_routing import ModelRouter
 from workplace_roleplay.adapters.simple_model import SimpleModel, SimpleReason
-from workplace_roleplay.domain.ai_cache import AiCache, cache_key, is_cacheable
-from workplace_roleplay.domain.model_routing import ModelRouter
-from workplace_roleplay.domain.resilience import BREAKER_LEVEL, Backoff, CircuitBreaker
 from workplace_roleplay.errors import (
     ModelCredentialRejected,
     ModelOverloaded,

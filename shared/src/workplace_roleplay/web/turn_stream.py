@@ -17,9 +17,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.conversation import reply_message_id
-from workplace_roleplay.domain.sealing import TextSealer
-from workplace_roleplay.domain.turn_events import (
+from workplace_roleplay.domain.conversation.events import (
     AnalysisReady,
     Token,
     TurnDone,
@@ -27,6 +25,8 @@ from workplace_roleplay.domain.turn_events import (
     TurnStarted,
     error_for_code,
 )
+from workplace_roleplay.domain.conversation.records import reply_message_id
+from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.errors import AppError, InvalidInput, NotFound, TurnInProgress
 from workplace_roleplay.ports import Cache
 from workplace_roleplay.web.context import service_var

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat_partner import ChatCast, chat_settings
-from workplace_roleplay.domain.conversation import Conversation, ConversationRepository, Message
-from workplace_roleplay.domain.feedback import Reports
-from workplace_roleplay.domain.memory import Memory, MemoryBook
-from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.coaching.reports import Reports
+from workplace_roleplay.domain.conversation.events import TurnDone, TurnEvent
+from workplace_roleplay.domain.conversation.hot_session import HotSession
+from workplace_roleplay.domain.conversation.records import Conversation, ConversationRepository, Message
+from workplace_roleplay.domain.conversation.turns import TurnOptions, TurnPipeline
+from workplace_roleplay.domain.memory.book import Memory, MemoryBook
+from workplace_roleplay.domain.modes.chat import ChatCast, chat_settings
 from workplace_roleplay.domain.sealing import TextSealer
-from workplace_roleplay.domain.session_state import HotSession
-from workplace_roleplay.domain.turn_events import TurnDone, TurnEvent
-from workplace_roleplay.domain.turns import TurnOptions, TurnPipeline
 from workplace_roleplay.errors import (
     ConversationNotFound,
     EmptyMessage,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from workplace_roleplay.domain.conversation import Conversation
+from workplace_roleplay.domain.conversation.records import Conversation
 
 
 class Cast(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.support.clock import ManualClock
-from workplace_roleplay.domain.resilience import Backoff, BreakerState, CircuitBreaker
+from workplace_roleplay.adapters.model_resilience import Backoff, BreakerState, CircuitBreaker
 
 
 def state(breaker: CircuitBreaker) -> BreakerState:

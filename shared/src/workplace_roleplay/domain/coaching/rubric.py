@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from workplace_roleplay.domain import coaching
+from workplace_roleplay.domain.coaching import analysis as coaching
 
 AXES: dict[str, str] = {
     "empathy": "共感力",

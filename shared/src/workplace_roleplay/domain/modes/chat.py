@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from workplace_roleplay.domain.conversation import Conversation
+from workplace_roleplay.domain.conversation.records import Conversation
 from workplace_roleplay.errors import InvalidInput
 
 

@@ -21,8 +21,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from workplace_roleplay import telemetry
-from workplace_roleplay.domain import rubric
-from workplace_roleplay.domain.conversation import Conversation, ConversationRepository, Message, Role
+from workplace_roleplay.domain.coaching import rubric
+from workplace_roleplay.domain.conversation.records import Conversation, ConversationRepository, Message, Role
 from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
 from workplace_roleplay.errors import EncryptionError, InvalidInput
 from workplace_roleplay.ports import Cache, Clock, DocumentSnapshot, DocumentStore, Filter

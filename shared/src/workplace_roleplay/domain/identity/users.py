@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from workplace_roleplay.domain.refresh_tokens import RefreshTokens, Rotation
+from workplace_roleplay.domain.identity.refresh_tokens import RefreshTokens, Rotation
 from workplace_roleplay.errors import AlreadyExists, NotAuthenticated, NotFound
 from workplace_roleplay.ports import Clock, DocumentStore, JsonValue
 from workplace_roleplay.ports.tokens import AccessClaims, AccessTokenCodec

@@ -19,9 +19,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workplace_roleplay import telemetry
-from workplace_roleplay.domain import coaching, context_window, rolling_summary
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.conversation import (
+from workplace_roleplay.domain.coaching import analysis as coaching
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.conversation import context_window
+from workplace_roleplay.domain.conversation import summaries as rolling_summary
+from workplace_roleplay.domain.conversation.events import (
+    AnalysisReady,
+    Token,
+    TurnDone,
+    TurnEvent,
+    TurnFailed,
+    TurnStarted,
+    error_for_code,
+)
+from workplace_roleplay.domain.conversation.prompts import Cast, counterpart_system
+from workplace_roleplay.domain.conversation.records import (
     Conversation,
     ConversationRepository,
     Message,
@@ -31,18 +44,7 @@ from workplace_roleplay.domain.conversation import (
     reply_message_id,
     turn_id_for,
 )
-from workplace_roleplay.domain.memory import MemoryBook
-from workplace_roleplay.domain.moderation import Moderator
-from workplace_roleplay.domain.prompts import Cast, counterpart_system
-from workplace_roleplay.domain.turn_events import (
-    AnalysisReady,
-    Token,
-    TurnDone,
-    TurnEvent,
-    TurnFailed,
-    TurnStarted,
-    error_for_code,
-)
+from workplace_roleplay.domain.memory.book import MemoryBook
 from workplace_roleplay.errors import AlreadyExists, AppError, TurnInProgress
 from workplace_roleplay.ports.model import (
     ChatMessage,

@@ -1,0 +1,1 @@
+"""One module per mode; modes use the conversation engine, never each other."""
