@@ -19,7 +19,7 @@ from tests.support.processes import free_port
 from workplace_roleplay.adapters.redis_cache import RedisCache
 from workplace_roleplay.adapters.redis_ratelimit import RedisRateLimiter
 from workplace_roleplay.bootstrap import Resources, build_language_model, build_store, close_model
-from workplace_roleplay.domain.modes.chat_service import ChatService
+from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.settings import ChatSettings, ServiceSettings
 
@@ -95,7 +95,8 @@ class ChatServer:
 
     @property
     def chat(self) -> ChatService:
-        service: ChatService = self.resources.extras["chat"]
+        service = self.resources.conversations
+        assert service is not None
         return service
 
     async def sign_in(self) -> tuple[str, dict[str, str]]:

@@ -11,20 +11,18 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
 
+from workplace_roleplay.domain.conversation.service import ConversationService
 from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
 from workplace_roleplay.domain.identity.refresh_tokens import RefreshTokens
 from workplace_roleplay.domain.identity.users import IdentityService
 from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
+from workplace_roleplay.ports.cipher import FieldCipher
 from workplace_roleplay.ports.legacy_session import LegacySessionVerifier
 from workplace_roleplay.ports.model import LanguageModel
+from workplace_roleplay.ports.tokens import AccessTokenCodec
 from workplace_roleplay.settings import ServiceSettings
-
-if TYPE_CHECKING:
-    from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
-    from workplace_roleplay.adapters.jwt_tokens import JwtAccessTokens
 
 log = logging.getLogger("workplace_roleplay.bootstrap")
 
@@ -43,8 +41,9 @@ class Resources:
     model: LanguageModel = field(default_factory=lambda: _simple_model())
     # Text-to-speech; None when TTS_ENABLED is off or no Gemini is configured (the route answers 503).
     speech: SpeechService | None = None
-    # Service-specific objects (domain services, ...) registered by the service's wiring.
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The conversation engine of the service's mode, set by the service's startup (None in services
+    # without conversations, e.g. migrate_session).
+    conversations: ConversationService | None = None
 
     @cached_property
     def security(self) -> Security:
@@ -57,8 +56,8 @@ class Security:
     """Who is calling and how their data is sealed: built from the auth settings."""
 
     identity: IdentityService
-    tokens: JwtAccessTokens
-    cipher: AesGcmFieldCipher
+    tokens: AccessTokenCodec
+    cipher: FieldCipher
     sealer: CipherSealer
     csrf_key: bytes
     legacy: LegacySessionVerifier | None  # consulted only when FALLBACK_AUTH=flask_session

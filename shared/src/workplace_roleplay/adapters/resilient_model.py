@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -177,7 +177,7 @@ class ResilientModel:
         telemetry.MODEL_FALLBACKS.labels(task=request.task.value, kind=kind).inc()
         log.warning("model fallback", extra={"model": model, "fallback": kind, "task": request.task.value})
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
         route = self.router.route(request.task)
         attempts = _Attempts(self)
         for position, model in enumerate(route.models):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from enum import StrEnum
 
 from workplace_roleplay import telemetry
@@ -167,7 +167,7 @@ class SimpleModel:
 
     async def stream(
         self, request: GenerationRequest, *, reason: SimpleReason | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         text = reply_text(request)
         for piece in (p for p in _SENTENCE.split(text) if p):
             yield TextDelta(piece)

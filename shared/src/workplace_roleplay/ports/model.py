@@ -14,7 +14,7 @@ path (memory relevance falls back to its lexical score).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, Literal, Protocol, TypeVar
@@ -108,7 +108,9 @@ class Structured(Generic[M]):
 class LanguageModel(Protocol):
     """Text generation (streamed, one-shot or structured: validated pydantic output) and embeddings."""
 
-    def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]: ...
+    def stream(self, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
+        """Text deltas, then one ``Completion``; closing the generator cancels the upstream call."""
+        ...
 
     async def generate(self, request: GenerationRequest) -> Completion: ...
 

@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.conversation.events import (
     AnalysisReady,
+    LineDone,
+    LineStarted,
     Token,
     TurnDone,
     TurnEvent,
@@ -52,6 +54,10 @@ def event_payload(event: TurnEvent) -> tuple[str, dict[str, Any]]:
         return "analysis", {"message_id": event.message_id, **event.analysis}
     if isinstance(event, TurnStarted):
         return "start", asdict(event)
+    if isinstance(event, LineStarted):
+        return "line", asdict(event)
+    if isinstance(event, LineDone):
+        return "line_done", asdict(event)
     if isinstance(event, TurnDone):
         data = asdict(event)
         data["usage"] = {"input_tokens": data.pop("input_tokens"), "output_tokens": data.pop("output_tokens")}

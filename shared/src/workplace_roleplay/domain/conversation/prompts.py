@@ -1,42 +1,14 @@
-"""The pieces every counterpart prompt is built from, and the cast protocol each mode implements.
-
-Chat, scenario and watch differ only in their cast (who speaks, where, about what); the turn pipeline
-asks the cast for those pieces and assembles the rest (style rules, summary, memories) here.
-"""
+"""The system prompt of one character: shared style rules, the mode's brief, who else is present,
+the older-turn summary and remembered facts. The coach and grader prompts live in ``coaching/``,
+apart from every character's prompt."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
+from workplace_roleplay.domain.conversation.cast import Participant
+from workplace_roleplay.domain.conversation.mode import ConversationMode
 from workplace_roleplay.domain.conversation.records import Conversation
-
-
-class Cast(Protocol):
-    """What a mode supplies to the shared turn pipeline."""
-
-    mode: str
-
-    def counterpart_name(self, conv: Conversation) -> str:
-        """The counterpart's display name (speaker of its lines)."""
-        ...
-
-    def counterpart_brief(self, conv: Conversation) -> str:
-        """Who the counterpart is, the scene and the topic, in Japanese (the core of its prompt)."""
-        ...
-
-    def opening_instruction(self, conv: Conversation) -> str:
-        """The instruction that makes the counterpart open the conversation."""
-        ...
-
-    def partner_rank(self, conv: Conversation) -> str:
-        """How the counterpart relates to the learner (peer/senior/junior/boss/client): keigo expectations."""
-        ...
-
-    def hints(self, conv: Conversation) -> Mapping[str, str]:
-        """Structured context for the simple-response mode (it does not read prompts)."""
-        ...
-
 
 # Counterpart style rules shared by every mode: short spoken lines keep the practice conversational.
 COUNTERPART_RULES = """\
@@ -48,14 +20,19 @@ COUNTERPART_RULES = """\
 
 
 def counterpart_system(
-    cast: Cast,
+    mode: ConversationMode,
     conv: Conversation,
+    speaker: Participant,
     *,
     rolling_summary: str = "",
     memories: Sequence[str] = (),
 ) -> str:
-    """The counterpart's system prompt: rules, cast brief, older-turn summary and remembered facts."""
-    parts = [COUNTERPART_RULES, "", "# 設定", cast.counterpart_brief(conv)]
+    """``speaker``'s system prompt: rules, its brief, the other characters, summary and memories."""
+    parts = [COUNTERPART_RULES, "", "# 設定", mode.brief(conv, speaker)]
+    others = [c.name for c in mode.cast(conv).characters if c.name != speaker.name]
+    if others:
+        parts += ["", "# 同じ場にいる他の人物", *(f"- {name}" for name in others)]
+        parts.append(f"（あなたは「{speaker.name}」の発言だけを返す。他の人物の発言は書かない）")
     if rolling_summary:
         parts += ["", "# これまでの会話の要約（古い部分）", rolling_summary]
     if memories:
