@@ -1,4 +1,4 @@
-"""HTTP routes of the identity and migration service (it owns identity: DESIGN §7)."""
+"""HTTP routes of the identity and migration service (it owns identity: docs/architecture.md, Identity)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Runbook cache actions over the Cache port: clear model caches, drop hot session state.
 
-Both are safe by design (DESIGN §6): every Redis key is a cache over durable data, so deleting it
+Both are safe by design (docs/architecture.md, Data): every Redis key is a cache over durable data, so deleting it
 costs a recomputation or a reload from the store, never data.
 """
 
@@ -11,7 +11,7 @@ from workplace_roleplay.bootstrap import build_cache
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.settings import ServiceSettings
 
-# Key families of DESIGN §6 that ops may clear; a prefix must start with one of them. Not
+# Key families (docs/architecture.md, Data) that ops may clear; a prefix must start with one of them. Not
 # ``ratelimit:``: it also holds the daily text-to-speech budget, the guard against a cost blow-up.
 CACHE_FAMILIES = ("ai_cache:", "tts_cache:", "scenario_cache:", "stream:")
 SESSION_PREFIX = "user_session:"

@@ -48,7 +48,7 @@ class FlaskSignedCookieVerifier:
             return None
         try:
             # The legacy app mints uuid4 ids; anything else is not an identity we keep. The id itself is
-            # returned byte for byte (DESIGN §6), not re-formatted.
+            # returned byte for byte (docs/architecture.md, Data), not re-formatted.
             uuid.UUID(user_id)
         except ValueError:
             log.warning("legacy session with a malformed user_id", extra={"security_event": "legacy_bad_uid"})

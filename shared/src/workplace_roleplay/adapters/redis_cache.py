@@ -3,7 +3,7 @@
 Best effort by contract: Redis being down never fails a request. Reads miss, writes are dropped,
 list reads are empty, and the shared :class:`RedisConnection` breaker skips Redis for a short
 cool-down after a failure, then probes again so a restarted Redis is picked up without a restart.
-Every key gets a TTL. Key names follow DESIGN §6 (``ai_cache:{hash}``, ``stream:{turn_id}``, ...),
+Every key gets a TTL. Key names follow docs/architecture.md (Data) (``ai_cache:{hash}``, ``stream:{turn_id}``, ...),
 optionally under a ``namespace`` (e.g. one Memorystore shared by two environments, or a test run).
 """
 

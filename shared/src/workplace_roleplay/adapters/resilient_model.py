@@ -6,7 +6,7 @@ moves straight to the next model), inside one waiting budget per call, unless th
 open. A timeout moves to the next model at once: it already cost a whole first-token budget. When
 every model failed, the simple-response mode answers with a notice the UI shows. A rejected
 credential (401/403) switches to the standby credential once, with an alert-worthy
-``security_event`` log; quota errors never do (DESIGN §8: no key rotation around quota).
+``security_event`` log; quota errors never do (docs/architecture.md, Model: no key rotation around quota).
 
 A stream that breaks after text was sent cannot be retried without repeating itself: it ends with a
 ``Completion(partial=True, error_code=...)`` carrying the text that arrived. Embeddings get one attempt

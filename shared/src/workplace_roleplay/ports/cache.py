@@ -1,6 +1,6 @@
 """The cache port: best-effort, every key expires, an outage reads as a miss.
 
-Key names (DESIGN §6): ``ai_cache:{hash}``, ``tts_cache:{text_hash}``, ``user_session:{user_id}``,
+Key names (docs/architecture.md, Data): ``ai_cache:{hash}``, ``tts_cache:{text_hash}``, ``user_session:{user_id}``,
 ``ratelimit:*``, ``stream:{turn_id}``, ``scenario_cache:*``.
 """
 

@@ -1,6 +1,6 @@
 """Conversations and their messages, and the repository that keeps them in the document store.
 
-Layout (DESIGN §6): ``users/{uid}/conversations/{cid}`` and ``.../messages/{mid}``. A turn's two
+Layout (docs/architecture.md, Data): ``users/{uid}/conversations/{cid}`` and ``.../messages/{mid}``. A turn's two
 messages get ids derived from the turn id (``{turn}-l`` learner, ``{turn}-r`` counterpart), and the
 turn id is derived from the client's ``client_message_id``: storing the learner line with
 ``create`` is therefore the idempotency check itself.

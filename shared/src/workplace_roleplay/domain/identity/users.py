@@ -92,7 +92,7 @@ class IdentityService:
 
     async def resume_or_sign_in(self, refresh_token: str | None) -> SignIn:
         """A browser arriving without a valid access token: continue its sign-in when the refresh token
-        still works, otherwise start a new anonymous learner (no friction, DESIGN §7)."""
+        still works, otherwise start a new anonymous learner (no friction, docs/architecture.md, Identity)."""
         if refresh_token:
             try:
                 return await self.refresh(refresh_token)
