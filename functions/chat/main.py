@@ -61,7 +61,8 @@ def create(settings: ChatSettings | None = None, *, resources: ResourceOpener = 
     return create_app(
         settings,
         service="chat",
-        routers=[router, pages],
+        api_routers=[router],
+        routers=[pages],
         startup=startup,
         template_dir=Path(__file__).parent / "templates",
         resources=resources,

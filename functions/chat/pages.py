@@ -105,7 +105,7 @@ async def start_conversation(
     topic: Annotated[str, Form(max_length=32)] = "",
     coaching: Annotated[str, Form(max_length=8)] = "",
 ) -> HTMLResponse:
-    """Start a conversation and let the partner open it; the opening line is short, so it is rendered
+    """Start a conversation and let the counterpart open it; the opening line is short, so it is rendered
     whole rather than streamed (the learner's turns stream, from chat.js)."""
     conv = await chat.start(
         user.user_id,

@@ -26,7 +26,8 @@ from workplace_roleplay.web.auth import CurrentUser
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
 from workplace_roleplay.web.turn_stream import resume_response, turn_response
 
-router = APIRouter(prefix="/api/v2/chat", tags=["chat"])
+# Mounted under the service's api_prefix from services.yaml (web.app.create_app).
+router = APIRouter(tags=["chat"])
 
 TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -79,7 +80,7 @@ async def index() -> ServiceIndex:
 
 @router.post(
     "",
-    summary="Start or continue a chat; streams the partner's reply",
+    summary="Start or continue a chat; streams the counterpart's reply",
     response_class=Response,
     responses=TURN_RESPONSES,
     dependencies=[ModelCallAllowed],
@@ -118,7 +119,7 @@ async def chat_turn(
         buffer_ttl_s=settings.STREAM_BUFFER_TTL_S,
         sealer=res.security.sealer,
         heartbeat_s=settings.SSE_HEARTBEAT_S,
-        tasks=chat.background,
+        background=chat.background,
     )
 
 
@@ -245,7 +246,7 @@ async def feedback(conversation_id: str, user: CurrentUser, chat: ChatDep) -> Fe
     return FeedbackOut.model_validate(await chat.feedback(user.user_id, conversation_id))
 
 
-@router.get("/memories", summary="What the partners remember about the learner", dependencies=[RequestAllowed])
+@router.get("/memories", summary="What the counterparts remember about the learner", dependencies=[RequestAllowed])
 async def list_memories(user: CurrentUser, chat: ChatDep) -> MemoryList:
     # The stored embedding stays server-side: MemoryOut names only what the learner sees.
     memories = await chat.memories(user.user_id)

@@ -4,7 +4,8 @@ from fastapi import APIRouter
 
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
 
-router = APIRouter(prefix="/api/v2/watch", tags=["watch"])
+# Mounted under the service's api_prefix from services.yaml (web.app.create_app).
+router = APIRouter(tags=["watch"])
 
 
 @router.get("", summary="What this service offers")

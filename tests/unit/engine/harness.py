@@ -83,7 +83,7 @@ def bare_app(service: ConversationService, cache: FakeCache) -> FastAPI:
             buffer_ttl_s=60,
             sealer=PlainSealer(),
             heartbeat_s=15,
-            tasks=service.background,
+            background=service.background,
         )
 
     @app.get("/resume/{user}")

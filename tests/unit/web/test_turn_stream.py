@@ -74,7 +74,7 @@ def app_over(chat: ChatService, cache: FakeCache | None = None) -> FastAPI:
             buffer_ttl_s=60,
             sealer=PlainSealer(),
             heartbeat_s=15,
-            tasks=work,
+            background=work,
         )
 
     return app

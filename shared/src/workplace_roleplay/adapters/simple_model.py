@@ -50,7 +50,7 @@ NOTICES = {
     SimpleReason.UNAVAILABLE: "現在AIに接続できないため、簡易応答モードで動作しています。返答は定型文です。",
 }
 
-# Replies by what the learner's last line does; {name} is the partner, {topic} the subject at hand.
+# Replies by what the learner's last line does; {name} is the counterpart, {topic} the subject at hand.
 _REPLIES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (
         re.compile(r"申し訳|すみません|すいません|ごめん|失礼しました"),

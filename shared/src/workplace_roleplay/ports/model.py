@@ -52,7 +52,7 @@ class ChatMessage:
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
     """Everything a model call needs. ``hints`` carry structured context (persona, situation, mode,
-    partner type...) that the simple-response mode uses instead of reading the prompt."""
+    counterpart's setting...) that the simple-response mode uses instead of reading the prompt."""
 
     task: ModelTask
     system: str

@@ -78,7 +78,7 @@ class TurnStream:
         owner: str,
         buffer_ttl_s: int,
         sealer: TextSealer,
-        tasks: BackgroundWork,
+        background: BackgroundWork,
     ) -> None:
         self.events = events
         self.cache = cache
@@ -87,7 +87,7 @@ class TurnStream:
         self.sealer = sealer
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self.buffer: StreamBuffer | None = None
-        self.task = tasks.spawn(self._produce(), name="turn_stream")
+        self.task = background.spawn(self._produce(), name="turn_stream")
 
     async def _produce(self) -> None:
         text: list[str] = []
@@ -233,10 +233,12 @@ async def turn_response(
     buffer_ttl_s: int,
     sealer: TextSealer,
     heartbeat_s: float,
-    tasks: BackgroundWork,
+    background: BackgroundWork,
 ) -> Response:
     """The turn as SSE (default) or as one JSON body; the first model event is read before the 200."""
-    stream = TurnStream(events, cache=cache, owner=owner, buffer_ttl_s=buffer_ttl_s, sealer=sealer, tasks=tasks)
+    stream = TurnStream(
+        events, cache=cache, owner=owner, buffer_ttl_s=buffer_ttl_s, sealer=sealer, background=background
+    )
     if wants_json(request):
         return JSONResponse(await collect(stream))
     try:

@@ -18,7 +18,7 @@ from workplace_roleplay.errors import InvalidInput
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """One option of a partner setting: its label in the UI and its description in the prompt."""
+    """One option of a chat setting (`partner_type` is the API's promised name): UI label and prompt text."""
 
     label: str
     prompt: str
