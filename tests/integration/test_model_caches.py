@@ -133,7 +133,7 @@ async def _tts_app(settings: ServiceSettings, cache: RedisCache) -> AsyncIterato
         speech = build_speech(s, cache, clock)
         yield Resources(settings=s, store=FakeStore(), cache=cache, clock=clock, speech=speech)
         if speech is not None:
-            await speech.synthesizer.close()  # type: ignore[attr-defined]
+            await speech.synthesizer.close()
 
     app: FastAPI = create_app(settings, service="chat", resources=resources)
     async with app.router.lifespan_context(app):

@@ -71,6 +71,9 @@ class FakeLanguageModel:
         value = schema.model_validate(queue.pop(0))
         return Structured(value=value, completion=Completion(text="{}", model=self.model, mode=self.mode))
 
+    async def close(self) -> None:
+        return None
+
     async def embed(self, texts: Sequence[str], *, task: str) -> list[list[float]] | None:
         self.embed_calls.append((task, list(texts)))
         if self.embedder is None:

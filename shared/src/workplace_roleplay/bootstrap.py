@@ -176,13 +176,6 @@ def build_speech(settings: ServiceSettings, cache: Cache, clock: Clock) -> Speec
     )
 
 
-async def close_model(model: object) -> None:
-    """Close the model's clients (the port has no ``close``: fakes need none)."""
-    close = getattr(model, "close", None)
-    if close is not None:
-        await close()
-
-
 def _in_process_limiter(clock: Clock) -> RateLimiter:
     from workplace_roleplay.adapters.memory_ratelimit import MemoryRateLimiter
 
@@ -211,10 +204,10 @@ async def open_resources(settings: ServiceSettings, *, clock: Clock | None = Non
         stack.push_async_callback(cache.close)
         rate_limiter = build_rate_limiter(settings, cache, clock)
         model = build_language_model(settings, cache, clock)
-        stack.push_async_callback(close_model, model)
+        stack.push_async_callback(model.close)
         speech = build_speech(settings, cache, clock)
         if speech is not None:
-            stack.push_async_callback(close_model, speech.synthesizer)
+            stack.push_async_callback(speech.synthesizer.close)
         yield Resources(
             settings=settings,
             store=store,

@@ -25,7 +25,8 @@ from pydantic import BaseModel, ValidationError
 
 from workplace_roleplay import telemetry
 from workplace_roleplay.adapters.ai_cache import AiCache, cache_key, is_cacheable
-from workplace_roleplay.adapters.model_resilience import BREAKER_LEVEL, Backoff, CircuitBreaker
+from workplace_roleplay.adapters.breaker import BREAKER_LEVEL, CircuitBreaker
+from workplace_roleplay.adapters.model_resilience import Backoff
 from workplace_roleplay.adapters.model_routing import ModelRouter
 from workplace_roleplay.adapters.simple_model import SimpleModel, SimpleReason
 from workplace_roleplay.errors import (
@@ -132,9 +133,11 @@ class ResilientModel:
     def breaker(self, model: str) -> CircuitBreaker:
         if model not in self.breakers:
             self.breakers[model] = CircuitBreaker(
+                name=model,
                 threshold=self.settings.MODEL_BREAKER_FAILURES,
                 cooldown_s=self.settings.MODEL_BREAKER_COOLDOWN_S,
                 clock=self.clock,
+                announce=False,  # the model gateway keeps its own breaker-state gauge
             )
         return self.breakers[model]
 
@@ -144,14 +147,14 @@ class ResilientModel:
     def _failed(self, model: str, exc: ModelUnavailable) -> None:
         telemetry.MODEL_ERRORS.labels(model=model, code=exc.code).inc()
         if isinstance(exc, ModelOverloaded | ModelTimeout):
-            self.breaker(model).record_failure()
+            self.breaker(model).failure(exc)
         else:
             self.breaker(model).release()
         self._gauge(model)
         log.warning("model call failed", extra={"model": model, "error_code": exc.code, **exc.extra})
 
     def _succeeded(self, model: str) -> None:
-        self.breaker(model).record_success()
+        self.breaker(model).success()
         self._gauge(model)
 
     def _credential_rejected(self, model: str, used: str) -> bool:

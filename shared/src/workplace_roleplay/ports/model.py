@@ -119,3 +119,7 @@ class LanguageModel(Protocol):
     async def embed(self, texts: Sequence[str], *, task: str) -> list[list[float]] | None:
         """One vector per text (same order), or None when embeddings are not available right now."""
         ...
+
+    async def close(self) -> None:
+        """Close the clients (at shutdown)."""
+        ...
