@@ -61,8 +61,7 @@ def create(settings: ChatSettings | None = None, *, resources: ResourceOpener = 
     return create_app(
         settings,
         service="chat",
-        api_routers=[router],
-        routers=[pages],
+        routers=[router, pages],
         startup=startup,
         template_dir=Path(__file__).parent / "templates",
         resources=resources,

@@ -20,14 +20,15 @@ from functions.chat.schemas import (
     MessageOut,
     SummaryOut,
 )
+from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.domain.conversation.records import Conversation, Message
 from workplace_roleplay.errors import ReportNotFound
 from workplace_roleplay.web.auth import CurrentUser
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
 from workplace_roleplay.web.turn_stream import resume_response, turn_response
 
-# Mounted under the service's api_prefix from services.yaml (web.app.create_app).
-router = APIRouter(tags=["chat"])
+# The prefix is the service's api_prefix in services.yaml (the one catalog of who serves which path).
+router = APIRouter(prefix=load_catalog().get("chat").api_prefix, tags=["chat"])
 
 TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {

@@ -9,4 +9,4 @@ from workplace_roleplay.web.app import create_app
 
 def create() -> FastAPI:
     """Build the watch app from the environment's settings."""
-    return create_app(WatchSettings(), service="watch", api_routers=[router])
+    return create_app(WatchSettings(), service="watch", routers=[router])

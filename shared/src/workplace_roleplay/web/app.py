@@ -30,15 +30,11 @@ def create_app(
     *,
     service: str,
     routers: Sequence[APIRouter] = (),
-    api_routers: Sequence[APIRouter] = (),
     startup: ServiceStartup | None = None,
     template_dir: Path | None = None,
     resources: ResourceOpener = open_resources,
 ) -> FastAPI:
     """Build a service: middleware, error map, health, metrics, docs under its prefix, its routers.
-
-    ``api_routers`` are mounted under the service's ``api_prefix`` from ``services.yaml`` (routes there
-    name only the path after it); ``routers`` are mounted as they are (pages, files).
 
     Clients are created in the lifespan (never here), so importing or building the app does no I/O.
     """
@@ -78,8 +74,6 @@ def create_app(
     app.include_router(health_router(service=name, version=version, prefix=entry.api_prefix))
     app.include_router(tts_router(entry.api_prefix))
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
-    for router in api_routers:
-        app.include_router(router, prefix=entry.api_prefix)
     for router in routers:
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
