@@ -6,7 +6,7 @@ from tests.support.engine import engine
 from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
 from tests.unit.engine.toy_mode import BOSS, PEER, MeetingMode
-from workplace_roleplay.domain.conversation.events import LineDone, LineStarted, TurnDone
+from workplace_roleplay.domain.conversation.events import LineDone, LineStarted, ModeEvent, TurnDone
 from workplace_roleplay.ports.model import ModelTask
 
 
@@ -25,6 +25,7 @@ async def test_characters_alone_then_a_learner_line_and_both_characters_answer()
     assert [e.speaker for e in events if isinstance(e, LineStarted)] == [BOSS.name, PEER.name]
     done = events[-1]
     assert isinstance(done, TurnDone)
+    assert events[-2] == ModeEvent("agenda", {"agenda": "四半期の振り返り", "turn": 1})  # the mode's own event
     assert done.text == "いいですね。"
 
     boss_request, peer_request = model.tasks(ModelTask.CONVERSATION_TURN)

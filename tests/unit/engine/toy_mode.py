@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from workplace_roleplay.domain.conversation.cast import Cast, Part, Participant, cast_of
+from workplace_roleplay.domain.conversation.events import ModeEvent, TurnDone
 from workplace_roleplay.domain.conversation.mode import ModeBase
 from workplace_roleplay.domain.conversation.records import Conversation
 from workplace_roleplay.errors import InvalidInput
@@ -36,3 +37,6 @@ class MeetingMode(ModeBase):
 
     def responders(self, conv: Conversation, *, learner_spoke: bool) -> tuple[Participant, ...]:
         return (BOSS, PEER)
+
+    async def extra_events(self, conv: Conversation, done: TurnDone) -> list[ModeEvent]:
+        return [ModeEvent("agenda", {"agenda": conv.settings["agenda"], "turn": conv.turn_count})]

@@ -21,6 +21,7 @@ from workplace_roleplay.domain.conversation.events import (
     AnalysisReady,
     LineDone,
     LineStarted,
+    ModeEvent,
     Token,
     TurnDone,
     TurnEvent,
@@ -58,6 +59,8 @@ def event_payload(event: TurnEvent) -> tuple[str, dict[str, Any]]:
         return "line", asdict(event)
     if isinstance(event, LineDone):
         return "line_done", asdict(event)
+    if isinstance(event, ModeEvent):
+        return event.name, dict(event.data)
     if isinstance(event, TurnDone):
         data = asdict(event)
         data["usage"] = {"input_tokens": data.pop("input_tokens"), "output_tokens": data.pop("output_tokens")}

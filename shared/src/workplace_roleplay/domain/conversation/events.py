@@ -72,7 +72,15 @@ class LineDone:
     status: str
 
 
-TurnEvent = TurnStarted | Token | LineStarted | LineDone | AnalysisReady | TurnDone | TurnFailed
+@dataclass(frozen=True, slots=True)
+class ModeEvent:
+    """An event of a mode's own (a quiz, a scene change...), sent just before ``done`` as SSE ``name``."""
+
+    name: str
+    data: dict[str, Any]
+
+
+TurnEvent = TurnStarted | Token | LineStarted | LineDone | AnalysisReady | ModeEvent | TurnDone | TurnFailed
 
 
 def error_for_code(code: str) -> type[AppError]:

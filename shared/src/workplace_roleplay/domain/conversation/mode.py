@@ -1,7 +1,8 @@
 """The extension point: what a mode supplies to the conversation engine (docs/architecture.md, "Modes").
 
 A mode validates its own settings, builds its cast, writes each character's brief and opening
-instruction, and picks who answers in a turn. Everything else (storage, turns, streaming, reports,
+instruction, picks who answers in a turn and may add events of its own after a turn (never named
+``done`` or ``error``: those end the stream). Everything else (storage, turns, streaming, reports,
 memories, forks) is the engine's. The engine never imports a mode; a service passes one in.
 """
 
@@ -12,6 +13,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from workplace_roleplay.domain.conversation.cast import Cast, Participant
+from workplace_roleplay.domain.conversation.events import ModeEvent, TurnDone
 from workplace_roleplay.domain.conversation.records import Conversation
 
 
@@ -52,6 +54,10 @@ class ConversationMode(Protocol):
         """Structured context for the simple-response mode (it does not read prompts)."""
         ...
 
+    async def extra_events(self, conv: Conversation, done: TurnDone) -> Sequence[ModeEvent]:
+        """The mode's own events after a turn's lines are stored (sent before ``done``; not on replays)."""
+        ...
+
 
 class ModeBase:
     """Defaults: the lead character answers every turn; no hints beyond the mode's name."""
@@ -66,6 +72,9 @@ class ModeBase:
 
     def hints(self, conv: Conversation) -> Mapping[str, str]:
         return {"mode": self.mode}
+
+    async def extra_events(self, conv: Conversation, done: TurnDone) -> Sequence[ModeEvent]:
+        return ()
 
 
 def counterpart_rank(mode: ConversationMode, conv: Conversation) -> str:

@@ -126,6 +126,8 @@ class ConversationService:
             async for event in events:
                 if isinstance(event, TurnDone) and not event.replayed:
                     await self.session.record_turn(conv.user_id, self.mode.mode, conv.id)
+                    for extra in await self.mode.extra_events(conv, event):
+                        yield extra
                 yield event
 
     async def active(self, user_id: str) -> tuple[Conversation | None, SessionSource]:
