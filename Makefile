@@ -46,8 +46,8 @@ fmt: install ## Format and auto-fix
 test: install lint typecheck ## Lint, typecheck and the whole suite (starts the Firestore emulator and, if needed, Redis)
 	$(BIN)/python tools/run_tests.py
 
-test-fast: install ## The suite without lint/typecheck
-	$(BIN)/python tools/run_tests.py
+test-fast: install ## The unit suite only (in-process fakes, seconds): the inner loop
+	$(BIN)/python tools/run_tests.py tests/unit -q
 
 docs: install ## Regenerate the README settings table and the docs/scenarios.md catalog tables
 	$(BIN)/python -m tools.settings_doc

@@ -32,7 +32,7 @@ from tests.support.fakes import FakeStore
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
 from workplace_roleplay.adapters.jwt_tokens import JwtAccessTokens
 from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
-from workplace_roleplay.domain.refresh_tokens import RefreshTokens
+from workplace_roleplay.domain.identity.refresh_tokens import RefreshTokens
 from workplace_roleplay.ports import SystemClock
 
 ROOT = Path(__file__).resolve().parents[1]

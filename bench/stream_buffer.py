@@ -25,7 +25,7 @@ from bench.settings import BenchSettings
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
 from workplace_roleplay.adapters.memory_cache import MemoryCache
 from workplace_roleplay.adapters.redis_cache import RedisCache
-from workplace_roleplay.domain.encrypted_fields import CipherSealer
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
 from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
 from workplace_roleplay.ports import Cache, SystemClock
 from workplace_roleplay.web.sse import StreamBuffer

@@ -16,7 +16,7 @@ import sys
 from dataclasses import asdict
 
 from workplace_roleplay.bootstrap import build_security, build_store
-from workplace_roleplay.domain.key_rotation import reencrypt_everything
+from workplace_roleplay.domain.identity.key_rotation import reencrypt_everything
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.settings import MigrateSessionSettings
 

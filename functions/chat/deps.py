@@ -1,4 +1,4 @@
-"""Dependencies of the chat routes, defined once as ``Annotated`` aliases."""
+"""Dependencies of the chat routes: the shared aliases of ``web.deps`` plus this service's settings."""
 
 from __future__ import annotations
 
@@ -6,20 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from workplace_roleplay.bootstrap import Resources
-from workplace_roleplay.domain.chat import ChatService
 from workplace_roleplay.settings import ChatSettings
-from workplace_roleplay.web.ratelimit import rate_limit
-
-
-def resources(request: Request) -> Resources:
-    res: Resources = request.app.state.resources
-    return res
-
-
-def chat_service(request: Request) -> ChatService:
-    service: ChatService = request.app.state.resources.extras["chat"]
-    return service
+from workplace_roleplay.web.deps import Conversations, ModelCallAllowed, RequestAllowed, ResourcesDep
 
 
 def chat_settings(request: Request) -> ChatSettings:
@@ -27,10 +15,7 @@ def chat_settings(request: Request) -> ChatSettings:
     return settings
 
 
-ResourcesDep = Annotated[Resources, Depends(resources)]
-ChatDep = Annotated[ChatService, Depends(chat_service)]
+ChatDep = Conversations  # the conversation engine in chat mode
 SettingsDep = Annotated[ChatSettings, Depends(chat_settings)]
-# Routes that call the model spend from the "model" limits (per user and per IP); every other
-# authenticated route and page spends from the "default" limits.
-ModelCallAllowed = rate_limit("model")
-RequestAllowed = rate_limit("default")
+
+__all__ = ["ChatDep", "ModelCallAllowed", "RequestAllowed", "ResourcesDep", "SettingsDep"]

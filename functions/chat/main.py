@@ -12,23 +12,30 @@ from functions.chat.pages import pages
 from functions.chat.routes import router
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatOptions, ChatService
-from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
+from workplace_roleplay.domain.modes.chat import ChatMode
 from workplace_roleplay.settings import ChatSettings, load_settings
 from workplace_roleplay.web.app import ResourceOpener, create_app
+from workplace_roleplay.web.sse import CacheStreamBuffers
 
 
-def build_chat(settings: ChatSettings, res: Resources, background: BackgroundWork) -> ChatService:
-    """The chat use cases over this service's resources."""
-    return ChatService(
+def build_chat(settings: ChatSettings, res: Resources, background: BackgroundWork) -> ConversationService:
+    """The conversation engine in chat mode over this service's resources."""
+    ctx = EngineContext(
         store=res.store,
         cache=res.cache,
         model=res.model,
         clock=res.clock,
         moderator=Moderator.from_files(settings.NG_WORDS_FILE),
         background=background,
+        streams=CacheStreamBuffers(res.cache),
         sealer=res.security.sealer,
-        options=ChatOptions(
+    )
+    return ConversationService(
+        ctx,
+        ChatMode(),
+        EngineOptions(
             context_tokens=settings.CONTEXT_TOKENS,
             memory_every_turns=settings.MEMORY_EVERY_TURNS,
             memories_in_prompt=settings.MEMORIES_IN_PROMPT,
@@ -44,7 +51,7 @@ def create(settings: ChatSettings | None = None, *, resources: ResourceOpener = 
     @asynccontextmanager
     async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
         background = BackgroundWork()
-        res.extras["chat"] = build_chat(settings, res, background)
+        res.conversations = build_chat(settings, res, background)
         try:
             yield
         finally:

@@ -1,7 +1,7 @@
 """The ``/chat`` page and its HTMX fragments (server-rendered, autoescaped, Japanese, mobile-first).
 
 htmx drives everything server-rendered (start form, past conversations, summary, feedback report,
-delete); the streamed turn stays in ``static/chat.js`` (ADR 0012). Each route calls one ``ChatService``
+delete); the streamed turn stays in ``static/chat.js`` (ADR 0012). Each route calls one ``ConversationService``
 use case and renders a partial; errors go through the shared error map, which answers htmx with a
 Japanese fragment. Unsafe methods need the CSRF header (``current_user``), which htmx sends from the
 ``hx-headers`` of ``base.html``.
@@ -16,14 +16,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from functions.chat.deps import ChatDep, ModelCallAllowed, RequestAllowed, ResourcesDep
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.chat_partner import PARTNER_TYPES, SITUATIONS, TOPICS
-from workplace_roleplay.domain.conversation import Conversation
-from workplace_roleplay.domain.turn_events import TurnDone, TurnFailed
+from functions.chat.deps import ChatDep, ModelCallAllowed, RequestAllowed
+from workplace_roleplay.domain.conversation.events import TurnDone, TurnFailed
+from workplace_roleplay.domain.conversation.records import Conversation
+from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
+from workplace_roleplay.domain.modes.chat import PARTNER_TYPES, SITUATIONS, TOPICS
 from workplace_roleplay.errors import NotFound
 from workplace_roleplay.web.auth import CurrentUser, PageUser
-from workplace_roleplay.web.sse import drop_stream_buffers
 from workplace_roleplay.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -50,24 +49,18 @@ def _html(request: Request, name: str, context: dict[str, Any], headers: dict[st
 
 
 async def _history(chat: ChatService, user_id: str, offset: int) -> dict[str, Any]:
-    convs = await chat.conversations(user_id, limit=HISTORY_PAGE + 1, offset=offset)
-    more = len(convs) > HISTORY_PAGE
-    return {
-        "recent": convs[:HISTORY_PAGE],
-        "offset": offset,
-        "limit": HISTORY_PAGE,
-        "next_offset": offset + HISTORY_PAGE if more else None,
-    }
+    found = await chat.conversations(user_id, limit=HISTORY_PAGE, offset=offset)
+    return {"recent": found.items, "offset": offset, "limit": HISTORY_PAGE, "next_offset": found.next_offset}
 
 
 async def _conversation_view(
     chat: ChatService, conv: Conversation, *, notice: str = "", error: str = ""
 ) -> dict[str, Any]:
-    messages = await chat.messages(conv, limit=MESSAGES_SHOWN + 1, offset=0)
+    found = await chat.messages(conv, limit=MESSAGES_SHOWN, offset=0)
     return {
         "conv": conv,
-        "messages": messages[:MESSAGES_SHOWN],
-        "more_messages": len(messages) > MESSAGES_SHOWN,
+        "messages": found.items,
+        "more_messages": found.next_offset is not None,
         "max_chars": chat.options.max_message_chars,
         "notice": notice,
         "error": error,
@@ -112,13 +105,11 @@ async def start_conversation(
     topic: Annotated[str, Form(max_length=32)] = "",
     coaching: Annotated[str, Form(max_length=8)] = "",
 ) -> HTMLResponse:
-    """Start a conversation and let the partner open it; the opening line is short, so it is rendered
+    """Start a conversation and let the counterpart open it; the opening line is short, so it is rendered
     whole rather than streamed (the learner's turns stream, from chat.js)."""
     conv = await chat.start(
         user.user_id,
-        partner_type=partner_type or None,
-        situation=situation or None,
-        topic=topic or None,
+        settings={"partner_type": partner_type or None, "situation": situation or None, "topic": topic or None},
         coaching=coaching == "on",
     )
     notice = error = ""
@@ -141,10 +132,8 @@ async def conversation_fragment(
 
 
 @pages.delete("/chat/conversations/{conversation_id}", response_class=HTMLResponse, dependencies=[RequestAllowed])
-async def delete_conversation(
-    request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep, res: ResourcesDep
-) -> HTMLResponse:
-    await drop_stream_buffers(res.cache, await chat.delete(user.user_id, conversation_id))
+async def delete_conversation(request: Request, conversation_id: str, user: CurrentUser, chat: ChatDep) -> HTMLResponse:
+    await chat.delete(user.user_id, conversation_id)
     return _html(request, "_setup.html", {"deleted": True}, headers=HISTORY_CHANGED)
 
 

@@ -20,14 +20,15 @@ from functions.chat.schemas import (
     MessageOut,
     SummaryOut,
 )
-from workplace_roleplay.domain.conversation import Conversation, Message
+from workplace_roleplay.catalog import load_catalog
+from workplace_roleplay.domain.conversation.records import Conversation, Message
 from workplace_roleplay.errors import ReportNotFound
 from workplace_roleplay.web.auth import CurrentUser
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
-from workplace_roleplay.web.sse import drop_stream_buffers
 from workplace_roleplay.web.turn_stream import resume_response, turn_response
 
-router = APIRouter(prefix="/api/v2/chat", tags=["chat"])
+# The prefix is the service's api_prefix in services.yaml (the one catalog of who serves which path).
+router = APIRouter(prefix=load_catalog().get("chat").api_prefix, tags=["chat"])
 
 TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -79,7 +80,7 @@ async def index() -> ServiceIndex:
 
 @router.post(
     "",
-    summary="Start or continue a chat; streams the partner's reply",
+    summary="Start or continue a chat; streams the counterpart's reply",
     response_class=Response,
     responses=TURN_RESPONSES,
     dependencies=[ModelCallAllowed],
@@ -107,9 +108,7 @@ async def chat_turn(
         conversation_id=body.conversation_id,
         message=body.message,
         client_message_id=body.client_message_id,
-        partner_type=body.partner_type,
-        situation=body.situation,
-        topic=body.topic,
+        settings={"partner_type": body.partner_type, "situation": body.situation, "topic": body.topic},
         coaching=body.coaching,
     )
     return await turn_response(
@@ -120,7 +119,7 @@ async def chat_turn(
         buffer_ttl_s=settings.STREAM_BUFFER_TTL_S,
         sealer=res.security.sealer,
         heartbeat_s=settings.SSE_HEARTBEAT_S,
-        tasks=chat.background,
+        background=chat.background,
     )
 
 
@@ -163,13 +162,9 @@ async def list_conversations(
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     offset: Annotated[int, Query(ge=0, le=10000)] = 0,
 ) -> ConversationPage:
-    convs = await chat.conversations(user.user_id, limit=limit + 1, offset=offset)
-    more = len(convs) > limit
+    found = await chat.conversations(user.user_id, limit=limit, offset=offset)
     return ConversationPage(
-        items=[_item(c) for c in convs[:limit]],
-        limit=limit,
-        offset=offset,
-        next_offset=offset + limit if more else None,
+        items=[_item(c) for c in found.items], limit=limit, offset=offset, next_offset=found.next_offset
     )
 
 
@@ -186,15 +181,14 @@ async def get_conversation(
     offset: Annotated[int, Query(ge=0, le=100000)] = 0,
 ) -> ConversationDetail:
     conv = await chat.conversation(user.user_id, conversation_id)
-    messages = await chat.messages(conv, limit=limit + 1, offset=offset)
-    more = len(messages) > limit
+    found = await chat.messages(conv, limit=limit, offset=offset)
     return ConversationDetail(
         conversation=_item(conv),
         coaching=conv.coaching,
-        messages=[_message(m) for m in messages[:limit]],
+        messages=[_message(m) for m in found.items],
         limit=limit,
         offset=offset,
-        next_offset=offset + limit if more else None,
+        next_offset=found.next_offset,
     )
 
 
@@ -204,10 +198,9 @@ async def get_conversation(
     summary="Delete a conversation",
     dependencies=[RequestAllowed],
 )
-async def delete_conversation(conversation_id: str, user: CurrentUser, chat: ChatDep, res: ResourcesDep) -> Response:
+async def delete_conversation(conversation_id: str, user: CurrentUser, chat: ChatDep) -> Response:
     """Deletes the messages, coaching, summary, reports and cached reports with it, and the turns' replay buffers."""
-    turn_ids = await chat.delete(user.user_id, conversation_id)
-    await drop_stream_buffers(res.cache, turn_ids)
+    await chat.delete(user.user_id, conversation_id)
     return Response(status_code=204)
 
 
@@ -253,7 +246,7 @@ async def feedback(conversation_id: str, user: CurrentUser, chat: ChatDep) -> Fe
     return FeedbackOut.model_validate(await chat.feedback(user.user_id, conversation_id))
 
 
-@router.get("/memories", summary="What the partners remember about the learner", dependencies=[RequestAllowed])
+@router.get("/memories", summary="What the counterparts remember about the learner", dependencies=[RequestAllowed])
 async def list_memories(user: CurrentUser, chat: ChatDep) -> MemoryList:
     # The stored embedding stays server-side: MemoryOut names only what the learner sees.
     memories = await chat.memories(user.user_id)

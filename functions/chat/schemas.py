@@ -15,7 +15,7 @@ Topic = Literal["general", "hobby", "news", "food", "work"]
 class ChatTurnRequest(BaseModel):
     """Start a conversation (no ``conversation_id``) or continue one.
 
-    Without ``message`` a new conversation is opened by the partner. The message is kept exactly as
+    Without ``message`` a new conversation is opened by the counterpart. The message is kept exactly as
     typed (newlines and spaces included); ``client_message_id`` makes a retry safe.
     """
 

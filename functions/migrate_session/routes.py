@@ -1,4 +1,4 @@
-"""HTTP routes of the identity and migration service (it owns identity: DESIGN §7)."""
+"""HTTP routes of the identity and migration service (it owns identity: docs/architecture.md, Identity)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from functions.migrate_session.deps import Migration, optional_migration
 from functions.migrate_session.schemas import AnonymousRequest, Me, RefreshRequest, TokenPair
-from workplace_roleplay.domain.identity import SignIn, User
+from workplace_roleplay.domain.identity.users import SignIn, User
 from workplace_roleplay.domain.migration.bulk import migrate_cookie
 from workplace_roleplay.errors import LegacySessionInvalid, LegacySessionNotFound, NotAuthenticated
 from workplace_roleplay.web.auth import (

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from workplace_roleplay.domain.identity import User
+from workplace_roleplay.domain.identity.users import User
 from workplace_roleplay.domain.scenario.consent import ScenarioAccess
 from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
 from workplace_roleplay.domain.scenario.model import Scenario

@@ -11,7 +11,7 @@ from tests.support.redis_topologies import TOPOLOGIES, redis_target
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
 from workplace_roleplay.adapters.memory_cache import MemoryCache
 from workplace_roleplay.adapters.redis_cache import RedisCache
-from workplace_roleplay.domain.encrypted_fields import CipherSealer
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
 from workplace_roleplay.errors import NotFound
 from workplace_roleplay.ports import Cache, SystemClock
 from workplace_roleplay.web.sse import StreamBuffer, drop_stream_buffers

@@ -21,7 +21,7 @@ CATALOG_EXPR = '${yamldecode(file("${path.module}/../../../services.yaml"))}'
 SERVERLESS_FORBIDDEN = ("timeout_sec", "health_checks", "session_affinity", "balancing_mode", "capacity_scaler")
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 REQUIRED_IGNORES = ("client", "client_version", "${template[0].containers[0].image}", "${template[0].labels}")
-# Ignoring these breaks the design (ADR 0005): Terraform owns traffic; an ignored revision name 409s.
+# Ignoring these breaks the design (ADR 0020): Terraform owns traffic; an ignored revision name 409s.
 FORBIDDEN_IGNORES = ("traffic", "${template[0].revision}", "template")
 
 
@@ -144,7 +144,7 @@ def worker_not_public(tree: Tree) -> list[str]:
 
 
 def run_service_lifecycle(tree: Tree) -> list[str]:
-    """Terraform owns shape and traffic, the pipeline owns the image (ADR 0005)."""
+    """Terraform owns shape and traffic, the pipeline owns the image (ADR 0020)."""
     problems: list[str] = []
     services = tree.resources("google_cloud_run_v2_service")
     if not services:
@@ -156,7 +156,7 @@ def run_service_lifecycle(tree: Tree) -> list[str]:
                 problems.append(f"{service.address}: ignore_changes must include {key}")
         for key in FORBIDDEN_IGNORES:
             if key in ignored:
-                problems.append(f"{service.address}: ignore_changes must not include {key} (ADR 0005)")
+                problems.append(f"{service.address}: ignore_changes must not include {key} (ADR 0020)")
         if not any("traffic" in d for d in service.body.get("dynamic", [])):
             problems.append(f"{service.address}: traffic must be managed (dynamic traffic from var.traffic)")
     return problems

@@ -125,7 +125,7 @@ def test_cloudbuild_deploys_without_traffic_then_canaries_through_terraform(clou
     deploy = _step(cloudbuild, "deploy-candidates")["args"][-1]
     assert "--no-traffic" in deploy
     assert "digest-" in deploy
-    assert "--tag" not in deploy  # Terraform owns tags and traffic (ADR 0005)
+    assert "--tag" not in deploy  # Terraform owns tags and traffic (ADR 0020)
     canary = _step(cloudbuild, "canary")["args"][-1]
     assert canary.index('canary "$${service}" 0 --revision') < canary.index("x-canary: 1")
     assert canary.index("x-canary: 1") < canary.index('canary "$${service}" "${_CANARY_PERCENT}"')

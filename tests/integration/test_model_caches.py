@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 from tests.support.fake_gemini import FakeGeminiControl
 from tests.support.fakes import FakeStore
 from tests.support.model_gateway import PRO, gateway_settings, open_gateway
+from workplace_roleplay.adapters.ai_cache import LEARNER_DERIVED
 from workplace_roleplay.adapters.redis_cache import RedisCache
 from workplace_roleplay.bootstrap import Resources, build_speech
-from workplace_roleplay.domain.ai_cache import LEARNER_DERIVED
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.ports.model import ChatMessage, GenerationRequest, ModelTask
 from workplace_roleplay.settings import ChatSettings, ServiceSettings
@@ -133,7 +133,7 @@ async def _tts_app(settings: ServiceSettings, cache: RedisCache) -> AsyncIterato
         speech = build_speech(s, cache, clock)
         yield Resources(settings=s, store=FakeStore(), cache=cache, clock=clock, speech=speech)
         if speech is not None:
-            await speech.synthesizer.close()  # type: ignore[attr-defined]
+            await speech.synthesizer.close()
 
     app: FastAPI = create_app(settings, service="chat", resources=resources)
     async with app.router.lifespan_context(app):

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 from tests.support.clock import ManualClock
 from tests.support.fake_gemini import FakeGeminiControl
 from tests.support.model_gateway import FLASH, PRO, collect, gateway_settings, open_gateway, turn
-from workplace_roleplay.domain.resilience import BreakerState
+from workplace_roleplay.adapters.breaker import BreakerState
 from workplace_roleplay.ports.model import GenerationMode
 
 pytestmark = pytest.mark.integration

@@ -11,10 +11,10 @@ from tests.support.fake_gemini import FakeGeminiControl
 from tests.support.fakes import FakeCache
 from tests.support.model_gateway import gateway_settings, open_gateway
 from tools.fake_gemini import fake_embedding
+from workplace_roleplay.adapters.breaker import BreakerState
 from workplace_roleplay.adapters.gemini import GeminiBackend
 from workplace_roleplay.adapters.simple_model import SimpleModel
 from workplace_roleplay.bootstrap import build_language_model
-from workplace_roleplay.domain.resilience import BreakerState
 from workplace_roleplay.ports.model import EMBED_DOCUMENT, EMBED_QUERY
 from workplace_roleplay.settings import ChatSettings
 

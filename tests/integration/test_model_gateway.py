@@ -161,7 +161,7 @@ async def test_closing_the_stream_early_closes_the_upstream_connection(fake_gemi
     async with open_gateway(gateway_settings(fake_gemini.url)) as model:
         stream = model.stream(turn())
         assert isinstance(await anext(stream), TextDelta)
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
         stats = await asyncio.to_thread(fake_gemini.wait_for, "disconnects", 1)
     assert stats["disconnects"] == 1
     assert stats["completed"] == 0

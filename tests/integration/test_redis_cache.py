@@ -35,7 +35,7 @@ async def test_every_written_key_has_a_server_side_ttl(redis_url: str, redis_nam
     assert 25 < ttls["ai_cache:h1"] <= 30
     assert 35 < ttls["stream:t1"] <= 40
     assert 45 < ttls["user_session:u1"] <= 50
-    # The namespace is a plain prefix: the DESIGN §6 key names are kept as they are under it.
+    # The namespace is a plain prefix: the key names of docs/architecture.md (Data) are kept as they are under it.
     assert names == {redis_namespace + k for k in ttls}
 
 

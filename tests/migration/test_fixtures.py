@@ -12,7 +12,7 @@ from tests.support.clock import ManualClock
 from tests.support.legacy import captured_at, fixture_names, fixtures_dir, load_fixture, place_fixture
 from workplace_roleplay.adapters.legacy_filesystem import FilesystemLegacySource, FilesystemUserData
 from workplace_roleplay.adapters.legacy_redis import RedisLegacySource
-from workplace_roleplay.domain.conversation import ConversationRepository
+from workplace_roleplay.domain.conversation.records import ConversationRepository
 from workplace_roleplay.domain.migration.service import MigrationService
 from workplace_roleplay.domain.migration.writer import RepositoryConversationWriter
 from workplace_roleplay.ports import DocumentStore

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.clock import ManualClock
 from tests.support.legacy import realistic_counts, realistic_session
-from workplace_roleplay.domain.conversation import ConversationRepository, MessageStatus
+from workplace_roleplay.domain.conversation.records import ConversationRepository, MessageStatus
 from workplace_roleplay.domain.migration.plan import PlannedConversation
 from workplace_roleplay.domain.migration.service import MigrationService
 from workplace_roleplay.domain.migration.writer import RepositoryConversationWriter

@@ -11,7 +11,7 @@ import pytest
 from tests.support.fakes import FakeStore
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
 from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
-from workplace_roleplay.domain.encrypted_fields import CipherSealer, reencrypt_collection
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer, reencrypt_collection
 from workplace_roleplay.errors import ConfigurationError, DecryptionFailed, UnknownEncryptionKey
 from workplace_roleplay.ports import DocumentStore
 

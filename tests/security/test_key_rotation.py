@@ -10,10 +10,10 @@ from pathlib import Path
 from tests.support.clock import ManualClock
 from tests.support.fakes import FakeStore
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
-from workplace_roleplay.domain.conversation import ConversationRepository, Message, Role
-from workplace_roleplay.domain.encrypted_fields import CipherSealer
-from workplace_roleplay.domain.identity import USERS
-from workplace_roleplay.domain.key_rotation import reencrypt_everything
+from workplace_roleplay.domain.conversation.records import ConversationRepository, Message, Role
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
+from workplace_roleplay.domain.identity.key_rotation import reencrypt_everything
+from workplace_roleplay.domain.identity.users import USERS
 
 K1, K2 = os.urandom(32), os.urandom(32)
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from tests.support.identity import IdentityKit
-from workplace_roleplay.domain.refresh_tokens import token_hash
+from workplace_roleplay.domain.identity.refresh_tokens import token_hash
 from workplace_roleplay.errors import InvalidToken, SessionRevoked, TokenExpired
 from workplace_roleplay.ports import EXPIRES_AT
 
@@ -150,7 +150,7 @@ async def test_expired_refresh_tokens_are_purged(kit: IdentityKit) -> None:
 
 
 async def test_refreshes_purge_expired_tokens_along_the_way(kit: IdentityKit, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("workplace_roleplay.domain.refresh_tokens.PURGE_ONE_IN", 1)
+    monkeypatch.setattr("workplace_roleplay.domain.identity.refresh_tokens.PURGE_ONE_IN", 1)
     stale = await kit.identity.sign_in_anonymously()
     kit.clock.advance(6 * 24 * 3600)
     live = await kit.identity.sign_in_anonymously()

@@ -18,8 +18,8 @@ from functions.chat.main import create
 from tests.support.processes import free_port
 from workplace_roleplay.adapters.redis_cache import RedisCache
 from workplace_roleplay.adapters.redis_ratelimit import RedisRateLimiter
-from workplace_roleplay.bootstrap import Resources, build_language_model, build_store, close_model
-from workplace_roleplay.domain.chat import ChatService
+from workplace_roleplay.bootstrap import Resources, build_language_model, build_store
+from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
 from workplace_roleplay.ports import SystemClock
 from workplace_roleplay.settings import ChatSettings, ServiceSettings
 
@@ -70,7 +70,7 @@ def namespaced_resources(
             cache = RedisCache.from_url(redis_url, timeout_s=1.0, clock=clock, namespace=namespace)
             stack.push_async_callback(cache.close)
             model = build_language_model(settings, cache, clock)
-            stack.push_async_callback(close_model, model)
+            stack.push_async_callback(model.close)
             yield Resources(
                 settings=settings,
                 store=store,
@@ -95,7 +95,8 @@ class ChatServer:
 
     @property
     def chat(self) -> ChatService:
-        service: ChatService = self.resources.extras["chat"]
+        service = self.resources.conversations
+        assert service is not None
         return service
 
     async def sign_in(self) -> tuple[str, dict[str, str]]:

@@ -7,7 +7,7 @@ scripted dicts validated against the caller's schema, so prompts can be asserted
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
 from workplace_roleplay.errors import ModelUnavailable
@@ -42,7 +42,7 @@ class FakeLanguageModel:
     def tasks(self, task: ModelTask) -> list[GenerationRequest]:
         return [r for r in self.requests if r.task is task]
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
         self.requests.append(request)
         text = self.replies.pop(0) if self.replies else "そうなんですね。それで、どうでしたか？"
         chunks = [text[i : i + 3] for i in range(0, len(text), 3)]
@@ -70,6 +70,9 @@ class FakeLanguageModel:
             raise ModelUnavailable(f"no scripted {request.task.value} result")
         value = schema.model_validate(queue.pop(0))
         return Structured(value=value, completion=Completion(text="{}", model=self.model, mode=self.mode))
+
+    async def close(self) -> None:
+        return None
 
     async def embed(self, texts: Sequence[str], *, task: str) -> list[list[float]] | None:
         self.embed_calls.append((task, list(texts)))

@@ -7,8 +7,8 @@ from typing import Any
 
 from tests.support.clock import ManualClock
 from workplace_roleplay.adapters.jwt_tokens import JwtAccessTokens
-from workplace_roleplay.domain.identity import IdentityService
-from workplace_roleplay.domain.refresh_tokens import RefreshTokens
+from workplace_roleplay.domain.identity.refresh_tokens import RefreshTokens
+from workplace_roleplay.domain.identity.users import IdentityService
 from workplace_roleplay.ports import DocumentStore
 
 TEST_SECRET = "identity-tests-signing-secret-32-bytes-long"

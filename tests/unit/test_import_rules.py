@@ -81,3 +81,49 @@ def test_import_linter_catches_an_outward_import(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout
     assert "BROKEN" in result.stdout
     assert "workplace_roleplay.domain.offender -> workplace_roleplay.web" in result.stdout
+
+
+def _lint_copy_with(tmp_path: Path, offender: str, source: str) -> subprocess.CompletedProcess[str]:
+    """lint-imports over a copy of the package with one extra module at ``offender`` (dotted path)."""
+    shutil.copytree(ROOT / "shared" / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "functions",
+        tmp_path / "src" / "functions",
+        ignore=shutil.ignore_patterns("__pycache__", "templates", "static"),
+    )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "src" / Path(*offender.split("."))).with_suffix(".py").write_text(source, encoding="utf-8")
+    return subprocess.run(
+        [str(BIN / "lint-imports"), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        env={"PYTHONPATH": str(tmp_path / "src"), "PATH": str(BIN)},
+    )
+
+
+def test_import_linter_catches_a_mode_importing_another_mode(tmp_path: Path) -> None:
+    result = _lint_copy_with(
+        tmp_path,
+        "workplace_roleplay.domain.modes.scenario",
+        "from workplace_roleplay.domain.modes.chat import ChatMode\n\nprint(ChatMode)\n",
+    )
+    assert result.returncode == 1, result.stdout
+    assert "Modes use the engine, never each other BROKEN" in result.stdout
+    assert "workplace_roleplay.domain.modes.scenario -> workplace_roleplay.domain.modes.chat" in " ".join(
+        result.stdout.split()
+    )
+
+
+def test_import_linter_catches_the_engine_importing_a_mode(tmp_path: Path) -> None:
+    result = _lint_copy_with(
+        tmp_path,
+        "workplace_roleplay.domain.conversation.offender",
+        "from workplace_roleplay.domain.modes.chat import ChatMode\n\nprint(ChatMode)\n",
+    )
+    assert result.returncode == 1, result.stdout
+    assert "The engine and its helpers know no mode BROKEN" in result.stdout
+    assert "workplace_roleplay.domain.conversation.offender -> workplace_roleplay.domain.modes.chat" in " ".join(
+        result.stdout.split()
+    )

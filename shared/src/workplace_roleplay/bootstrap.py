@@ -11,21 +11,20 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from workplace_roleplay.domain.encrypted_fields import CipherSealer
-from workplace_roleplay.domain.identity import IdentityService
-from workplace_roleplay.domain.refresh_tokens import RefreshTokens
+from workplace_roleplay.domain.conversation.service import ConversationService
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
+from workplace_roleplay.domain.identity.refresh_tokens import RefreshTokens
+from workplace_roleplay.domain.identity.users import IdentityService
 from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
+from workplace_roleplay.ports.cipher import FieldCipher
 from workplace_roleplay.ports.legacy_session import LegacySessionSource, LegacySessionVerifier
 from workplace_roleplay.ports.model import LanguageModel
 from workplace_roleplay.ports.pubsub import PubSub
+from workplace_roleplay.ports.tokens import AccessTokenCodec
 from workplace_roleplay.settings import ServiceSettings
-
-if TYPE_CHECKING:
-    from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
-    from workplace_roleplay.adapters.jwt_tokens import JwtAccessTokens
 
 log = logging.getLogger("workplace_roleplay.bootstrap")
 
@@ -49,6 +48,9 @@ class Resources:
     # Where legacy sessions are read (LEGACY_SESSION_SOURCE); None: the signed-cookie reader when
     # LEGACY_SECRET_KEY is set, else no legacy sessions at all.
     legacy_source: LegacySessionSource | None = None
+    # The conversation engine of the service's mode, set by the service's startup (None in services
+    # without conversations, e.g. migrate_session).
+    conversations: ConversationService | None = None
 
     @cached_property
     def security(self) -> Security:
@@ -61,8 +63,8 @@ class Security:
     """Who is calling and how their data is sealed: built from the auth settings."""
 
     identity: IdentityService
-    tokens: JwtAccessTokens
-    cipher: AesGcmFieldCipher
+    tokens: AccessTokenCodec
+    cipher: FieldCipher
     sealer: CipherSealer
     csrf_key: bytes
     legacy: LegacySessionVerifier | None  # consulted only when FALLBACK_AUTH=flask_session
@@ -194,8 +196,8 @@ def build_language_model(settings: ServiceSettings, cache: Cache, clock: Clock) 
             )
         return _simple_model("unconfigured")
     from workplace_roleplay.adapters.gemini import GeminiBackend
+    from workplace_roleplay.adapters.model_routing import ModelRouter
     from workplace_roleplay.adapters.resilient_model import ResilientModel
-    from workplace_roleplay.domain.model_routing import ModelRouter
 
     router = ModelRouter(flash=settings.MODEL_FLASH, pro=settings.MODEL_PRO, overrides=settings.MODEL_TASK_OVERRIDES)
     backend = GeminiBackend.from_settings(settings, project=settings.GOOGLE_CLOUD_PROJECT)
@@ -218,13 +220,6 @@ def build_speech(settings: ServiceSettings, cache: Cache, clock: Clock) -> Speec
         max_chars=settings.TTS_MAX_CHARS,
         ttl_s=settings.TTS_CACHE_TTL_S,
     )
-
-
-async def close_model(model: object) -> None:
-    """Close the model's clients (the port has no ``close``: fakes need none)."""
-    close = getattr(model, "close", None)
-    if close is not None:
-        await close()
 
 
 def _in_process_limiter(clock: Clock) -> RateLimiter:
@@ -268,10 +263,10 @@ async def open_resources(settings: ServiceSettings, *, clock: Clock | None = Non
         stack.push_async_callback(cache.close)
         rate_limiter = build_rate_limiter(settings, cache, clock)
         model = build_language_model(settings, cache, clock)
-        stack.push_async_callback(close_model, model)
+        stack.push_async_callback(model.close)
         speech = build_speech(settings, cache, clock)
         if speech is not None:
-            stack.push_async_callback(close_model, speech.synthesizer)
+            stack.push_async_callback(speech.synthesizer.close)
         legacy_source = build_legacy_source(settings)
         if legacy_source is not None:
             stack.push_async_callback(legacy_source.close)

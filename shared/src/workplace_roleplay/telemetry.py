@@ -29,7 +29,7 @@ RATE_LIMIT_DECISIONS = Counter(
     ["backend", "outcome"],
 )
 
-# --- language model (DESIGN §10): latency, time to first token, tokens, errors, fallbacks, caches ---
+# --- language model (docs/architecture.md, Observability): latency, first token, tokens, errors, fallbacks, caches
 _MODEL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60)
 MODEL_LATENCY = Histogram(
     "model_call_duration_seconds",
@@ -72,7 +72,7 @@ def record_tokens(model: str, input_tokens: int, output_tokens: int) -> None:
         MODEL_TOKENS.labels(model=model, direction="output").inc(output_tokens)
 
 
-# --- conversations (DESIGN §10: feature usage) ---
+# --- conversations (docs/architecture.md, Observability: feature usage) ---
 CONVERSATION_TURNS = Counter(
     "conversation_turns_total",
     "Turns of the shared turn pipeline by mode and outcome (complete, partial, failed, cancelled, replayed).",

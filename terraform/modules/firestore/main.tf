@@ -1,4 +1,4 @@
-# The durable store (DESIGN §6): native mode, point-in-time recovery, protected from deletion.
+# The durable store (docs/architecture.md, Data): native mode, point-in-time recovery, protected from deletion.
 resource "google_firestore_database" "main" {
   project                           = var.project_id
   name                              = "(default)"

@@ -53,6 +53,15 @@ variable "indexes" {
         { field_path = "updated_at", order = "DESCENDING" },
       ]
     }
+    # A fork family (ConversationRepository.list_recent(mode=..., root_id=...), docs/architecture.md, Branching).
+    conversations_by_family = {
+      collection = "conversations"
+      fields = [
+        { field_path = "mode", order = "ASCENDING" },
+        { field_path = "root_id", order = "ASCENDING" },
+        { field_path = "updated_at", order = "DESCENDING" },
+      ]
+    }
   }
 
   validation {

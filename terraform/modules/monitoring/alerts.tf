@@ -1,4 +1,4 @@
-# The escalation criteria (DESIGN §10) as alert policies; Prometheus twins live in ops/prometheus/alerts.yml.
+# The escalation criteria (docs/architecture.md, Observability) as alert policies; Prometheus twins live in ops/prometheus/alerts.yml.
 
 # 5xx ratio > 5 % for 5 minutes: a true ratio of 5xx to all requests, never a bare request rate.
 resource "google_monitoring_alert_policy" "error_ratio" {

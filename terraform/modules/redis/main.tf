@@ -10,7 +10,7 @@ resource "google_redis_instance" "main" {
   connect_mode            = "DIRECT_PEERING"
   auth_enabled            = true
   transit_encryption_mode = "SERVER_AUTHENTICATION"
-  # Every key has a TTL (DESIGN §6); under memory pressure evict the soonest-expiring first.
+  # Every key has a TTL (docs/architecture.md, Data); under memory pressure evict the soonest-expiring first.
   redis_configs = {
     maxmemory-policy = "volatile-ttl"
   }

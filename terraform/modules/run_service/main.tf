@@ -1,4 +1,4 @@
-# One Cloud Run v2 service. Ownership (ADR 0005): Terraform owns the shape and the traffic split; Cloud
+# One Cloud Run v2 service. Ownership (ADR 0020): Terraform owns the shape and the traffic split; Cloud
 # Build owns the image (it deploys revisions with --no-traffic). See the lifecycle block for what that means.
 resource "google_cloud_run_v2_service" "main" {
   project             = var.project_id
@@ -156,7 +156,7 @@ resource "google_cloud_run_v2_service" "main" {
     # revert them. `template[0].revision` is deliberately NOT ignored: ignoring it makes every later
     # Terraform template change re-send the last deployed revision name and fail with 409 (provider
     # #14569). Instead Terraform leaves the name unset after bootstrap, so its own template changes
-    # create auto-named revisions that receive no traffic until the traffic file names them (ADR 0005).
+    # create auto-named revisions that receive no traffic until the traffic file names them (ADR 0020).
     ignore_changes = [
       client,
       client_version,

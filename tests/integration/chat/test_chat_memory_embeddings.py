@@ -19,7 +19,7 @@ from tests.integration.chat.conftest import StartServer
 from tests.integration.chat.test_chat_api import open_chat, say, system_prompts
 from tests.support.fake_gemini import FakeGeminiControl
 from tools.fake_gemini import fake_embedding
-from workplace_roleplay.domain.memory_relevance import cosine, similarity
+from workplace_roleplay.domain.memory.relevance import cosine, similarity
 from workplace_roleplay.ports.model import EMBED_DOCUMENT, EMBED_QUERY
 
 pytestmark = pytest.mark.integration

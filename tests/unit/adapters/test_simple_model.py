@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from workplace_roleplay.adapters.simple_model import NOTICES, SimpleModel, SimpleReason
 from workplace_roleplay.adapters.simple_structured import NO_JUDGEMENT, SIMPLIFIED_NOTE
-from workplace_roleplay.domain.coaching import TurnAnalysis
-from workplace_roleplay.domain.feedback import ConversationSummary, FeedbackDraft
-from workplace_roleplay.domain.memory import ExtractedMemories
+from workplace_roleplay.domain.coaching.analysis import TurnAnalysis
+from workplace_roleplay.domain.coaching.reports import ConversationSummary, FeedbackDraft
+from workplace_roleplay.domain.memory.book import ExtractedMemories
 from workplace_roleplay.ports.model import (
     ChatMessage,
     Completion,

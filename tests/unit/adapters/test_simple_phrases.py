@@ -13,7 +13,7 @@ import re
 import pytest
 
 from workplace_roleplay.adapters.simple_model import SimpleModel, every_reply
-from workplace_roleplay.domain.chat_partner import PARTNER_TYPES, SITUATIONS, TOPICS
+from workplace_roleplay.domain.modes.chat import PARTNER_TYPES, SITUATIONS, TOPICS
 from workplace_roleplay.domain.scenario.catalog import load_catalog
 from workplace_roleplay.domain.scenario.model import Scenario
 from workplace_roleplay.domain.scenario.simple_reply import every_line

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.engine import engine
 from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
-from tests.support.ticking_clock import TickingClock
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatOptions, ChatService
-from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
+from workplace_roleplay.domain.conversation.service import EngineOptions
 
 
 @pytest.fixture
@@ -39,15 +39,7 @@ def make_service(
     background: BackgroundWork,
     **options: int,
 ) -> ChatService:
-    return ChatService(
-        store=store,
-        cache=cache,
-        model=model,
-        clock=TickingClock(),
-        moderator=Moderator.from_files(),
-        background=background,
-        options=ChatOptions(**options),
-    )
+    return engine(store, cache, model, background, options=EngineOptions(**options))
 
 
 @pytest.fixture

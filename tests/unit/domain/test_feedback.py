@@ -10,8 +10,8 @@ from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
 from tests.unit.domain.conftest import make_service
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.rubric import CHECKS, Judgement, rule_based_judgements, scores
+from workplace_roleplay.domain.coaching.rubric import CHECKS, Judgement, rule_based_judgements, scores
+from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
 from workplace_roleplay.errors import InvalidInput
 from workplace_roleplay.ports.model import GenerationMode, ModelTask
 
@@ -32,7 +32,7 @@ def draft(evidence_for_e2: str) -> dict[str, Any]:
 
 
 async def talk(chat: ChatService) -> str:
-    conv = await chat.start("u1", partner_type="senior")
+    conv = await chat.start("u1", settings={"partner_type": "senior"})
     for index, line in enumerate(LEARNER):
         [_ async for _ in chat.turn(conv, text=line, client_message_id=str(index))]
     return conv.id

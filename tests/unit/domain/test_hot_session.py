@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fakes import FakeCache, FakeStore
-from workplace_roleplay.domain.chat import ChatService
+from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
 from workplace_roleplay.errors import ConversationNotFound
 
 
 async def take_a_turn(chat: ChatService, user_id: str) -> str:
-    conv = await chat.start(user_id, partner_type="senior")
+    conv = await chat.start(user_id, settings={"partner_type": "senior"})
     [_ async for _ in chat.turn(conv, text="お疲れさまです。", client_message_id="m1")]
     return conv.id
 
@@ -72,6 +72,6 @@ async def test_the_chat_service_never_resumes_lists_or_opens_another_modes_conve
     assert source == "store"
     assert conv is not None
     assert conv.id == chat_id
-    assert [c.id for c in await chat.conversations("u1", limit=10, offset=0)] == [chat_id]
+    assert [c.id for c in (await chat.conversations("u1", limit=10, offset=0)).items] == [chat_id]
     with pytest.raises(ConversationNotFound):
         await chat.conversation("u1", scenario.id)

@@ -8,11 +8,11 @@ from tests.support.clock import ManualClock
 from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeStore
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
-from workplace_roleplay.domain.conversation import Conversation, Message, Role
-from workplace_roleplay.domain.encrypted_fields import CipherSealer
-from workplace_roleplay.domain.key_rotation import reencrypt_everything
-from workplace_roleplay.domain.memory import MemoryBook
-from workplace_roleplay.domain.memory_relevance import Memory, cosine, pack_vector, rank, unpack_vector
+from workplace_roleplay.domain.conversation.records import Conversation, Message, Role
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
+from workplace_roleplay.domain.identity.key_rotation import reencrypt_everything
+from workplace_roleplay.domain.memory.book import MemoryBook
+from workplace_roleplay.domain.memory.relevance import Memory, cosine, pack_vector, rank, unpack_vector
 from workplace_roleplay.ports.model import EMBED_DOCUMENT, EMBED_QUERY, ModelTask
 
 # Three texts with no character n-gram in common with the query (their lexical scores tie at 0),

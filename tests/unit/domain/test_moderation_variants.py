@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.coaching.moderation import Moderator
 
 ZWSP, ZWJ, ZWNJ, SHY, VS16, WJ, BOM, CGJ, LRM = (
     "\u200b",

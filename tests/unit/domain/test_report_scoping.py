@@ -7,15 +7,13 @@ import json
 import os
 from typing import Any
 
+from tests.support.engine import engine
 from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
-from tests.support.ticking_clock import TickingClock
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
-from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.encrypted_fields import CipherSealer
-from workplace_roleplay.domain.moderation import Moderator
-from workplace_roleplay.domain.rubric import CHECKS
+from workplace_roleplay.domain.coaching.rubric import CHECKS
+from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
 from workplace_roleplay.ports.model import GenerationMode, ModelTask
 
 LINES = ["お疲れさまです！週末はキャンプに行きました。", "〇〇さんは週末どうでしたか？"]
@@ -24,15 +22,7 @@ QUOTE = "〇〇さんは週末どうでしたか？"
 
 def sealed_service(store: FakeStore, cache: FakeCache, model: FakeLanguageModel) -> ChatService:
     cipher = AesGcmFieldCipher(primary_kid="k1", keys={"k1": os.urandom(32)})
-    return ChatService(
-        store=store,
-        cache=cache,
-        model=model,
-        clock=TickingClock(),
-        moderator=Moderator.from_files(),
-        background=BackgroundWork(),
-        sealer=CipherSealer(cipher),
-    )
+    return engine(store, cache, model, sealer=CipherSealer(cipher))
 
 
 def draft() -> dict[str, Any]:
@@ -46,7 +36,7 @@ def draft() -> dict[str, Any]:
 
 
 async def talk(chat: ChatService, user_id: str) -> str:
-    conv = await chat.start(user_id, partner_type="senior")
+    conv = await chat.start(user_id, settings={"partner_type": "senior"})
     for index, line in enumerate(LINES):
         [_ async for _ in chat.turn(conv, text=line, client_message_id=str(index))]
     return conv.id

@@ -18,6 +18,9 @@ class RecordingSynthesizer:
         self.calls: list[tuple[str, str, str]] = []
         self.fail = False
 
+    async def close(self) -> None:
+        return None
+
     async def synthesize(self, model: str, text: str, voice: str) -> tuple[bytes, str]:
         self.calls.append((model, text, voice))
         if self.fail:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workplace_roleplay.domain.coaching import fit_for, politeness_of
-from workplace_roleplay.domain.context_window import estimate_tokens, fit, needs_summary
-from workplace_roleplay.domain.conversation import Message, MessageStatus, Role
-from workplace_roleplay.domain.memory import Memory, rank, similarity
-from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.coaching.analysis import fit_for, politeness_of
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.conversation.context_window import estimate_tokens, fit, needs_summary
+from workplace_roleplay.domain.conversation.records import Message, MessageStatus, Role
+from workplace_roleplay.domain.memory.book import Memory, rank, similarity
 
 
 def msg(i: int, role: Role, text: str, status: MessageStatus = MessageStatus.COMPLETE) -> Message:

@@ -11,9 +11,16 @@ from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
 from tests.unit.domain.conftest import make_service
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.conversation import Conversation, MessageStatus, Role
-from workplace_roleplay.domain.turn_events import AnalysisReady, Token, TurnDone, TurnEvent, TurnFailed, TurnStarted
+from workplace_roleplay.domain.conversation.events import (
+    AnalysisReady,
+    Token,
+    TurnDone,
+    TurnEvent,
+    TurnFailed,
+    TurnStarted,
+)
+from workplace_roleplay.domain.conversation.records import Conversation, MessageStatus, Role
+from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
 from workplace_roleplay.errors import ConversationNotFound, MessageBlocked, RepeatedMessage, TurnInProgress
 from workplace_roleplay.ports.model import ModelTask
 
@@ -34,7 +41,7 @@ async def collect(chat: ChatService, conv: Conversation, text: str | None, cmid:
 
 async def test_opening_line_is_streamed_and_stored(chat: ChatService, model: FakeLanguageModel) -> None:
     model.replies = ["お疲れさまです。今日は暑いですね。"]
-    conv = await chat.start("u1", partner_type="boss", situation="morning", topic="general")
+    conv = await chat.start("u1", settings={"partner_type": "boss", "situation": "morning", "topic": "general"})
     events = await collect(chat, conv, None)
     assert isinstance(events[0], TurnStarted)
     assert events[0].learner_message_id is None
@@ -48,7 +55,7 @@ async def test_opening_line_is_streamed_and_stored(chat: ChatService, model: Fak
     assert "高橋課長" in request.system
     assert "オフィスに着いて" in request.system
     assert request.hints["partner_type"] == "boss"
-    stored = await chat.messages(conv, limit=10, offset=0)
+    stored = (await chat.messages(conv, limit=10, offset=0)).items
     assert [(m.role, m.text, m.speaker) for m in stored] == [
         (Role.COUNTERPART, "お疲れさまです。今日は暑いですね。", "高橋課長")
     ]
@@ -66,7 +73,7 @@ async def test_turn_stores_both_lines_and_coaching_follows_the_reply(
     assert kinds[-2:] == ["AnalysisReady", "TurnDone"]
     done = events[-1]
     assert isinstance(done, TurnDone)
-    stored = await chat.messages(conv, limit=10, offset=0)
+    stored = (await chat.messages(conv, limit=10, offset=0)).items
     assert [m.text for m in stored] == ["週末は山に行きました。\n楽しかったです。", "いいですね！どこの山ですか？"]
     assert stored[0].id == done.learner_message_id
     assert stored[1].id == done.reply_message_id
@@ -97,7 +104,7 @@ async def test_repeated_client_message_id_replays_without_a_second_model_call(
     assert done_2.replayed
     assert done_2.reply_message_id == done_1.reply_message_id
     assert any(isinstance(e, AnalysisReady) for e in second)
-    assert len(await chat.messages(conv, limit=10, offset=0)) == 2
+    assert len((await chat.messages(conv, limit=10, offset=0)).items) == 2
 
 
 async def test_same_id_while_the_first_is_streaming_is_a_conflict(chat: ChatService, model: FakeLanguageModel) -> None:
@@ -115,7 +122,7 @@ async def test_model_failure_mid_stream_keeps_partial_text_and_the_conversation_
 ) -> None:
     model.replies = ["一二三四五六七八九十", "次は大丈夫です。"]
     model.fail_after_chunks = 2
-    conv = await chat.start("u1", topic="general")
+    conv = await chat.start("u1", settings={"topic": "general"})
     events = await collect(chat, conv, "最近どうですか", "a")
     failed = events[-1]
     assert isinstance(failed, TurnFailed)
@@ -123,7 +130,7 @@ async def test_model_failure_mid_stream_keeps_partial_text_and_the_conversation_
     assert failed.partial_text == "一二三四五六"
     assert failed.reply_message_id is not None
     assert "AI" in failed.message_ja
-    stored = await chat.messages(conv, limit=10, offset=0)
+    stored = (await chat.messages(conv, limit=10, offset=0)).items
     assert [(m.status, m.text) for m in stored][1] == (MessageStatus.PARTIAL, "一二三四五六")
     model.fail_after_chunks = None
     again = await collect(chat, conv, "もう一度聞きますね", "b")
@@ -139,7 +146,7 @@ async def test_failure_before_any_text_marks_the_turn_failed_and_a_retry_runs_ag
     events = await collect(chat, conv, "こんにちは", "r")
     assert isinstance(events[-1], TurnFailed)
     assert events[-1].reply_message_id is None
-    stored = await chat.messages(conv, limit=10, offset=0)
+    stored = (await chat.messages(conv, limit=10, offset=0)).items
     assert stored[-1].status is MessageStatus.FAILED
     model.fail_after_chunks = None
     model.replies = ["こんにちは！"]
@@ -170,7 +177,7 @@ async def test_cancelled_turn_stores_the_partial_reply_and_closes_the_model_stre
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    stored = await chat.messages(conv, limit=10, offset=0)
+    stored = (await chat.messages(conv, limit=10, offset=0)).items
     reply = stored[-1]
     assert reply.role is Role.COUNTERPART
     assert reply.status is MessageStatus.PARTIAL
@@ -190,7 +197,7 @@ async def test_ng_words_are_blocked_before_anything_is_stored_or_sent(
     assert (after or 0) == (before or 0) + 1
     assert info.value.extra["filtered_text"] == "そんなの、**みたい"
     assert model.requests == []
-    assert await chat.messages(conv, limit=10, offset=0) == []
+    assert (await chat.messages(conv, limit=10, offset=0)).items == []
 
 
 async def test_the_same_line_three_times_is_a_loop(chat: ChatService, model: FakeLanguageModel) -> None:
@@ -203,7 +210,7 @@ async def test_the_same_line_three_times_is_a_loop(chat: ChatService, model: Fak
 
 
 async def test_off_topic_lines_get_a_nudge_not_a_block(chat: ChatService, model: FakeLanguageModel) -> None:
-    conv = await chat.start("u1", topic="food")
+    conv = await chat.start("u1", settings={"topic": "food"})
     events = await collect(chat, conv, "来月の資格試験に向けて毎晩勉強しています", "o")
     done = events[-1]
     assert isinstance(done, TurnDone)
@@ -247,12 +254,12 @@ async def test_memories_are_extracted_and_recalled_into_the_next_prompt(
     model.structured[ModelTask.MEMORY_EXTRACTION] = [
         {"facts": [{"text": "学習者はキャンプが趣味で、よく山梨に行く", "kind": "preference", "salience": 0.9}]}
     ]
-    conv = await chat.start("u1", topic="hobby")
+    conv = await chat.start("u1", settings={"topic": "hobby"})
     await collect(chat, conv, "趣味はキャンプで、よく山梨に行きます", "k1")
     await background.drain()
     memories = await chat.memories("u1")
     assert [m.text for m in memories] == ["学習者はキャンプが趣味で、よく山梨に行く"]
-    other = await chat.start("u1", topic="hobby")
+    other = await chat.start("u1", settings={"topic": "hobby"})
     await collect(chat, other, "今度の休みもキャンプに行く予定です", "k2")
     system = model.tasks(ModelTask.CONVERSATION_TURN)[-1].system
     assert "学習者はキャンプが趣味で、よく山梨に行く" in system
@@ -268,7 +275,7 @@ async def test_simple_mode_gives_an_honest_rule_based_card(
     simple = FakeLanguageModel(mode=GenerationMode.SIMPLE, model="simple")
     simple.structured[ModelTask.TURN_ANALYSIS] = [ANALYSIS]
     chat = make_service(store, cache, simple, background)
-    conv = await chat.start("u1", partner_type="client")
+    conv = await chat.start("u1", settings={"partner_type": "client"})
     events = await collect(chat, conv, "了解、それでいこう", "s")
     (card,) = [e for e in events if isinstance(e, AnalysisReady)]
     assert card.analysis["simple_mode"] is True
@@ -292,7 +299,7 @@ async def test_hot_session_state_is_an_optimisation_only(
     events = await collect(chat, conv, "元気ですか", "h2")
     assert isinstance(events[-1], TurnDone)
     assert await chat.session.read("u1") == {}
-    assert len(await chat.messages(conv, limit=10, offset=0)) == 4
+    assert len((await chat.messages(conv, limit=10, offset=0)).items) == 4
 
 
 async def test_closing_the_turn_between_tokens_stores_the_partial_reply_at_once(
@@ -304,7 +311,7 @@ async def test_closing_the_turn_between_tokens_stores_the_partial_reply_at_once(
     seen = [await anext(events) for _ in range(3)]  # start + two tokens
     assert [type(e).__name__ for e in seen] == ["TurnStarted", "Token", "Token"]
     await events.aclose()  # the reader went away while the pipeline sat at a yield
-    reply = (await chat.messages(conv, limit=10, offset=0))[-1]
+    reply = ((await chat.messages(conv, limit=10, offset=0)).items)[-1]
     assert reply.status is MessageStatus.PARTIAL
     assert reply.text == "あいうえおか"
     assert model.closed_streams == 1

@@ -6,7 +6,7 @@ import json
 
 from tests.support.fakes import FakeCache
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
-from workplace_roleplay.domain.encrypted_fields import CipherSealer
+from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
 from workplace_roleplay.ports.cache_keys import stream_key
 from workplace_roleplay.web.sse import RELOAD_JA, StreamBuffer, follow
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workplace_roleplay.domain.identity import User
+from workplace_roleplay.domain.identity.users import User
 from workplace_roleplay.web.tts import budget_key
 
 

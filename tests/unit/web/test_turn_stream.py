@@ -11,13 +11,12 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from prometheus_client import REGISTRY
 
+from tests.support.engine import engine
 from tests.support.fake_model import FakeLanguageModel
 from tests.support.fakes import FakeCache, FakeStore
-from tests.support.ticking_clock import TickingClock
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.chat import ChatService
-from workplace_roleplay.domain.conversation import Conversation
-from workplace_roleplay.domain.moderation import Moderator
+from workplace_roleplay.domain.conversation.records import Conversation
+from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
 from workplace_roleplay.domain.sealing import PlainSealer
 from workplace_roleplay.errors import NotFound
 from workplace_roleplay.ports.model import ModelTask
@@ -75,21 +74,14 @@ def app_over(chat: ChatService, cache: FakeCache | None = None) -> FastAPI:
             buffer_ttl_s=60,
             sealer=PlainSealer(),
             heartbeat_s=15,
-            tasks=work,
+            background=work,
         )
 
     return app
 
 
 def chat_over(model: FakeLanguageModel) -> ChatService:
-    return ChatService(
-        store=FakeStore(),
-        cache=FakeCache(),
-        model=model,
-        clock=TickingClock(),
-        moderator=Moderator.from_files(),
-        background=BackgroundWork(),
-    )
+    return engine(FakeStore(), FakeCache(), model)
 
 
 async def test_a_model_failure_before_any_text_is_an_http_error_not_a_200_stream() -> None:

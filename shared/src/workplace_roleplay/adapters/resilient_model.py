@@ -6,7 +6,7 @@ moves straight to the next model), inside one waiting budget per call, unless th
 open. A timeout moves to the next model at once: it already cost a whole first-token budget. When
 every model failed, the simple-response mode answers with a notice the UI shows. A rejected
 credential (401/403) switches to the standby credential once, with an alert-worthy
-``security_event`` log; quota errors never do (DESIGN §8: no key rotation around quota).
+``security_event`` log; quota errors never do (docs/architecture.md, Model: no key rotation around quota).
 
 A stream that breaks after text was sent cannot be retried without repeating itself: it ends with a
 ``Completion(partial=True, error_code=...)`` carrying the text that arrived. Embeddings get one attempt
@@ -18,16 +18,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from workplace_roleplay import telemetry
+from workplace_roleplay.adapters.ai_cache import AiCache, cache_key, is_cacheable
+from workplace_roleplay.adapters.breaker import BREAKER_LEVEL, CircuitBreaker
+from workplace_roleplay.adapters.model_resilience import Backoff
+from workplace_roleplay.adapters.model_routing import ModelRouter
 from workplace_roleplay.adapters.simple_model import SimpleModel, SimpleReason
-from workplace_roleplay.domain.ai_cache import AiCache, cache_key, is_cacheable
-from workplace_roleplay.domain.model_routing import ModelRouter
-from workplace_roleplay.domain.resilience import BREAKER_LEVEL, Backoff, CircuitBreaker
 from workplace_roleplay.errors import (
     ModelCredentialRejected,
     ModelOverloaded,
@@ -132,9 +133,11 @@ class ResilientModel:
     def breaker(self, model: str) -> CircuitBreaker:
         if model not in self.breakers:
             self.breakers[model] = CircuitBreaker(
+                name=model,
                 threshold=self.settings.MODEL_BREAKER_FAILURES,
                 cooldown_s=self.settings.MODEL_BREAKER_COOLDOWN_S,
                 clock=self.clock,
+                announce=False,  # the model gateway keeps its own breaker-state gauge
             )
         return self.breakers[model]
 
@@ -144,14 +147,14 @@ class ResilientModel:
     def _failed(self, model: str, exc: ModelUnavailable) -> None:
         telemetry.MODEL_ERRORS.labels(model=model, code=exc.code).inc()
         if isinstance(exc, ModelOverloaded | ModelTimeout):
-            self.breaker(model).record_failure()
+            self.breaker(model).failure(exc)
         else:
             self.breaker(model).release()
         self._gauge(model)
         log.warning("model call failed", extra={"model": model, "error_code": exc.code, **exc.extra})
 
     def _succeeded(self, model: str) -> None:
-        self.breaker(model).record_success()
+        self.breaker(model).success()
         self._gauge(model)
 
     def _credential_rejected(self, model: str, used: str) -> bool:
@@ -177,7 +180,7 @@ class ResilientModel:
         telemetry.MODEL_FALLBACKS.labels(task=request.task.value, kind=kind).inc()
         log.warning("model fallback", extra={"model": model, "fallback": kind, "task": request.task.value})
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
         route = self.router.route(request.task)
         attempts = _Attempts(self)
         for position, model in enumerate(route.models):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -201,7 +201,7 @@ class SimpleModel:
 
     async def stream(
         self, request: GenerationRequest, *, reason: SimpleReason | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         text = reply_text(request)
         for piece in (p for p in _SENTENCE.split(text) if p):
             yield TextDelta(piece)

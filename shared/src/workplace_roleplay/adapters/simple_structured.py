@@ -54,14 +54,14 @@ class TranscriptView:
 
     task: ModelTask
     learner_lines: tuple[str, ...]
-    partner_lines: tuple[str, ...]
+    counterpart_lines: tuple[str, ...]
     hints: Mapping[str, str]
 
     @classmethod
     def of(cls, task: ModelTask, messages: Sequence[ChatMessage], hints: Mapping[str, str]) -> TranscriptView:
         learner = tuple(m.text.strip() for m in messages if m.role == "user" and m.text.strip())
-        partner = tuple(m.text.strip() for m in messages if m.role == "model" and m.text.strip())
-        return cls(task, learner, partner, hints)
+        counterpart = tuple(m.text.strip() for m in messages if m.role == "model" and m.text.strip())
+        return cls(task, learner, counterpart, hints)
 
     def quote(self, index: int = -1) -> str:
         if not self.learner_lines:

@@ -14,7 +14,7 @@ path (memory relevance falls back to its lexical score).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, Literal, Protocol, TypeVar
@@ -52,7 +52,7 @@ class ChatMessage:
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
     """Everything a model call needs. ``hints`` carry structured context (persona, situation, mode,
-    partner type...) that the simple-response mode uses instead of reading the prompt."""
+    counterpart's setting...) that the simple-response mode uses instead of reading the prompt."""
 
     task: ModelTask
     system: str
@@ -108,7 +108,9 @@ class Structured(Generic[M]):
 class LanguageModel(Protocol):
     """Text generation (streamed, one-shot or structured: validated pydantic output) and embeddings."""
 
-    def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]: ...
+    def stream(self, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
+        """Text deltas, then one ``Completion``; closing the generator cancels the upstream call."""
+        ...
 
     async def generate(self, request: GenerationRequest) -> Completion: ...
 
@@ -116,4 +118,8 @@ class LanguageModel(Protocol):
 
     async def embed(self, texts: Sequence[str], *, task: str) -> list[list[float]] | None:
         """One vector per text (same order), or None when embeddings are not available right now."""
+        ...
+
+    async def close(self) -> None:
+        """Close the clients (at shutdown)."""
         ...

@@ -2,7 +2,7 @@
 
 Limits are a smooth rate with a burst of ``limit`` (GCRA): after a full burst one more request is
 allowed every ``period_s / limit`` seconds. Keys are what is limited (``user:{user_id}:chat``,
-``ip:{addr}``); adapters store them as ``ratelimit:{key}`` (DESIGN §6) with a TTL.
+``ip:{addr}``); adapters store them as ``ratelimit:{key}`` (docs/architecture.md, Data) with a TTL.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ raises ``InvalidToken`` (``TokenExpired`` when only the time is wrong), never re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,4 +33,8 @@ class AccessTokenCodec(Protocol):
 
     def verify(self, token: str, *, now: float) -> AccessClaims:
         """The claims of a valid token at ``now``; raises ``InvalidToken``/``TokenExpired`` otherwise."""
+        ...
+
+    def public_jwks(self) -> dict[str, Any]:
+        """The verification keys as a JWK set (empty for symmetric keys, never published)."""
         ...

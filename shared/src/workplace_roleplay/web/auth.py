@@ -18,7 +18,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.status import WS_1008_POLICY_VIOLATION
 
-from workplace_roleplay.domain.identity import SignIn, User
+from workplace_roleplay.domain.identity.users import SignIn, User
 from workplace_roleplay.errors import InvalidToken, NotAuthenticated, NotSignedIn
 from workplace_roleplay.settings import ServiceSettings
 from workplace_roleplay.web.csrf import check_csrf, csrf_token_valid, issue_csrf_token

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from workplace_roleplay.bootstrap import Resources
-from workplace_roleplay.domain.identity import User
+from workplace_roleplay.domain.identity.users import User
 from workplace_roleplay.errors import RateLimited
 from workplace_roleplay.settings.auth import RateScope, RouteClass
 from workplace_roleplay.settings.networks import IPNetwork

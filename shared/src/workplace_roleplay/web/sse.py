@@ -61,6 +61,16 @@ async def drop_stream_buffers(cache: Cache, turn_ids: Sequence[str]) -> None:
         await cache.delete(*(stream_key(t) for t in turn_ids))
 
 
+class CacheStreamBuffers:
+    """The ``StreamBuffers`` port over the cache: what the conversation engine drops on delete."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    async def drop(self, turn_ids: Sequence[str]) -> None:
+        await drop_stream_buffers(self.cache, turn_ids)
+
+
 class StreamBuffer:
     """The replay buffer of one turn's events, each sealed for its owner."""
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from workplace_roleplay.domain.identity import User
+from workplace_roleplay.domain.identity.users import User
 from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.errors import FeatureDisabled
 from workplace_roleplay.web.auth import CurrentUser

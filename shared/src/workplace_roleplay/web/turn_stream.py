@@ -17,16 +17,19 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.conversation import reply_message_id
-from workplace_roleplay.domain.sealing import TextSealer
-from workplace_roleplay.domain.turn_events import (
+from workplace_roleplay.domain.conversation.events import (
     AnalysisReady,
+    LineDone,
+    LineStarted,
+    ModeEvent,
     Token,
     TurnDone,
     TurnEvent,
     TurnStarted,
     error_for_code,
 )
+from workplace_roleplay.domain.conversation.records import reply_message_id
+from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.errors import AppError, InvalidInput, NotFound, TurnInProgress
 from workplace_roleplay.ports import Cache
 from workplace_roleplay.web.context import service_var
@@ -52,6 +55,12 @@ def event_payload(event: TurnEvent) -> tuple[str, dict[str, Any]]:
         return "analysis", {"message_id": event.message_id, **event.analysis}
     if isinstance(event, TurnStarted):
         return "start", asdict(event)
+    if isinstance(event, LineStarted):
+        return "line", asdict(event)
+    if isinstance(event, LineDone):
+        return "line_done", asdict(event)
+    if isinstance(event, ModeEvent):
+        return event.name, dict(event.data)
     if isinstance(event, TurnDone):
         data = asdict(event)
         data["usage"] = {"input_tokens": data.pop("input_tokens"), "output_tokens": data.pop("output_tokens")}
@@ -72,7 +81,7 @@ class TurnStream:
         owner: str,
         buffer_ttl_s: int,
         sealer: TextSealer,
-        tasks: BackgroundWork,
+        background: BackgroundWork,
     ) -> None:
         self.events = events
         self.cache = cache
@@ -81,7 +90,7 @@ class TurnStream:
         self.sealer = sealer
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self.buffer: StreamBuffer | None = None
-        self.task = tasks.spawn(self._produce(), name="turn_stream")
+        self.task = background.spawn(self._produce(), name="turn_stream")
 
     async def _produce(self) -> None:
         text: list[str] = []
@@ -227,10 +236,12 @@ async def turn_response(
     buffer_ttl_s: int,
     sealer: TextSealer,
     heartbeat_s: float,
-    tasks: BackgroundWork,
+    background: BackgroundWork,
 ) -> Response:
     """The turn as SSE (default) or as one JSON body; the first model event is read before the 200."""
-    stream = TurnStream(events, cache=cache, owner=owner, buffer_ttl_s=buffer_ttl_s, sealer=sealer, tasks=tasks)
+    stream = TurnStream(
+        events, cache=cache, owner=owner, buffer_ttl_s=buffer_ttl_s, sealer=sealer, background=background
+    )
     if wants_json(request):
         return JSONResponse(await collect(stream))
     try:

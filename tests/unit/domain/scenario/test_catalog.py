@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.fakes import FakeCache
 from tools.scenario_docs import DOC, render
-from workplace_roleplay.domain.chat_partner import PARTNER_TYPES
+from workplace_roleplay.domain.modes.chat import PARTNER_TYPES
 from workplace_roleplay.domain.scenario.catalog import (
     CACHE_PREFIX,
     LEGACY_SCENARIO_IDS,

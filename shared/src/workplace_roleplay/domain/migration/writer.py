@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Protocol
 
-from workplace_roleplay.domain.conversation import (
+from workplace_roleplay.domain.conversation.records import (
     Conversation,
     ConversationRepository,
     Message,

@@ -111,7 +111,7 @@ def load_roster(path: Path = ROSTER_FILE) -> Roster:
         return parse_roster(yaml.safe_load(fh), source=str(path))
 
 
-# Chat partner types (domain/chat_partner.py codes) → the roster character who plays them.
+# Chat partner types (domain/modes/chat.py codes) → the roster character who plays them.
 CHAT_PARTNER_CHARACTERS: dict[str, str] = {
     "colleague": "sato_kenta",
     "senior": "suzuki_misaki",

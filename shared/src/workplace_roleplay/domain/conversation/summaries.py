@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workplace_roleplay.domain.conversation import Conversation, ConversationRepository, Message, Role
+from workplace_roleplay.domain.conversation.records import Conversation, ConversationRepository, Message, Role
 from workplace_roleplay.ports.model import ChatMessage, GenerationMode, GenerationRequest, LanguageModel, ModelTask
 
 SUMMARY_SYSTEM = """\

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from workplace_roleplay.domain import coaching
+from workplace_roleplay.domain.coaching import analysis as coaching
 
 AXES: dict[str, str] = {
     "empathy": "共感力",
@@ -110,7 +110,7 @@ def rule_based_judgements(learner_lines: Sequence[str], counterpart_lines: Seque
 
 
 def _shares_words(line: str, other: str) -> bool:
-    # Two learner/partner lines "connect" when they share a 3-character run of content (kanji/katakana).
+    # Two learner/counterpart lines "connect" when they share a 3-character run of content (kanji/katakana).
     runs = set(re.findall(r"[\u4e00-\u9fff\u30a0-\u30ff]{2,}", other))
     return any(run in line for run in runs)
 

@@ -19,8 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from workplace_roleplay.domain.conversation import Conversation, Message, Role
-from workplace_roleplay.domain.memory_relevance import Memory, pack_vector, rank, similarity, unpack_vector
+from workplace_roleplay.domain.conversation.records import Conversation, Message, Role
+from workplace_roleplay.domain.memory.relevance import Memory, pack_vector, rank, similarity, unpack_vector
 from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
 from workplace_roleplay.errors import AppError, NotFound
 from workplace_roleplay.ports import Clock, DocumentStore, JsonValue

@@ -54,7 +54,33 @@ class TurnFailed:
     partial_text: str = ""
 
 
-TurnEvent = TurnStarted | Token | AnalysisReady | TurnDone | TurnFailed
+@dataclass(frozen=True, slots=True)
+class LineStarted:
+    """A character begins a line (only in casts with more than one character)."""
+
+    message_id: str
+    speaker: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineDone:
+    """A character's line is stored (only in casts with more than one character)."""
+
+    message_id: str
+    speaker: str
+    text: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModeEvent:
+    """An event of a mode's own (a quiz, a scene change...), sent just before ``done`` as SSE ``name``."""
+
+    name: str
+    data: dict[str, Any]
+
+
+TurnEvent = TurnStarted | Token | LineStarted | LineDone | AnalysisReady | ModeEvent | TurnDone | TurnFailed
 
 
 def error_for_code(code: str) -> type[AppError]:

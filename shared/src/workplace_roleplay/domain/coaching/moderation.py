@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from workplace_roleplay.domain.text_folding import fold, fold_with_origin
+from workplace_roleplay.domain.coaching.text_folding import fold, fold_with_origin
 from workplace_roleplay.errors import MessageBlocked, RepeatedMessage
 
 DATA_DIR = Path(__file__).parent / "data"

@@ -1,6 +1,6 @@
 """Conversations and their messages, and the repository that keeps them in the document store.
 
-Layout (DESIGN §6): ``users/{uid}/conversations/{cid}`` and ``.../messages/{mid}``. A turn's two
+Layout (docs/architecture.md, Data): ``users/{uid}/conversations/{cid}`` and ``.../messages/{mid}``. A turn's two
 messages get ids derived from the turn id (``{turn}-l`` learner, ``{turn}-r`` counterpart), and the
 turn id is derived from the client's ``client_message_id``: storing the learner line with
 ``create`` is therefore the idempotency check itself.
@@ -48,6 +48,11 @@ class Conversation:
     rolling_summary: str = ""
     summary_through: float = 0.0  # created_at of the newest message the rolling summary covers
     extra: dict[str, Any] = field(default_factory=dict)
+    # Branching: a fork records the conversation it was forked from, the family's root and the learner
+    # turn (1-based) it was forked at; empty/0 for an original.
+    parent_id: str = ""
+    root_id: str = ""
+    forked_at_turn: int = 0
 
     @property
     def path(self) -> str:
@@ -90,8 +95,9 @@ def learner_message_id(turn_id: str) -> str:
     return f"{turn_id}-l"
 
 
-def reply_message_id(turn_id: str) -> str:
-    return f"{turn_id}-r"
+def reply_message_id(turn_id: str, index: int = 0) -> str:
+    """The id of a turn's ``index``-th character line (``-r``, then ``-r2``, ``-r3``...)."""
+    return f"{turn_id}-r" if index == 0 else f"{turn_id}-r{index + 1}"
 
 
 class ConversationRepository:
@@ -110,10 +116,21 @@ class ConversationRepository:
     # conversations -------------------------------------------------------------------------------
 
     async def create(
-        self, user_id: str, *, mode: str, settings: Mapping[str, str], coaching: bool, title: str = ""
+        self,
+        user_id: str,
+        *,
+        mode: str,
+        settings: Mapping[str, str],
+        coaching: bool,
+        title: str = "",
+        parent: Conversation | None = None,
+        at_turn: int = 0,
     ) -> Conversation:
         now = self.clock.now()
         conv = Conversation(
+            parent_id=parent.id if parent else "",
+            root_id=(parent.root_id or parent.id) if parent else "",
+            forked_at_turn=at_turn,
             id="c" + secrets.token_hex(10),
             user_id=user_id,
             mode=mode,
@@ -123,6 +140,7 @@ class ConversationRepository:
             coaching=coaching,
             title=title,
         )
+        conv.root_id = conv.root_id or conv.id
         await self.store.create(conv.path, self._conversation_doc(conv))
         return conv
 
@@ -137,12 +155,14 @@ class ConversationRepository:
         return self._conversation_from(user_id, conversation_id, doc)
 
     async def list_recent(
-        self, user_id: str, *, limit: int, offset: int = 0, mode: str | None = None
+        self, user_id: str, *, limit: int, offset: int = 0, mode: str | None = None, root_id: str | None = None
     ) -> list[Conversation]:
-        """The learner's conversations (of one mode when ``mode`` is given), most recently updated first."""
+        """The learner's conversations (of one mode, of one fork family when given), most recently updated first."""
+        where = [Filter("mode", "==", mode)] if mode is not None else []
+        where += [Filter("root_id", "==", root_id)] if root_id is not None else []
         rows = await self.store.query(
             f"users/{user_id}/conversations",
-            where=[Filter("mode", "==", mode)] if mode is not None else (),
+            where=where,
             order_by="updated_at",
             descending=True,
             limit=limit,
@@ -258,6 +278,9 @@ class ConversationRepository:
             "rolling_summary": self.sealer.seal(c.rolling_summary, context=f"{c.path}#summary"),
             "summary_through": c.summary_through,
             "extra": dict(c.extra),
+            "parent_id": c.parent_id,
+            "root_id": c.root_id or c.id,
+            "forked_at_turn": c.forked_at_turn,
         }
 
     def _conversation_from(self, user_id: str, conversation_id: str, d: Mapping[str, Any]) -> Conversation:
@@ -275,6 +298,9 @@ class ConversationRepository:
             rolling_summary=self.sealer.open(d.get("rolling_summary", ""), context=f"{path}#summary"),
             summary_through=float(d.get("summary_through", 0.0)),
             extra=dict(d.get("extra") or {}),
+            parent_id=str(d.get("parent_id", "")),
+            root_id=str(d.get("root_id", "") or conversation_id),
+            forked_at_turn=int(d.get("forked_at_turn", 0)),
         )
 
 

@@ -1,4 +1,4 @@
-"""Live coaching of one learner turn: feeling, keigo fit for the partner, one advice line, one rephrasing.
+"""Live coaching of one learner turn: feeling, keigo fit for the counterpart, one advice line, one rephrasing.
 
 Sparse on purpose (research in notes/product.md: dense live dashboards hurt learning): one card per
 turn, never more than one advice line. The model grades at temperature 0 with a JSON schema; in the
@@ -21,7 +21,7 @@ _POSITIVE = re.compile(r"ありがと|嬉し|うれし|楽し|いいです|い�
 _NEGATIVE = re.compile(r"疲れ|つら|辛い|嫌|いや|無理|だる|最悪|困|心配|不安|ムカ|イライラ")
 _QUESTION = re.compile(r"[?？]|(?:ですか|ますか|ました?か|かな)[。\s]*$")
 
-# The lowest and highest keigo level that fits each partner rank (casual < polite < honorific).
+# The lowest and highest keigo level that fits each counterpart rank (casual < polite < honorific).
 _LEVELS: dict[str, int] = {"casual": 0, "polite": 1, "honorific": 2}
 _EXPECTED: dict[str, tuple[int, int]] = {
     "peer": (0, 1),

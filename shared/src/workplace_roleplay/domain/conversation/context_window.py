@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from workplace_roleplay.domain.conversation import Message, MessageStatus
+from workplace_roleplay.domain.conversation.records import Message, MessageStatus
 
 
 def estimate_tokens(text: str) -> int:

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from workplace_roleplay.domain.refresh_tokens import RefreshTokens, Rotation
+from workplace_roleplay.domain.identity.refresh_tokens import RefreshTokens, Rotation
 from workplace_roleplay.errors import AlreadyExists, NotAuthenticated, NotFound
 from workplace_roleplay.ports import Clock, DocumentStore, JsonValue
 from workplace_roleplay.ports.tokens import AccessClaims, AccessTokenCodec
@@ -92,7 +92,7 @@ class IdentityService:
 
     async def resume_or_sign_in(self, refresh_token: str | None) -> SignIn:
         """A browser arriving without a valid access token: continue its sign-in when the refresh token
-        still works, otherwise start a new anonymous learner (no friction, DESIGN §7)."""
+        still works, otherwise start a new anonymous learner (no friction, docs/architecture.md, Identity)."""
         if refresh_token:
             try:
                 return await self.refresh(refresh_token)

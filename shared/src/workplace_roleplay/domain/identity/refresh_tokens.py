@@ -1,6 +1,6 @@
 """Refresh tokens: opaque, stored only as a hash, rotated on every use, revoked by family.
 
-Documents (DESIGN §6)::
+Documents (docs/architecture.md, Data)::
 
     refresh_tokens/{sha256(token)}   family, user_id, issued_at, expires_at, status (active|rotated|revoked),
                                      rotated_at, replaced_by (hash of the successor)

@@ -21,7 +21,7 @@ class ModelClass(StrEnum):
 
 
 # Fast, cheap model where a learner waits for every line; the stronger one where quality matters more
-# than latency and the learner reads the result once (DESIGN §8).
+# than latency and the learner reads the result once (docs/architecture.md, Model).
 DEFAULT_CLASS_BY_TASK: Mapping[ModelTask, ModelClass] = {
     ModelTask.OPENING: ModelClass.FLASH,
     ModelTask.CONVERSATION_TURN: ModelClass.FLASH,

@@ -21,8 +21,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from workplace_roleplay import telemetry
-from workplace_roleplay.domain import rubric
-from workplace_roleplay.domain.conversation import Conversation, ConversationRepository, Message, Role
+from workplace_roleplay.domain.coaching import rubric
+from workplace_roleplay.domain.conversation.records import Conversation, ConversationRepository, Message, Role
 from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
 from workplace_roleplay.errors import EncryptionError, InvalidInput
 from workplace_roleplay.ports import Cache, Clock, DocumentSnapshot, DocumentStore, Filter
@@ -211,21 +211,15 @@ class Reports:
             created_at=self.clock.now(),
             report_id="r" + secrets.token_hex(8),
         )
-        path = f"{reports_path(conv.user_id)}/{report['report_id']}"
-        await self.store.set(
-            path,
-            {
-                "conversation_id": conv.id,
-                "mode": conv.mode,
-                "scores": report["scores"],
-                "simple_mode": simple,
-                "model": report["model"],
-                "created_at": report["created_at"],
-                "report": self.sealer.seal(json.dumps(report, ensure_ascii=False), context=path),
-            },
-        )
+        await self._save_report(conv, report)
         await self._remember(key, report)
         return {**report, "cached": False}
+
+    async def _save_report(self, conv: Conversation, report: dict[str, Any]) -> None:
+        path = f"{reports_path(conv.user_id)}/{report['report_id']}"
+        fields = {k: report[k] for k in ("scores", "simple_mode", "model", "created_at")}
+        sealed = self.sealer.seal(json.dumps(report, ensure_ascii=False), context=path)
+        await self.store.set(path, {"conversation_id": conv.id, "mode": conv.mode, **fields, "report": sealed})
 
     async def stored_summary(self, conv: Conversation) -> dict[str, Any] | None:
         """The summary last stored on the conversation (no model call), or None."""

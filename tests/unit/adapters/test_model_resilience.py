@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.support.clock import ManualClock
-from workplace_roleplay.domain.resilience import Backoff, BreakerState, CircuitBreaker
+from workplace_roleplay.adapters.breaker import BreakerState, CircuitBreaker
+from workplace_roleplay.adapters.model_resilience import Backoff
 
 
 def state(breaker: CircuitBreaker) -> BreakerState:
@@ -13,31 +14,31 @@ def state(breaker: CircuitBreaker) -> BreakerState:
 
 def test_breaker_opens_after_threshold_and_lets_one_probe_through() -> None:
     clock = ManualClock()
-    breaker = CircuitBreaker(threshold=3, cooldown_s=10, clock=clock)
+    breaker = CircuitBreaker(name="m", announce=False, threshold=3, cooldown_s=10, clock=clock)
     for _ in range(2):
         assert breaker.allow()
-        breaker.record_failure()
+        breaker.failure()
     assert state(breaker) is BreakerState.CLOSED
-    breaker.record_failure()
+    breaker.failure()
     assert state(breaker) is BreakerState.OPEN
     assert not breaker.allow()
-    assert breaker.seconds_until_probe() == 10
+    assert breaker.remaining_cooldown() == 10
     clock.advance(10)
     assert state(breaker) is BreakerState.HALF_OPEN
     assert breaker.allow()  # the probe
     assert not breaker.allow()  # only one at a time
-    breaker.record_success()
+    breaker.success()
     assert state(breaker) is BreakerState.CLOSED
     assert breaker.allow()
 
 
 def test_failed_probe_reopens_for_a_full_cooldown() -> None:
     clock = ManualClock()
-    breaker = CircuitBreaker(threshold=1, cooldown_s=5, clock=clock)
-    breaker.record_failure()
+    breaker = CircuitBreaker(name="m", announce=False, threshold=1, cooldown_s=5, clock=clock)
+    breaker.failure()
     clock.advance(5)
     assert breaker.allow()
-    breaker.record_failure()
+    breaker.failure()
     assert state(breaker) is BreakerState.OPEN
     clock.advance(4.9)
     assert not breaker.allow()
@@ -45,8 +46,8 @@ def test_failed_probe_reopens_for_a_full_cooldown() -> None:
 
 def test_released_probe_can_be_taken_again() -> None:
     clock = ManualClock()
-    breaker = CircuitBreaker(threshold=1, cooldown_s=1, clock=clock)
-    breaker.record_failure()
+    breaker = CircuitBreaker(name="m", announce=False, threshold=1, cooldown_s=1, clock=clock)
+    breaker.failure()
     clock.advance(1)
     assert breaker.allow()
     breaker.release()  # the caller was cancelled: the probe proved nothing
@@ -54,10 +55,10 @@ def test_released_probe_can_be_taken_again() -> None:
 
 
 def test_success_resets_the_failure_count() -> None:
-    breaker = CircuitBreaker(threshold=2, cooldown_s=1, clock=ManualClock())
-    breaker.record_failure()
-    breaker.record_success()
-    breaker.record_failure()
+    breaker = CircuitBreaker(name="m", announce=False, threshold=2, cooldown_s=1, clock=ManualClock())
+    breaker.failure()
+    breaker.success()
+    breaker.failure()
     assert state(breaker) is BreakerState.CLOSED
 
 

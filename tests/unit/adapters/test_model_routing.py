@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workplace_roleplay.domain.model_routing import ModelRouter
+from workplace_roleplay.adapters.model_routing import ModelRouter
 from workplace_roleplay.errors import ConfigurationError
 from workplace_roleplay.ports.model import ModelTask
 

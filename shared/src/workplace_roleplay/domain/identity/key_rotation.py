@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from workplace_roleplay.domain.encrypted_fields import FieldContexts, ReencryptionReport, reencrypt_collection
-from workplace_roleplay.domain.identity import USERS
+from workplace_roleplay.domain.identity.encrypted_fields import FieldContexts, ReencryptionReport, reencrypt_collection
+from workplace_roleplay.domain.identity.users import USERS
 from workplace_roleplay.ports import DocumentStore
 from workplace_roleplay.ports.cipher import FieldCipher
 

@@ -1,6 +1,7 @@
-"""The free-chat cast (雑談練習): partner type, situation and topic, and the opening line's instruction.
+"""The chat mode (雑談練習): its settings (partner type, situation, topic), its cast of one counterpart,
+the counterpart's brief and the opening line's instruction.
 
-The codes are the legacy app's API vocabulary (kept so old clients and data still mean the same);
+The setting names and codes are the legacy app's API vocabulary (kept so old clients and data still mean the same);
 the Japanese descriptions and prompts are ours.
 """
 
@@ -9,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from workplace_roleplay.domain.conversation import Conversation
+from workplace_roleplay.domain.conversation.cast import Cast, Part, Participant, cast_of
+from workplace_roleplay.domain.conversation.mode import Mode, ModeBase
+from workplace_roleplay.domain.conversation.records import Conversation
 from workplace_roleplay.errors import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """One option of a partner setting: its label in the UI and its description in the prompt."""
+    """One option of a chat setting (`partner_type` is the API's promised name): UI label and prompt text."""
 
     label: str
     prompt: str
@@ -65,24 +68,27 @@ def chat_settings(
     return values
 
 
-class ChatCast:
-    """The chat mode's counterpart: one colleague, boss, client... in a casual scene."""
+def _choice(conv: Conversation, name: str, table: Mapping[str, Choice]) -> Choice:
+    return table.get(conv.settings.get(name, ""), table[DEFAULT_SETTINGS[name]])
 
-    mode = "chat"
 
-    def _choice(self, conv: Conversation, name: str, table: Mapping[str, Choice]) -> Choice:
-        return table.get(conv.settings.get(name, ""), table[DEFAULT_SETTINGS[name]])
+class ChatMode(ModeBase):
+    """Free chat: the learner and one counterpart (a colleague, boss, client...) in a casual scene."""
 
-    def counterpart_name(self, conv: Conversation) -> str:
-        return self._choice(conv, "partner_type", PARTNER_TYPES).name
+    mode = Mode.CHAT.value
 
-    def partner_rank(self, conv: Conversation) -> str:
-        return self._choice(conv, "partner_type", PARTNER_TYPES).rank
+    def settings(self, raw: Mapping[str, str | None]) -> dict[str, str]:
+        return chat_settings(raw.get("partner_type"), raw.get("situation"), raw.get("topic"))
 
-    def counterpart_brief(self, conv: Conversation) -> str:
-        partner = self._choice(conv, "partner_type", PARTNER_TYPES)
-        situation = self._choice(conv, "situation", SITUATIONS)
-        topic = self._choice(conv, "topic", TOPICS)
+    def cast(self, conv: Conversation) -> Cast:
+        partner = _choice(conv, "partner_type", PARTNER_TYPES)
+        code = conv.settings.get("partner_type", DEFAULT_SETTINGS["partner_type"])
+        return cast_of(Participant(key=code, name=partner.name, part=Part.CHARACTER, rank=partner.rank))
+
+    def brief(self, conv: Conversation, speaker: Participant) -> str:
+        partner = _choice(conv, "partner_type", PARTNER_TYPES)
+        situation = _choice(conv, "situation", SITUATIONS)
+        topic = _choice(conv, "topic", TOPICS)
         return (
             f"あなたは「{partner.name}」: {partner.prompt}。\n"
             f"場面: {situation.prompt}。\n"
@@ -90,11 +96,11 @@ class ChatCast:
             "学習者は雑談の練習をしている社会人です。相手が話しやすいよう、自然なきっかけを作ってください。"
         )
 
-    def opening_instruction(self, conv: Conversation) -> str:
+    def opening_instruction(self, conv: Conversation, speaker: Participant) -> str:
         return "この場面で、あなたから学習者に自然に話しかけて雑談を始めてください。最初のひと言だけを返してください。"
 
     def hints(self, conv: Conversation) -> Mapping[str, str]:
-        partner = self._choice(conv, "partner_type", PARTNER_TYPES)
+        partner = _choice(conv, "partner_type", PARTNER_TYPES)
         return {
             "mode": self.mode,
             "partner_type": conv.settings.get("partner_type", DEFAULT_SETTINGS["partner_type"]),

@@ -1,0 +1,1 @@
+"""Coaching: analysis, rubric, reports (feedback), moderation."""

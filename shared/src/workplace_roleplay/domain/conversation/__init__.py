@@ -1,0 +1,1 @@
+"""The conversation engine: records, turns, events, context window, summaries, prompts, hot session."""

@@ -1,0 +1,302 @@
+"""The one turn pipeline every mode shares (docs/architecture.md, "One turn"; ADR 0012).
+
+persist the learner's line (if any) -> for each responding character: build its prompt (brief,
+recent turns, rolling summary, memories), stream its line, persist it -> analyse the learner's line.
+
+``TurnPipeline.run`` is a typed async generator of ``TurnEvent`` values; only the web layer speaks SSE.
+Run it in its own task: when that task is cancelled (the client left) the text generated so far is
+stored as ``partial`` before the cancellation propagates, and a model failure stores ``partial`` or
+``failed`` and ends with ``TurnFailed`` so the conversation stays usable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+from workplace_roleplay import telemetry
+from workplace_roleplay.domain.background import BackgroundWork
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.coaching.turn_coach import analyse_line
+from workplace_roleplay.domain.conversation import context_window
+from workplace_roleplay.domain.conversation import summaries as rolling_summary
+from workplace_roleplay.domain.conversation.events import (
+    AnalysisReady,
+    LineDone,
+    LineStarted,
+    Token,
+    TurnDone,
+    TurnEvent,
+    TurnFailed,
+    TurnStarted,
+    error_for_code,
+)
+from workplace_roleplay.domain.conversation.lines import LineResult, LineWriter, counterpart_key
+from workplace_roleplay.domain.conversation.mode import ConversationMode, counterpart_rank
+from workplace_roleplay.domain.conversation.records import (
+    Conversation,
+    ConversationRepository,
+    Message,
+    MessageStatus,
+    Role,
+    learner_message_id,
+    reply_message_id,
+    turn_id_for,
+)
+from workplace_roleplay.domain.memory.book import MemoryBook
+from workplace_roleplay.errors import AlreadyExists, AppError, TurnInProgress
+from workplace_roleplay.ports.model import LanguageModel
+
+# A learner line without a reply older than this is an abandoned turn (crashed instance): run it again.
+STALE_TURN_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOptions:
+    """Knobs of the pipeline (from the service's settings)."""
+
+    context_tokens: int = 6000
+    memory_every_turns: int = 4
+    memories_in_prompt: int = 3
+
+
+def done_event(
+    conv: Conversation, turn_id: str, learner: Message | None, reply: Message, *, nudge: str, replayed: bool = False
+) -> TurnDone:
+    """The ``done`` event of a turn whose last line is ``reply``."""
+    return TurnDone(
+        conversation_id=conv.id,
+        turn_id=turn_id,
+        learner_message_id=learner.id if learner else None,
+        reply_message_id=reply.id,
+        text=reply.text,
+        model=reply.model,
+        simple_mode=reply.simple_mode,
+        status=reply.status.value,
+        input_tokens=reply.input_tokens,
+        output_tokens=reply.output_tokens,
+        notice=reply.notice,
+        nudge=nudge,
+        replayed=replayed,
+    )
+
+
+@dataclass
+class _Spoken:
+    """The lines of a turn so far: the transcript each next character sees, the first window, the last line."""
+
+    seen: list[Message]
+    window: context_window.Window | None = None
+    reply: Message | None = None
+    ended: bool = False
+    coach: Callable[[], asyncio.Task[dict[str, Any] | None]] | None = None  # starts the learner line's analysis
+    analysis: asyncio.Task[dict[str, Any] | None] | None = None
+
+
+class TurnPipeline:
+    """Runs turns of conversations of one mode."""
+
+    def __init__(
+        self,
+        *,
+        repo: ConversationRepository,
+        model: LanguageModel,
+        mode: ConversationMode,
+        moderator: Moderator,
+        memory: MemoryBook | None,
+        background: BackgroundWork,
+        options: TurnOptions | None = None,
+    ) -> None:
+        self.repo, self.model, self.mode, self.moderator = repo, model, mode, moderator
+        self.memory, self.background = memory, background
+        self.options = options or TurnOptions()
+        self.lines = LineWriter(
+            repo=repo,
+            model=model,
+            mode=mode,
+            memory=memory,
+            context_tokens=self.options.context_tokens,
+            memories_in_prompt=self.options.memories_in_prompt,
+        )
+
+    def _multi(self, conv: Conversation) -> bool:
+        return len(self.mode.cast(conv).characters) > 1
+
+    async def run(
+        self, conv: Conversation, *, text: str | None, client_message_id: str = ""
+    ) -> AsyncGenerator[TurnEvent, None]:
+        """One turn. ``text`` None: the characters speak without a learner line (the opening, or watch)."""
+        turn_id = turn_id_for(conv.id, client_message_id)
+        history = await self.repo.messages(conv)
+        learner: Message | None = None
+        if text is not None:
+            learner = await self.repo.get_message(conv, learner_message_id(turn_id))
+            if learner is not None:
+                replay = await self._replay(conv, learner, history)
+                if replay is not None:
+                    telemetry.CONVERSATION_TURNS.labels(conv.mode, "replayed").inc()
+                    for event in replay:
+                        yield event
+                    return
+                history = [m for m in history if m.id != learner.id]
+            else:
+                learner = await self._take_learner_line(conv, turn_id, text, client_message_id, history)
+        yield TurnStarted(conv.id, turn_id, learner.id if learner else None)
+        nudge = learner.notice if learner else ""
+        async with aclosing(self._generate(conv, turn_id, history, learner, nudge)) as events:
+            async for event in events:
+                yield event
+
+    async def _take_learner_line(
+        self, conv: Conversation, turn_id: str, text: str, client_message_id: str, history: Sequence[Message]
+    ) -> Message:
+        """Moderate and store the learner's line; storing it with ``create`` is the idempotency check."""
+        previous = [m.text for m in history if m.role is Role.LEARNER]
+        verdict = self.moderator.check(text, previous_learner_lines=previous, topic=conv.settings.get("topic", ""))
+        if verdict.reason:
+            telemetry.MODERATION_DECISIONS.labels(conv.mode, verdict.reason).inc()
+        self.moderator.raise_if_blocked(verdict)
+        learner = Message(
+            id=learner_message_id(turn_id),
+            role=Role.LEARNER,
+            text=text,
+            created_at=self.repo.clock.now(),
+            turn_id=turn_id,
+            speaker="learner",
+            client_message_id=client_message_id,
+            notice=verdict.nudge,
+        )
+        try:
+            await self.repo.add_new(conv, learner)
+        except AlreadyExists:
+            # The same client message raced in on another request: that one answers it.
+            raise TurnInProgress(extra={"turn_id": turn_id}) from None
+        return learner
+
+    async def _replay(self, conv: Conversation, learner: Message, history: Sequence[Message]) -> list[TurnEvent] | None:
+        """Events that answer a repeated client message from the store, or None to generate again."""
+        replies = [m for m in history if m.turn_id == learner.turn_id and m.role is Role.COUNTERPART]
+        if not replies:
+            if self.repo.clock.now() - learner.created_at < STALE_TURN_S:
+                raise TurnInProgress(extra={"turn_id": learner.turn_id})
+            return None
+        if any(r.status is MessageStatus.FAILED for r in replies):
+            return None
+        events: list[TurnEvent] = [TurnStarted(conv.id, learner.turn_id, learner.id)]
+        multi = self._multi(conv)
+        for reply in replies:
+            events += [LineStarted(reply.id, reply.speaker)] if multi else []
+            events.append(Token(reply.text))
+            events += [LineDone(reply.id, reply.speaker, reply.text, reply.status.value)] if multi else []
+        if learner.analysis:
+            events.append(AnalysisReady(learner.id, learner.analysis))
+        events.append(done_event(conv, learner.turn_id, learner, replies[-1], nudge=learner.notice, replayed=True))
+        return events
+
+    async def _generate(
+        self, conv: Conversation, turn_id: str, history: Sequence[Message], learner: Message | None, nudge: str
+    ) -> AsyncGenerator[TurnEvent, None]:
+        spoken = _Spoken(seen=list(history))
+        if learner is not None and conv.coaching:
+            # Coaching runs beside the replies (started once the first prompt is built, so the memory
+            # recall goes first) and never delays the first reply token.
+            spoken.coach = lambda: asyncio.create_task(self._analyse(conv, learner, history))
+        try:
+            async with aclosing(self._speak(conv, turn_id, learner, spoken)) as events:
+                async for event in events:
+                    yield event
+            if spoken.ended or spoken.reply is None or spoken.window is None:
+                return
+            await self._after_turn(conv, learner, spoken.window)
+            if spoken.analysis is not None and learner is not None:
+                analysis, spoken.analysis = await spoken.analysis, None
+                if analysis is not None:
+                    yield AnalysisReady(learner.id, analysis)
+            yield done_event(conv, turn_id, learner, spoken.reply, nudge=nudge)
+        finally:
+            if spoken.analysis is not None and not spoken.analysis.done():
+                spoken.analysis.cancel()
+
+    async def _speak(
+        self, conv: Conversation, turn_id: str, learner: Message | None, spoken: _Spoken
+    ) -> AsyncGenerator[TurnEvent, None]:
+        """Each responding character's line in turn; ``spoken.ended`` when one failed (turn over)."""
+        multi = self._multi(conv)
+        for index, speaker in enumerate(self.mode.responders(conv, learner_spoke=learner is not None)):
+            request, fitted = await self.lines.build_request(conv, spoken.seen, learner, speaker)
+            spoken.window = spoken.window or fitted
+            if spoken.coach is not None and spoken.analysis is None:
+                spoken.analysis = spoken.coach()
+            out, reply_id = LineResult(), reply_message_id(turn_id, index)
+            if multi:
+                yield LineStarted(reply_id, speaker.name)
+            async with aclosing(self.lines.write(conv, request, reply_id, speaker, out)) as tokens:
+                async for event in tokens:
+                    yield event
+            if out.error is not None:
+                spoken.ended = True
+                text = "".join(out.received)
+                yield self._failed(conv, turn_id, learner, out.error, reply_id if text else None, text)
+                return
+            if out.reply is None:
+                raise RuntimeError("LineWriter.write ended without a reply or an error")
+            spoken.reply = out.reply
+            spoken.seen.append(out.reply)
+            if multi:
+                yield LineDone(out.reply.id, speaker.name, out.reply.text, out.reply.status.value)
+            if out.broken_off:
+                # The model broke off mid-line: keep what arrived, tell the learner, stay usable.
+                spoken.ended = True
+                await self._after_turn(conv, learner, spoken.window)
+                kept = out.reply.id if out.reply.text else None
+                yield self._failed(conv, turn_id, learner, out.broken_off, kept, out.reply.text)
+                return
+
+    @staticmethod
+    def _failed(
+        conv: Conversation,
+        turn_id: str,
+        learner: Message | None,
+        error: AppError | str,
+        reply_id: str | None,
+        text: str,
+    ) -> TurnFailed:
+        if isinstance(error, str):
+            error = error_for_code(error)()
+        return TurnFailed(
+            conv.id, turn_id, error.code, error.message_ja, learner.id if learner else None, reply_id, text
+        )
+
+    async def _after_turn(self, conv: Conversation, learner: Message | None, window: context_window.Window) -> None:
+        fields: dict[str, Any] = {"turn_count": conv.turn_count + (1 if learner else 0)}
+        if learner is not None and not conv.title:
+            fields["title"] = learner.text.strip().replace("\n", " ")[:30]
+        await self.repo.update(conv, **fields)
+        if context_window.needs_summary(window, conv.summary_through):
+            self.background.spawn(
+                rolling_summary.refresh(self.repo, self.model, conv, window.older), name="rolling_summary"
+            )
+        every = self.options.memory_every_turns
+        if self.memory is not None and learner is not None and every > 0 and conv.turn_count % every == 0:
+            self.background.spawn(self.extract_memories(conv), name="memory_extraction")
+
+    async def extract_memories(self, conv: Conversation) -> None:
+        if self.memory is None:
+            return
+        messages = await self.repo.messages(conv)
+        for speaker in self.mode.cast(conv).characters:
+            await self.memory.extract(conv, messages, counterpart=counterpart_key(self.mode, speaker))
+
+    async def _analyse(self, conv: Conversation, learner: Message, history: Sequence[Message]) -> dict[str, Any] | None:
+        return await analyse_line(
+            model=self.model,
+            repo=self.repo,
+            conv=conv,
+            learner=learner,
+            history=history,
+            rank=counterpart_rank(self.mode, conv),
+            hints=self.mode.hints(conv),
+        )

@@ -1,0 +1,1 @@
+"""Identity: users, refresh tokens, field encryption and key rotation."""

@@ -1,0 +1,1 @@
+"""Long-term memories of a learner: the book and relevance ranking."""

@@ -1,0 +1,18 @@
+"""One module per mode; modes use the conversation engine, never each other (import-linter enforces it).
+
+``MODES`` is the registry a service looks its mode up in; scenario and watch add themselves here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from workplace_roleplay.domain.conversation.mode import ConversationMode, Mode
+from workplace_roleplay.domain.modes.chat import ChatMode
+
+MODES: dict[Mode, Callable[[], ConversationMode]] = {Mode.CHAT: ChatMode}
+
+
+def mode_for(mode: Mode) -> ConversationMode:
+    """The rules of a registered mode (``KeyError`` for one not built yet)."""
+    return MODES[mode]()
