@@ -47,8 +47,22 @@
     return fetch(url, init);
   }
 
+  // The refresh token is gone too: say so, and let the learner choose when to leave the page (whatever
+  // they typed stays in the box, and in this tab's draft store).
   function signInAgain() {
-    window.location.assign(SIGN_IN_URL + encodeURIComponent(window.location.pathname));
+    const box = $("page-alert");
+    if (!box) { window.location.assign(SIGN_IN_URL + encodeURIComponent(window.location.pathname)); return; }
+    const card = document.createElement("div");
+    card.className = "card error-card";
+    card.setAttribute("role", "alert");
+    const text = document.createElement("p");
+    text.textContent = "ログインの有効期限が切れました。入力中の文は残っています。";
+    const link = document.createElement("a");
+    link.className = "button";
+    link.href = SIGN_IN_URL + encodeURIComponent(window.location.pathname);
+    link.textContent = "ログインし直す";
+    card.append(text, link);
+    box.replaceChildren(card);
   }
 
   // The sign-in redirect comes back with ?signed_in=1: the address bar keeps the page's own URL.
@@ -206,7 +220,11 @@
         const response = await fetchSignedIn(form.dataset.turnUrl, {
           method: "POST", headers: headers, body: JSON.stringify(payload), credentials: "same-origin",
         });
-        if (!response.ok) { showStatus(await errorMessage(response), true); break; }
+        if (!response.ok) {
+          showStatus(await errorMessage(response), true);
+          if (response.status === 401) signInAgain();
+          break;
+        }
         await readEvents(response, onEvent, seen);
       } catch (e) {
         if (!seen.lastEventId) { showStatus("通信が切れました。入力した文はそのまま残っています。もう一度送信してください。", true); break; }
@@ -225,7 +243,7 @@
     }
     const active = document.activeElement;
     if (!active || active === document.body || form.contains(active)) box.focus();
-    if (form.dataset.afterTurn && window.htmx) window.htmx.trigger(document.body, form.dataset.afterTurn);
+    if ((stored || bubble) && form.dataset.afterTurn && window.htmx) window.htmx.trigger(document.body, form.dataset.afterTurn);
   }
 
   document.addEventListener("submit", (e) => {
