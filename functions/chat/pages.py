@@ -1,10 +1,10 @@
 """The ``/chat`` page and its HTMX fragments (server-rendered, autoescaped, Japanese, mobile-first).
 
-Built from the shared page kit (docs/pages.md): htmx drives everything server-rendered (start form,
-past conversations, summary, feedback report, delete); the kit's one script streams the turn (ADR 0012,
-ADR 0025). Each route calls one ``ChatService`` use case and renders a partial; errors go through the shared error map, which answers htmx with a
-Japanese fragment. Unsafe methods need the CSRF header (``current_user``), which htmx sends from the
-``hx-headers`` of ``base.html``.
+Built from the shared page kit (docs/pages.md): htmx drives everything server-rendered (start
+form, past conversations, summary, feedback report, delete); the kit's one script streams the turn
+(ADR 0012, ADR 0025). Each route calls one ``ChatService`` use case and renders a partial; errors go
+through the shared error map, which answers htmx with a Japanese fragment. Unsafe methods need the
+CSRF header (``current_user``), which htmx sends from the ``hx-headers`` of ``base.html``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ pages = APIRouter(include_in_schema=False)
 
 
 def _html(request: Request, name: str, context: dict[str, Any], headers: dict[str, str] | None = None) -> HTMLResponse:
-    return HTMLResponse(render(request, name, {**CHOICES, **ASSETS.context(), **context}, dirs=TEMPLATES), headers=headers)
+    return HTMLResponse(
+        render(request, name, {**CHOICES, **ASSETS.context(), **context}, dirs=TEMPLATES), headers=headers
+    )
 
 
 async def _history(chat: ChatService, user_id: str, offset: int) -> dict[str, Any]:

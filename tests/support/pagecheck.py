@@ -74,7 +74,8 @@ def focused(page: Page) -> str:
         """() => {
           const el = document.activeElement;
           if (!el || el === document.body) return "body";
-          return el.tagName.toLowerCase() + (el.id ? "#" + el.id : el.className ? "." + el.className.split(" ")[0] : "");
+          const tag = el.tagName.toLowerCase();
+          return tag + (el.id ? "#" + el.id : el.className ? "." + el.className.split(" ")[0] : "");
         }"""
     )
     return label
@@ -124,7 +125,9 @@ def size_problems(page: Page) -> list[str]:
             return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && r.bottom > 0 && r.top > -1 &&
               !el.closest("[hidden]") && !el.classList.contains("skip-link");
           };
-          const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " + (el.textContent || el.name || "").trim().slice(0, 20);
+          const name = (el) =>
+            el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " +
+            (el.textContent || el.name || "").trim().slice(0, 20);
           for (const el of document.querySelectorAll("input, select, textarea, button")) {
             if (!visible(el)) continue;
             const px = parseFloat(getComputedStyle(el).fontSize);
@@ -135,7 +138,8 @@ def size_problems(page: Page) -> list[str]:
             // A checkbox's tap target is its label.
             if (el.matches("input[type=checkbox], input[type=radio]") && el.closest("label")) el = el.closest("label");
             const r = el.getBoundingClientRect();
-            if (r.width < 44 || r.height < 44) out.push(`target ${Math.round(r.width)}x${Math.round(r.height)}: ${name(el)}`);
+            const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
+            if (r.width < 44 || r.height < 44) out.push(`target ${size}: ${name(el)}`);
           }
           for (const el of document.querySelectorAll(".speaker")) {
             const px = parseFloat(getComputedStyle(el).fontSize);

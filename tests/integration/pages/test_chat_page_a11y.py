@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from itertools import pairwise
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
@@ -102,7 +103,9 @@ def test_chat_by_keyboard_passes_axe_moves_focus_and_announces_each_reply_once(
 
     # 会話を始める -> the composer (the partner's opening line is announced once).
     tab_to(page, "#setup-form button[type=submit]")
-    style = page.evaluate("() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; }")
+    style = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; }"
+    )
     assert style == ["solid", "3px"], style  # the visible focus indicator
     press_and_expect_focus(page, "Enter", "textarea#message", "#conversation")
     assert wait_for_announcements(page, 1) == [f"{SPEAKER}：{REPLY}"]
@@ -137,7 +140,7 @@ def test_chat_by_keyboard_passes_axe_moves_focus_and_announces_each_reply_once(
     assert_accessible(page, "feedback card", audited)
     # Headings in order: h1 -> h2 (conversation) -> h3 (cards) -> h4.
     levels = page.evaluate("() => [...document.querySelectorAll('h1,h2,h3,h4')].map(h => +h.tagName[1])")
-    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    assert all(b - a <= 1 for a, b in pairwise(levels)), levels
 
     # 新しい会話を始める -> the start form's heading; a past conversation -> its composer.
     tab_to(page, "#new-button", backwards=True)

@@ -49,7 +49,8 @@ def test_home_and_chat_fit_a_phone(gateway: str, browser: Browser, width: int) -
     assert page.locator("#send-hint .hint-touch").is_visible()
     assert not page.locator("#send-hint .hint-keys").is_visible()
     box = hint.bounding_box()
-    assert box is not None and box["height"] < 30, box
+    assert box is not None
+    assert box["height"] < 30, box
     assert_accessible(page, "conversation after a turn", audited)
     assert audited == ["home", "start form", "conversation after a turn"]
     page.context.close()
@@ -61,7 +62,8 @@ def test_favicon_compression_and_immutable_scripts(gateway: str, browser: Browse
     page = phone(browser, 390)
     page.goto(gateway + "/chat")
     icon = page.request.get(gateway + "/favicon.ico")
-    assert icon.status == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.status == 200
+    assert icon.headers["content-type"] == "image/x-icon"
     assert icon.body()[:4] == b"\x00\x00\x01\x00"  # an ICO file
     scripts = page.locator("script[src]").evaluate_all("(els) => els.map((e) => e.getAttribute('src'))")
     assert len(scripts) == 2
