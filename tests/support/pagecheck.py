@@ -33,7 +33,7 @@ document.addEventListener("DOMContentLoaded", () => {
 def require_axe() -> Path:
     """axe-core from node_modules; FAILS naming the install command when it is missing."""
     if not AXE.is_file():
-        pytest.fail(f"axe-core is required: {AXE} is missing (run `make node_modules` or `npm ci`)", pytrace=False)
+        pytest.fail(f"axe-core is required: {AXE} is missing (run `make node`, which runs `npm ci`)", pytrace=False)
     return AXE
 
 
