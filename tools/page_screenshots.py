@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 WIDTHS = (360, 390, 430)
@@ -26,7 +26,11 @@ def shoot(base: str, tag: str) -> list[Path]:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
         try:
             for width in WIDTHS:
-                context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": 800})
+                # Touch emulation (the "before" shots of issue 17 were taken without it; nothing on those
+                # pages depended on it).
+                context = browser.new_context(
+                    locale="ja-JP", viewport={"width": width, "height": 800}, is_mobile=True, has_touch=True
+                )
                 page = context.new_page()
                 page.goto(base + "/")
                 saved.append(_save(page, f"{tag}-home-{width}.png"))
@@ -46,9 +50,14 @@ def shoot(base: str, tag: str) -> list[Path]:
     return saved
 
 
-def _save(page: object, name: str) -> Path:
+def _save(page: Page, name: str) -> Path:
+    # A viewport as tall as the page, not full_page=True: Chromium's full-page capture drops the touch
+    # emulation for the shot (the send hint flips to the keyboard one).
     path = OUT / name
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    width = page.viewport_size["width"] if page.viewport_size else 390
+    page.set_viewport_size({"width": width, "height": page.evaluate("() => document.documentElement.scrollHeight")})
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": width, "height": 800})
     return path
 
 
