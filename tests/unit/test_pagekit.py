@@ -16,7 +16,8 @@ def test_urls_carry_the_content_hash_and_resolve_back(tmp_path: Path) -> None:
     own.write_text("console.log(1);")
     assets = PageAssets("/mode/static", {"extra.js": own})
     url = assets.url("extra.js")
-    assert url.startswith("/mode/static/extra.") and url.endswith(".js")
+    assert url.startswith("/mode/static/extra.")
+    assert url.endswith(".js")
     name = url.rsplit("/", 1)[1]
     assert assets.resolve(name) == (own, IMMUTABLE)
     assert assets.resolve("extra.0000000000.js") == (own, REVALIDATE)
