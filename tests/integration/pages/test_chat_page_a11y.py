@@ -46,6 +46,8 @@ STATES = [
     "start form",
     "conversation opened",
     "after a streamed turn with the coach card",
+    "a reply in simple mode with its notice",
+    "a refused line",
     "summary card",
     "feedback card",
     "start form again with the history",
@@ -131,6 +133,29 @@ def test_chat_by_keyboard_passes_axe_moves_focus_and_announces_each_reply_once(
     assert page.locator("#log[aria-live], #panel[aria-live], #review[aria-live]").count() == 0
     assert_accessible(page, "after a streamed turn with the coach card", audited)
 
+    # Both models fail: the reply comes from the simple-response mode, with its notice in #status
+    # (role=status); the reply is announced once like any other.
+    fake_gemini.script("chat-flash", {"kind": "status", "status": 400})
+    fake_gemini.script("chat-pro", {"kind": "status", "status": 400})  # the route's fallback model
+    page.keyboard.type("もう一度話しかけます。")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#status")).to_contain_text("簡易応答", timeout=15000)
+    expect(page.locator("#send")).to_be_enabled(timeout=15000)
+    simple = page.locator("#log li.counterpart .text").last.inner_text()
+    assert wait_for_announcements(page, 3) == [f"{SPEAKER}：{REPLY}"] * 2 + [f"{SPEAKER}：{simple}"]
+    assert_accessible(page, "a reply in simple mode with its notice", audited)
+
+    # A refused line: the error in #status, the text still in the box, focus in the box, nothing announced.
+    page.keyboard.type("死ね")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#status.error")).to_be_visible(timeout=15000)
+    expect(page.locator("#send")).to_be_enabled(timeout=15000)
+    assert page.locator("#message").input_value() == "死ね"
+    assert focused(page) == "textarea#message"
+    assert len(wait_for_announcements(page, 4)) == 3
+    assert_accessible(page, "a refused line", audited)
+    page.locator("#message").fill("")
+
     # 要約を見る / フィードバックを受ける -> the new card's heading.
     tab_to(page, "#summary-button")
     press_and_expect_focus(page, "Enter", "h3#summary-title", "#review .summary-card")
@@ -168,7 +193,11 @@ def test_chat_by_keyboard_passes_axe_moves_focus_and_announces_each_reply_once(
     expect(page.locator("#page-alert [role=alert]")).to_contain_text("会話が見つかりません", timeout=15000)
     assert live_region_problems(page) == []
     assert_accessible(page, "error card in the page", audited)
-    assert wait_for_announcements(page, 3) == [f"{SPEAKER}：{REPLY}"] * 3  # the second opening line
+    # ... and the second conversation's opening line was announced once.
+    assert wait_for_announcements(page, 4) == [f"{SPEAKER}：{REPLY}"] * 2 + [
+        f"{SPEAKER}：{simple}",
+        f"{SPEAKER}：{REPLY}",
+    ]
 
     page.goto(f"{gateway}/chat/conversations/{cid}")  # a browser asking for a fragment that is gone
     expect(page.locator(".error-card h1")).to_be_visible()
@@ -176,7 +205,8 @@ def test_chat_by_keyboard_passes_axe_moves_focus_and_announces_each_reply_once(
     assert audited == STATES
     context.close()
     assert [line for line in console if "Content Security Policy" in line or "pageerror" in line] == [], console
-    unexpected = [line for line in console if line.startswith("error") and "404" not in line]
+    # The only errors are Chromium's logs of the refused line (422) and of the vanished conversation (404).
+    unexpected = [line for line in console if line.startswith("error") and not ("404" in line or "422" in line)]
     assert unexpected == [], console
 
 

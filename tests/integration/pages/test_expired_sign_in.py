@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, expect
 from tests.integration.pages.conftest import model_env
 from tests.support.fake_gemini import FakeGeminiControl
 from tests.support.local_gateway import run_gateway
-from tests.support.pagecheck import focused
+from tests.support.pagecheck import axe_violations, focused, prepare
 
 pytestmark = pytest.mark.integration
 
@@ -42,6 +42,7 @@ def test_an_expired_sign_in_is_refreshed_and_no_typed_text_is_lost(
     base = short_lived_gateway
     fake_gemini.configure(text=REPLY, chunk_chars=4, chunk_delay_ms=20)
     context = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
+    prepare(context)
     page = context.new_page()
     navigations: list[str] = []
     page.goto(base + "/chat")
@@ -104,5 +105,6 @@ def test_an_expired_sign_in_is_refreshed_and_no_typed_text_is_lost(
     expect(page.locator("#page-alert [role=alert]")).to_contain_text("ログインの有効期限が切れました")
     expect(page.locator("#page-alert a")).to_have_attribute("href", "/api/v2/auth/start?next=%2Fchat")
     assert page.url == base + "/chat"
+    assert axe_violations(page) == []  # the sign-in-again card is a page state too
     assert focused(page) in ("textarea#message", "button#send")
     context.close()
