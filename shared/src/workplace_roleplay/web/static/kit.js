@@ -225,6 +225,7 @@
           if (response.status === 401) signInAgain();
           break;
         }
+        mine.classList.remove("unsent"); // the server took the turn
         await readEvents(response, onEvent, seen);
       } catch (e) {
         if (!seen.lastEventId) { showStatus("通信が切れました。入力した文はそのまま残っています。もう一度送信してください。", true); break; }
@@ -233,7 +234,6 @@
       if (seen.lastEventId) headers["Last-Event-ID"] = seen.lastEventId;
     }
     setBusy(form, false);
-    if (stored || bubble) mine.classList.remove("unsent");
     if (stored) {
       box.value = "";
       state.pending = null;
