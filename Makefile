@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-fast lint typecheck fmt docs clean
+.PHONY: install node run test test-fast lint typecheck fmt docs lighthouse clean
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -21,6 +21,12 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard f
 	@touch $@
 
 install: $(VENV)/.synced ## Install the locked dependencies into .venv
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node: node_modules/.installed ## axe-core and Lighthouse, pinned in package-lock.json (the browser suite injects axe)
 
 run: install ## Serve all four services on http://127.0.0.1:$${PORT:-8080} (embedded mode)
 	@exec $(BIN)/python -m workplace_roleplay.web.gateway
@@ -43,15 +49,18 @@ fmt: install ## Format and auto-fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install lint typecheck ## Lint, typecheck and the whole suite (starts the Firestore emulator and, if needed, Redis)
+test: install node lint typecheck ## Lint, typecheck and the whole suite (starts the Firestore emulator and, if needed, Redis)
 	$(BIN)/python tools/run_tests.py
 
 test-fast: install ## The unit suite only (in-process fakes, seconds): the inner loop
 	$(BIN)/python tools/run_tests.py tests/unit -q
+
+lighthouse: install node ## Lighthouse scores of / and /chat (desktop, mobile) against a running make run on $${PORT:-8080}
+	$(BIN)/python -m tools.lighthouse --base http://127.0.0.1:$${PORT:-8080}
 
 docs: install ## Regenerate the README settings table and the docs/scenarios.md catalog tables
 	$(BIN)/python -m tools.settings_doc
 	$(BIN)/python -m tools.scenario_docs
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) node_modules .mypy_cache .ruff_cache .pytest_cache

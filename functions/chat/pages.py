@@ -1,10 +1,10 @@
 """The ``/chat`` page and its HTMX fragments (server-rendered, autoescaped, Japanese, mobile-first).
 
-htmx drives everything server-rendered (start form, past conversations, summary, feedback report,
-delete); the streamed turn stays in ``static/chat.js`` (ADR 0012). Each route calls one ``ConversationService``
-use case and renders a partial; errors go through the shared error map, which answers htmx with a
-Japanese fragment. Unsafe methods need the CSRF header (``current_user``), which htmx sends from the
-``hx-headers`` of ``base.html``.
+Built from the shared page kit (docs/pages.md): htmx drives everything server-rendered (start
+form, past conversations, summary, feedback report, delete); the kit's one script streams the turn
+(ADR 0012, ADR 0025). Each route calls one ``ConversationService`` use case and renders a partial; errors go
+through the shared error map, which answers htmx with a Japanese fragment. Unsafe methods need the
+CSRF header (``current_user``), which htmx sends from the ``hx-headers`` of ``base.html``.
 """
 
 from __future__ import annotations
@@ -14,27 +14,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 
 from functions.chat.deps import ChatDep, ModelCallAllowed, RequestAllowed
 from workplace_roleplay.domain.conversation.events import TurnDone, TurnFailed
 from workplace_roleplay.domain.conversation.records import Conversation
 from workplace_roleplay.domain.conversation.service import ConversationService as ChatService
 from workplace_roleplay.domain.modes.chat import PARTNER_TYPES, SITUATIONS, TOPICS
-from workplace_roleplay.errors import NotFound
 from workplace_roleplay.web.auth import CurrentUser, PageUser
+from workplace_roleplay.web.pagekit import PageAssets
 from workplace_roleplay.web.templating import render
 
-STATIC = Path(__file__).parent / "static"
 TEMPLATES = (str(Path(__file__).parent / "templates"),)
-HTMX_FILE = "vendor/htmx-2.0.11.min.js"
-# Our own files change with a deploy under the same name: an hour keeps phones from refetching on
-# every visit. The vendored library carries its version in its name, so it never changes: a year.
-ASSETS: dict[str, tuple[str, str]] = {
-    "chat.js": ("text/javascript; charset=utf-8", "public, max-age=3600"),
-    "chat.css": ("text/css; charset=utf-8", "public, max-age=3600"),
-    HTMX_FILE: ("text/javascript; charset=utf-8", "public, max-age=31536000, immutable"),
-}
+# The page kit's scripts (kit.js, htmx), fingerprinted and cached immutably, under this page's prefix.
+ASSETS = PageAssets("/chat/static")
 HISTORY_PAGE = 10
 MESSAGES_SHOWN = 200
 # htmx listens for this on <body> to reload the past-conversations list.
@@ -45,7 +38,9 @@ pages = APIRouter(include_in_schema=False)
 
 
 def _html(request: Request, name: str, context: dict[str, Any], headers: dict[str, str] | None = None) -> HTMLResponse:
-    return HTMLResponse(render(request, name, {**CHOICES, **context}, dirs=TEMPLATES), headers=headers)
+    return HTMLResponse(
+        render(request, name, {**CHOICES, **ASSETS.context(), **context}, dirs=TEMPLATES), headers=headers
+    )
 
 
 async def _history(chat: ChatService, user_id: str, offset: int) -> dict[str, Any]:
@@ -80,7 +75,7 @@ async def chat_page(request: Request, user: PageUser, chat: ChatDep) -> HTMLResp
     """The page opens the learner's active conversation (hot session, else the newest), or the start form."""
     conv, _ = await chat.active(user.user_id)
     view = await _reopened_view(chat, conv) if conv is not None else {}
-    return _html(request, "chat.html", {"htmx_file": HTMX_FILE, **await _history(chat, user.user_id, 0), **view})
+    return _html(request, "chat.html", {**await _history(chat, user.user_id, 0), **view})
 
 
 @pages.get("/chat/history", response_class=HTMLResponse, dependencies=[RequestAllowed])
@@ -120,7 +115,8 @@ async def start_conversation(
             elif isinstance(event, TurnFailed):
                 error = event.message_ja
     view = await _conversation_view(chat, conv, notice=notice, error=error)
-    return _html(request, "_conversation.html", view, headers=HISTORY_CHANGED)
+    # The opening line is a finished reply: kit.js announces it once (data-announce).
+    return _html(request, "_conversation.html", {**view, "announce": True}, headers=HISTORY_CHANGED)
 
 
 @pages.get("/chat/conversations/{conversation_id}", response_class=HTMLResponse, dependencies=[RequestAllowed])
@@ -151,9 +147,4 @@ async def feedback_fragment(request: Request, conversation_id: str, user: Curren
     return _html(request, "_feedback.html", {"r": await chat.feedback(user.user_id, conversation_id)})
 
 
-@pages.get("/chat/static/{name:path}")
-async def chat_asset(name: str) -> FileResponse:
-    if name not in ASSETS:
-        raise NotFound()
-    media_type, cache_control = ASSETS[name]
-    return FileResponse(STATIC / name, media_type=media_type, headers={"Cache-Control": cache_control})
+pages.include_router(ASSETS.router())

@@ -59,9 +59,9 @@ async def migrate_session(request: Request) -> Response:
         headers=[(k, v) for k, v in request.headers.items() if k.lower() != "host"],
         content=await request.body(),
     )
-    headers = [
-        (k, v) for k, v in upstream.headers.multi_items() if k.lower() not in {"content-length", "transfer-encoding"}
-    ]
+    # ``upstream.content`` is decoded (the app compresses, ADR 0025): its length and encoding no longer apply.
+    dropped = {"content-length", "transfer-encoding", "content-encoding"}
+    headers = [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in dropped]
     response = Response(upstream.content, status_code=upstream.status_code)
     response.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
     response.headers["content-length"] = str(len(upstream.content))

@@ -76,6 +76,11 @@ def test_every_health_path_answers_through_nginx(stack: LocalStack) -> None:
         home = client.get("/")
         scenario_port = read_state(stack.run_dir).revisions()["scenario"]["scenario-stable"]
         assert home.headers["x-stack-upstream"] == f"127.0.0.1:{scenario_port}"
+        # Pages leave the app compressed and nginx passes them on as they are (ADR 0025), as make run does.
+        assert home.headers["content-encoding"] == "gzip"
+        icon = client.get("/favicon.ico")
+        assert icon.status_code == 200
+        assert icon.headers["x-stack-upstream"] == f"127.0.0.1:{scenario_port}"
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The /chat page in a real headless Chromium: start (htmx form), send, watch the reply stream in (chat.js),
+"""The /chat page in a real headless Chromium: start (htmx form), send, watch the reply stream in (kit.js),
 see the coaching card, summary and report (htmx), reopen and delete a past conversation, all without a
 page reload and without a Content-Security-Policy violation (every script carries the nonce, htmx runs
 without eval or injected styles, text is escaped); after a reload the page opens the active conversation."""
@@ -82,7 +82,7 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
             page.goto(gateway_with_fake_model + "/chat")  # signs in anonymously through the redirect
             assert page.locator("h1").inner_text() == "雑談練習"
             expect(page.locator("#history-list")).to_contain_text("まだ会話がありません")
-            # From here on nothing reloads the page: htmx swaps fragments, chat.js streams the turn.
+            # From here on nothing reloads the page: htmx swaps fragments, kit.js streams the turn.
             navigations: list[str] = []
             page.on("framenavigated", lambda f: navigations.append(f.url) if f == page.main_frame else None)
             page.select_option("select[name=partner_type]", "boss")
@@ -124,7 +124,7 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
             expect(page.locator("#review")).to_contain_text("プロフェッショナリズム")
             expect(page.locator("#review")).to_contain_text(str(REPORT["tomorrow_action"]))
 
-            # After the turn chat.js asks htmx to reload the list: the title is the learner's first line, as text.
+            # After the turn kit.js asks htmx to reload the list: the title is the learner's first line, as text.
             entry = page.locator("#history-list [data-conversation]").first
             expect(entry).to_contain_text("週末は山に行きました。", timeout=15000)
             page.click("#new-button")  # hx-get: the start form again
@@ -145,7 +145,7 @@ def test_chat_page_streams_and_coaches_without_csp_violations(
             expect(page.locator("#page-alert")).to_be_empty()
             assert navigations == [], f"the page reloaded: {navigations}"
 
-            # A reload lands in the active conversation (server-rendered), where chat.js streams the next turn.
+            # A reload lands in the active conversation (server-rendered), where kit.js streams the next turn.
             page.click("#setup-form button[type=submit]")
             expect(page.locator("#conversation")).to_be_visible(timeout=15000)
             cid = page.locator("#conversation").get_attribute("data-conversation-id")

@@ -12,13 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from functions.chat.pages import ASSETS
 from tests.support.chat_server import parse_sse
 from tests.support.local_gateway import run_gateway
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
-VENDOR = ROOT / "functions" / "chat" / "static" / "vendor"
+VENDOR = ROOT / "shared" / "src" / "workplace_roleplay" / "web" / "static" / "vendor"
 HX = {"HX-Request": "true", "Accept": "text/html"}
 SCRIPT = "<script>alert('x')</script>"
 
@@ -59,7 +60,7 @@ def test_page_loads_htmx_with_nonce_strict_config_and_live_csrf_header(browser: 
     page = browser.get("/chat", headers={"Accept": "text/html"})
     nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"])
     assert nonce
-    assert f'<script src="/chat/static/vendor/htmx-2.0.11.min.js" nonce="{nonce.group(1)}"' in page.text
+    assert f'<script src="{ASSETS.url("htmx.js")}" nonce="{nonce.group(1)}"' in page.text
     assert '"allowEval": false' in page.text
     assert '"includeIndicatorStyles": false' in page.text
     assert '"allowScriptTags": false' in page.text
@@ -72,7 +73,7 @@ def test_page_loads_htmx_with_nonce_strict_config_and_live_csrf_header(browser: 
 
 
 def test_vendored_htmx_is_served_as_recorded_with_a_long_cache(browser: httpx.Client) -> None:
-    asset = browser.get("/chat/static/vendor/htmx-2.0.11.min.js")
+    asset = browser.get(ASSETS.url("htmx.js"))
     assert asset.status_code == 200
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert asset.headers["content-type"].startswith("text/javascript")
@@ -81,7 +82,11 @@ def test_vendored_htmx_is_served_as_recorded_with_a_long_cache(browser: httpx.Cl
     assert "0BSD" in recorded
     assert (VENDOR / "htmx-LICENSE.txt").is_file()
     assert browser.get("/chat/static/vendor/../pages.py").status_code == 404
-    assert browser.get("/chat/static/chat.js").headers["cache-control"] == "public, max-age=3600"
+    assert browser.get("/chat/static/pages.0123456789.py").status_code == 404
+    # Our own script is fingerprinted too; an older fingerprint (a page from the previous deploy) still
+    # gets the current file, but must revalidate.
+    assert browser.get(ASSETS.url("kit.js")).headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert browser.get("/chat/static/kit.0000000000.js").headers["cache-control"] == "no-cache"
 
 
 def test_start_open_and_history_fragments_escape_the_learners_text(browser: httpx.Client) -> None:
@@ -121,7 +126,7 @@ def test_summary_and_feedback_fragments_render_the_cards(browser: httpx.Client) 
     assert "feedback-card" not in fresh
     summary = browser.post(f"/chat/conversations/{cid}/summary", headers=csrf(browser))
     assert summary.status_code == 200
-    assert "<h3>要約</h3>" in summary.text
+    assert '<h3 id="summary-title" tabindex="-1" data-autofocus>要約</h3>' in summary.text
     assert "学びのポイント" in summary.text
     assert "簡易" in summary.text  # labelled as simple mode
     assert SCRIPT not in summary.text
@@ -134,8 +139,8 @@ def test_summary_and_feedback_fragments_render_the_cards(browser: httpx.Client) 
     assert SCRIPT not in report.text
 
     reopened = browser.get(f"/chat/conversations/{cid}", headers=HX).text  # read back, no model call
-    assert 'class="summary-card"' in reopened
-    assert 'class="feedback-card"' in reopened
+    assert 'class="result-card summary-card"' in reopened
+    assert 'class="result-card feedback-card"' in reopened
     tomorrow = re.search(r"<h4>明日試すこと</h4>\s*<ul><li>(.*?)</li>", report.text)
     assert tomorrow
     assert tomorrow.group(0) in reopened
@@ -221,7 +226,7 @@ def test_the_page_opens_the_active_conversation_with_the_start_form_one_click_aw
     assert page.count('<li class="counterpart') == 2
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;\n週末は釣りに行きました" in page
     assert SCRIPT not in page
-    assert 'id="message-form"' in page  # ready for the next line (chat.js binds by delegation)
+    assert 'id="message-form"' in page  # ready for the next line (kit.js binds by delegation)
     assert 'id="setup-form"' not in page
     new_button = re.search(r'<button[^>]*id="new-button"[^>]*>([^<]*)</button>', page)
     assert new_button
@@ -241,7 +246,7 @@ def test_the_page_opens_the_active_conversation_with_the_start_form_one_click_aw
     page = page_html(browser)
     assert f'data-conversation-id="{second}"' in page
     assert f'data-conversation-id="{first}"' not in page
-    assert 'class="summary-card"' in page
+    assert 'class="result-card summary-card"' in page
     assert "feedback-card" not in page
 
     # Deleting the active one falls back to the newest left (the store), and with none left, the start form.

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from workplace_roleplay import __version__
 from workplace_roleplay.bootstrap import Resources, open_resources
@@ -19,6 +20,7 @@ from workplace_roleplay.web.health import health_router
 from workplace_roleplay.web.logs import configure_logging
 from workplace_roleplay.web.metrics import metrics_endpoint
 from workplace_roleplay.web.middleware import RequestContextMiddleware
+from workplace_roleplay.web.pagekit import favicon_router
 from workplace_roleplay.web.security import SecurityHeadersMiddleware
 from workplace_roleplay.web.tts import tts_router
 
@@ -82,8 +84,12 @@ def create_app(
     )
     app.include_router(docs)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.include_router(favicon_router())
     for router in routers:
         app.include_router(router)
+    # Pages, fragments, JSON and scripts leave compressed from the app itself, so make run, the nginx
+    # stack and the load balancer all serve the same bytes; SSE is never buffered (ADR 0025).
+    app.add_middleware(GZipMiddleware, minimum_size=512, compresslevel=6)
     app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
     # Outermost, so even the 413 of the body limit carries the security headers.
     app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_policies)
