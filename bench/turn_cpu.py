@@ -14,7 +14,9 @@ Targets (each its own server process, measured from ``/proc/<pid>/stat``, all th
 
 Both talk to ``tools.fake_gemini`` (time to first token 300 ms, then 20 chunks 20 ms apart: ≈ 0.68 s per
 reply). Every virtual learner is its own user with its own conversation (opened before the measured phase)
-and sends turns in a loop; a ``503`` is counted as rejected and retried after its ``Retry-After``.
+and sends turns in a loop (c=1: ``--turns`` turns; otherwise for ``--seconds``, twice that at c=1000); a ``503``
+is counted as rejected and retried after its ``Retry-After``. Before the levels the server's idle CPU is
+sampled for 5 s (``idle_cpu_ms_per_s``: it inflates CPU per turn at c=1).
 Rate limits are off (this measures the turn, not the limiter). Per level it reports completed turns,
 turns/s, first-token p50/p95/p99 (from sending the request to the first ``token`` event, absolute),
 server CPU-ms per completed turn, rejected and broken streams, and the server's RSS.
@@ -62,12 +64,21 @@ REPLY = (
 CHAT_PATH = "/api/v2/chat"
 
 
+def hide_accelerators(directory: Path) -> dict[str, str]:
+    """Environment in which ``import uvloop`` / ``import httptools`` fail, so uvicorn's "auto" picks pure Python."""
+    directory.mkdir(exist_ok=True)
+    for name in ("uvloop", "httptools"):
+        (directory / f"{name}.py").write_text('raise ImportError("hidden by bench.turn_cpu")\n')
+    return {"PYTHONPATH": os.pathsep.join(p for p in (str(directory), os.environ.get("PYTHONPATH", "")) if p)}
+
+
 @contextmanager
-def fake_gemini(ttft_ms: float, chunk_delay_ms: float) -> Iterator[str]:
+def fake_gemini(ttft_ms: float, chunk_delay_ms: float, env: dict[str, str]) -> Iterator[str]:
+    # The fake always runs on the pure-Python stack, so its own cost is the same in every comparison.
     process = subprocess.Popen(
         [sys.executable, "-m", "tools.fake_gemini", "--port", "0", "--ttft-ms", str(ttft_ms),
          "--chunk-delay-ms", str(chunk_delay_ms), "--text", REPLY],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **env},
     )  # fmt: skip
     assert process.stdout is not None
     url = process.stdout.readline().decode().strip().removeprefix("fake_gemini listening on ")
@@ -88,9 +99,12 @@ def server_command(target: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def server_env(target: str, gemini_url: str, data_dir: Path, port: int, redis_url: str) -> dict[str, str]:
+def server_env(
+    target: str, gemini_url: str, data_dir: Path, port: int, redis_url: str, extra: dict[str, str]
+) -> dict[str, str]:
     env = {
         **os.environ,
+        **extra,
         "ENV": "local",
         "HOST": "127.0.0.1",
         "PORT": str(port),
@@ -110,14 +124,16 @@ def server_env(target: str, gemini_url: str, data_dir: Path, port: int, redis_ur
 
 
 @contextmanager
-def server(target: str, gemini_url: str, data_dir: Path, redis_url: str) -> Iterator[tuple[int, int]]:
+def server(
+    target: str, gemini_url: str, data_dir: Path, redis_url: str, extra: dict[str, str]
+) -> Iterator[tuple[int, int]]:
     """(port, pid) of a healthy server."""
     port = free_port()
     log = (data_dir / f"{target}.log").open("wb")
     process = subprocess.Popen(
         server_command(target, port),
         cwd=ROOT,
-        env=server_env(target, gemini_url, data_dir, port, redis_url),
+        env=server_env(target, gemini_url, data_dir, port, redis_url, extra),
         stdout=log,
         stderr=log,
     )
@@ -284,6 +300,7 @@ async def profile_level(port: int, pid: int, label: str, seconds: float) -> dict
     for proc in procs:
         proc.wait(timeout=120)
     (RESULTS / f"profile-{label}.txt").write_text(summarize_raw(raw.read_text()))
+    raw.unlink()
     return row
 
 
@@ -297,27 +314,45 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "fake_model": {"ttft_ms": args.ttft_ms, "chunks": 20, "chunk_delay_ms": args.chunk_delay_ms},
         "rows": [],
     }
-    with tempfile.TemporaryDirectory() as tmp, fake_gemini(args.ttft_ms, args.chunk_delay_ms) as gemini_url:
-        for target in args.targets:
-            data_dir = Path(tmp) / target
-            data_dir.mkdir()
-            with server(target, gemini_url, data_dir, redis_url) as (port, pid):
-                idle = memory_mb(pid, "VmRSS")
-                for coaching in args.coaching:
-                    for level in levels if coaching == "off" else args.levels:
-                        turns = max(args.turns, 2 * level)
-                        row = await run_level(port, pid, level, turns, coaching == "on")
-                        row.update(target=target, idle_rss_mb=idle)
-                        out["rows"].append(row)
-                        print(json.dumps(row, ensure_ascii=False), flush=True)
-                out.setdefault("cache_outcomes", {})[target] = cache_outcomes(port)
-                if args.profile and target == "service":
-                    row = await profile_level(port, pid, args.label, args.profile_seconds)
-                    row.update(target=target, profiled=True)
-                    out["profile"] = row
-                    print("profiled", json.dumps(row, ensure_ascii=False), flush=True)
+    out["server_accelerators"] = not args.no_accel
+    with tempfile.TemporaryDirectory() as tmp:
+        pure = hide_accelerators(Path(tmp) / "noaccel")
+        with fake_gemini(args.ttft_ms, args.chunk_delay_ms, pure) as gemini_url:
+            await run_targets(args, out, Path(tmp), gemini_url, redis_url, pure if args.no_accel else {}, levels)
     out["loadavg_after"] = loadavg()
     return out
+
+
+async def run_targets(
+    args: argparse.Namespace,
+    out: dict[str, Any],
+    tmp: Path,
+    gemini_url: str,
+    redis_url: str,
+    extra: dict[str, str],
+    levels: list[int],
+) -> None:
+    for target in args.targets:
+        data_dir = tmp / target
+        data_dir.mkdir()
+        with server(target, gemini_url, data_dir, redis_url, extra) as (port, pid):
+            idle = memory_mb(pid, "VmRSS")
+            cpu_idle = cpu_seconds(pid)
+            await asyncio.sleep(5)
+            idle_cpu = round(1000 * (cpu_seconds(pid) - cpu_idle) / 5, 2)
+            for coaching in args.coaching:
+                for level in levels if coaching == "off" else args.levels:
+                    seconds = 0.0 if level == 1 else args.seconds * (2 if level >= 1000 else 1)
+                    row = await run_level(port, pid, level, args.turns, coaching == "on", duration_s=seconds)
+                    row.update(target=target, idle_rss_mb=idle, idle_cpu_ms_per_s=idle_cpu)
+                    out["rows"].append(row)
+                    print(json.dumps(row, ensure_ascii=False), flush=True)
+            out.setdefault("cache_outcomes", {})[target] = cache_outcomes(port)
+            if args.profile and target == "service":
+                row = await profile_level(port, pid, args.label, args.profile_seconds)
+                row.update(target=target, profiled=True)
+                out["profile"] = row
+                print("profiled", json.dumps(row, ensure_ascii=False), flush=True)
 
 
 def table(results: dict[str, Any]) -> str:
@@ -337,6 +372,8 @@ def table(results: dict[str, Any]) -> str:
             f"| {r['cpu_ms_per_turn']} | {r['rejected_503']} | {r['broken']} "
             f"| {r['idle_rss_mb']} / {r['peak_rss_mb']} |"
         )
+    idle = {r["target"]: r["idle_cpu_ms_per_s"] for r in results["rows"]}
+    lines.append(f"\nserver CPU while idle (ms per second): {idle}; uvloop/httptools: {results['server_accelerators']}")
     for target, outcomes in results.get("cache_outcomes", {}).items():
         lines.append(f"\ncache operations of `{target}` by outcome: {outcomes}")
     if "profile" in results:
@@ -356,12 +393,16 @@ def main() -> None:
     parser.add_argument("--coaching", nargs="+", default=["off", "on"], choices=["off", "on"])
     parser.add_argument("--levels", nargs="+", type=int, default=[1, 10, 100])
     parser.add_argument("--c1000", action="store_true", help="also c=1000, coaching off (takes minutes)")
-    parser.add_argument("--turns", type=int, default=60, help="at least this many measured turns per level")
+    parser.add_argument("--turns", type=int, default=40, help="measured turns at c=1")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per level c>1 (c=1000: twice)")
     parser.add_argument("--ttft-ms", type=float, default=300.0)
     parser.add_argument("--chunk-delay-ms", type=float, default=20.0)
     parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--no-accel", action="store_true", help="hide uvloop/httptools from the server")
     parser.add_argument("--profile-seconds", type=float, default=20.0)
     args = parser.parse_args()
+    # A terminated benchmark still stops the servers it started (the context managers' finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = asyncio.run(bench(args))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"turn_cpu-{args.label}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
