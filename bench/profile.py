@@ -21,6 +21,8 @@ GROUPS = {
     "uvicorn": r"\(uvicorn/",
     "h11": r"\(h11/",
     "asyncio": r"\(asyncio/",
+    "threads / executor (SQLite worker waits)": r"\((threading|concurrent/futures/thread)\.py",
+    "anyio": r"\(anyio/",
     "our middleware, logs, metrics": r"web/(middleware|logs|metrics|security)\.py|\(prometheus_client/|\(logging/",
     "domain (turn pipeline, chat)": r"workplace_roleplay/domain/",
     "SQLite store": r"(\(sqlite3/|adapters/sqlite_)",
@@ -55,15 +57,20 @@ def summarize_raw(raw: str, top: int = 30) -> str:
     total = sum(count for _, count in stacks) or 1
     own: Counter[str] = Counter()
     groups: Counter[str] = Counter()
+    own_groups: Counter[str] = Counter()
     compiled = {name: re.compile(pattern) for name, pattern in GROUPS.items()}
     for frames, count in stacks:
         own[_short(frames[-1])] += count
+        leaf_group = next((name for name, pattern in compiled.items() if pattern.search(frames[-1])), "other")
+        own_groups[leaf_group] += count
         joined = "\n".join(frames)
         for name, pattern in compiled.items():
             if pattern.search(joined):
                 groups[name] += count
     lines = [f"samples (non-idle, all threads): {total}", "", f"top {top} functions by own time:"]
     lines += [f"{100 * n / total:6.2f}%  {name}" for name, n in own.most_common(top)]
-    lines += ["", "inclusive share by package (overlapping):"]
+    lines += ["", "own time by package (the sampled function's own file; adds up to 100 %):"]
+    lines += [f"{100 * n / total:6.2f}%  {name}" for name, n in own_groups.most_common()]
+    lines += ["", "inclusive share by package (overlapping; a wrapper such as the middleware holds whole requests):"]
     lines += [f"{100 * n / total:6.2f}%  {name}" for name, n in groups.most_common()]
     return "\n".join(lines) + "\n"

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import json
 import math
 import os
@@ -69,7 +70,7 @@ def hide_accelerators(directory: Path) -> dict[str, str]:
     directory.mkdir(exist_ok=True)
     for name in ("uvloop", "httptools"):
         (directory / f"{name}.py").write_text('raise ImportError("hidden by bench.turn_cpu")\n')
-    return {"PYTHONPATH": os.pathsep.join(p for p in (str(directory), os.environ.get("PYTHONPATH", "")) if p)}
+    return {"PYTHONPATH": os.pathsep.join(p for p in (str(directory), BenchSettings().PYTHONPATH) if p)}
 
 
 @contextmanager
@@ -299,7 +300,10 @@ async def profile_level(port: int, pid: int, label: str, seconds: float) -> dict
     row = await run_level(port, pid, 100, 0, False, duration_s=seconds)
     for proc in procs:
         proc.wait(timeout=120)
-    (RESULTS / f"profile-{label}.txt").write_text(summarize_raw(raw.read_text()))
+    text = raw.read_text()
+    (RESULTS / f"profile-{label}.txt").write_text(summarize_raw(text))
+    with gzip.open(RESULTS / f"profile-{label}.raw.txt.gz", "wt") as packed:  # for other summaries later
+        packed.write(text)
     raw.unlink()
     return row
 
@@ -340,7 +344,7 @@ async def run_targets(
             cpu_idle = cpu_seconds(pid)
             await asyncio.sleep(5)
             idle_cpu = round(1000 * (cpu_seconds(pid) - cpu_idle) / 5, 2)
-            for coaching in args.coaching:
+            for coaching in args.coaching if not args.profile_only else []:
                 for level in levels if coaching == "off" else args.levels:
                     seconds = 0.0 if level == 1 else args.seconds * (2 if level >= 1000 else 1)
                     row = await run_level(port, pid, level, args.turns, coaching == "on", duration_s=seconds)
@@ -400,11 +404,15 @@ def main() -> None:
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--no-accel", action="store_true", help="hide uvloop/httptools from the server")
     parser.add_argument("--profile-seconds", type=float, default=20.0)
+    parser.add_argument("--profile-only", action="store_true", help="only the profiled c=100 run of the service")
     args = parser.parse_args()
     # A terminated benchmark still stops the servers it started (the context managers' finally blocks).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = asyncio.run(bench(args))
     RESULTS.mkdir(exist_ok=True)
+    if args.profile_only:
+        (RESULTS / f"profile-{args.label}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+        return
     (RESULTS / f"turn_cpu-{args.label}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     text = table(results)
     (RESULTS / f"turn_cpu-{args.label}.md").write_text(text + "\n")
