@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,4 +13,9 @@ class BenchSettings(BaseSettings):
 
     REDIS_URL: str = Field(
         "redis://127.0.0.1:6379/0", description="Redis of the chat service in ``stack`` mode (BENCH_REDIS_URL)."
+    )
+    PYTHONPATH: str = Field(
+        "",
+        validation_alias=AliasChoices("PYTHONPATH"),
+        description="The benchmark's own PYTHONPATH, kept behind the shims that hide uvloop/httptools (turn_cpu).",
     )

@@ -34,6 +34,7 @@
     ├── RateLimited                rate_limited     (carries retry_after seconds)
     │   └── SpeechBudgetExceeded   tts_budget_exceeded (daily text-to-speech characters used up)
     ├── DependencyUnavailable      dependency_unavailable
+    │   ├── ServerBusy             server_busy      (this process is at capacity; carries retry_after)
     │   ├── StoreUnavailable       store_unavailable
     │   └── ModelUnavailable       model_unavailable
     │       ├── ModelOverloaded    model_overloaded   (429/503/5xx; carries retry_after)
@@ -269,6 +270,18 @@ class DependencyUnavailable(AppError):
     code = "dependency_unavailable"
     message_ja = "一時的にサービスを利用できません。しばらくしてからもう一度お試しください。"
     message_en = "The service is temporarily unavailable. Please try again shortly."
+
+
+class ServerBusy(DependencyUnavailable):
+    """This process already streams as many turns as it can serve well; the learner retries shortly (ADR 0027)."""
+
+    code = "server_busy"
+    message_ja = "ただいま混雑しています。少し待ってから、もう一度送信してください。"
+    message_en = "The service is busy right now. Please wait a moment and send again."
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = max(1, int(retry_after))
 
 
 class StoreUnavailable(DependencyUnavailable):

@@ -28,6 +28,12 @@ RATE_LIMIT_DECISIONS = Counter(
     "Rate-limit decisions by backend (redis, memory, memory-fallback while Redis is down) and outcome.",
     ["backend", "outcome"],
 )
+ADMISSION_IN_FLIGHT = Gauge(
+    "admission_in_flight", "Model-calling requests admitted and still running in this process, by service.", ["service"]
+)
+ADMISSION_REJECTED = Counter(
+    "admission_rejected_total", "Model-calling requests answered 503 because the process was at capacity.", ["service"]
+)
 
 # --- language model (docs/architecture.md, Observability): latency, first token, tokens, errors, fallbacks, caches
 _MODEL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60)

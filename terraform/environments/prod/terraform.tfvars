@@ -17,9 +17,9 @@ secret_versions = {
 redis_topology  = "instance"
 redis_memory_gb = 5
 scaling = {
-  chat            = { min_instances = 2, max_instances = 50, concurrency = 120 }
-  scenario        = { min_instances = 2, max_instances = 50, concurrency = 120 }
-  watch           = { min_instances = 1, max_instances = 30, concurrency = 120 }
+  chat            = { min_instances = 2, max_instances = 50, concurrency = 80 }
+  scenario        = { min_instances = 2, max_instances = 50, concurrency = 80 }
+  watch           = { min_instances = 1, max_instances = 30, concurrency = 80 }
   migrate_session = { min_instances = 1, max_instances = 20, concurrency = 80 }
 }
 breakglass_members = ["group:wr-oncall@example.jp"]

@@ -20,9 +20,9 @@ variable "model_path_prefixes" {
 }
 
 variable "model_requests_per_minute" {
-  description = "Requests per minute one IP may send to model-calling paths before getting 429."
+  description = "Requests per minute one IP may send to model-calling paths before getting 429. One office NAT address carries ~200 learners (200 x 6 turns/min = the app's 1200/min per IP); the edge sits a little above the app so the app's own Japanese 429 answers first (ADR 0027)."
   type        = number
-  default     = 60
+  default     = 1500
 
   validation {
     condition     = var.model_requests_per_minute >= 1 && var.model_requests_per_minute <= 10000
@@ -31,9 +31,9 @@ variable "model_requests_per_minute" {
 }
 
 variable "ban_requests_per_minute" {
-  description = "Requests per minute to any path above which an IP is banned for ban_duration_seconds."
+  description = "Requests per minute to any path above which an IP is banned for ban_duration_seconds. Twice what ~200 learners behind one NAT address send at their busiest (200 x 30/min, ADR 0027)."
   type        = number
-  default     = 1200
+  default     = 12000
 
   validation {
     condition     = var.ban_requests_per_minute >= 10 && var.ban_requests_per_minute <= 100000

@@ -1,12 +1,14 @@
-"""Gemini through google-genai: one async client per credential, built at startup, closed at shutdown.
+"""Gemini: streamed lines over the thin REST path (``gemini_stream``), everything else through google-genai.
 
-This module is imported only by the builder that needs it (``bootstrap.build_language_model``), so a
-service in the simple-response mode never pays for ``google.genai`` at startup.
+Streamed conversation lines go through ``gemini_stream`` (same wire, a fraction of the CPU: ADR 0026);
+unary, structured, embedding and speech calls use the SDK: one async client per credential, built (and
+``google.genai`` imported, ~0.4 s) on the first such call, so no service pays for the SDK at startup.
+All clients are closed at shutdown.
 
 One call here is exactly one HTTP request: the SDK's own retries are off (``HttpRetryOptions(
 attempts=1)``, which also disables the hidden retry of refused connections), and retries, fallbacks
 and breakers live in ``resilient_model``. SDK and transport exceptions become our error tree
-(``gemini_wire.translate``).
+(``gemini_wire.translate``, ``gemini_stream.transport_error``).
 """
 
 from __future__ import annotations
@@ -15,17 +17,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextvars import ContextVar
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-import google.auth.credentials
 import httpx2
-from google import genai
-from google.genai import types
 from pydantic import BaseModel
 
 from workplace_roleplay import telemetry
-from workplace_roleplay.adapters import gemini_wire as wire
+from workplace_roleplay.adapters.gemini_stream import FAST_TASKS, Endpoint, GeminiStreamer, VertexToken, transport_error
 from workplace_roleplay.errors import (
     AppError,
     ModelRejected,
@@ -40,15 +39,16 @@ from workplace_roleplay.ports.model import (
 )
 from workplace_roleplay.settings.model import ModelSettings
 
+if TYPE_CHECKING:
+    import google.auth.credentials
+    from google import genai
+
 # Texts per ``batchEmbedContents`` request (the API's limit).
 EMBED_BATCH = 100
-# HTTP responses opened by the current stream call, so cancelling the consumer closes the upstream
-# connection at once (the SDK nests several async generators that only close when garbage collected).
-_opened: ContextVar[list[httpx2.Response] | None] = ContextVar("gemini_opened_responses", default=None)
 
 
 class _TrackingTransport(httpx2.AsyncHTTPTransport):
-    """Applies our connect timeout (the SDK has one timeout for everything) and records responses."""
+    """Applies our connect timeout (the SDK has one timeout for everything)."""
 
     def __init__(self, *, connect_timeout_s: float) -> None:
         super().__init__()
@@ -58,11 +58,28 @@ class _TrackingTransport(httpx2.AsyncHTTPTransport):
         timeout = dict(request.extensions.get("timeout") or {})
         timeout["connect"] = self._connect_timeout_s
         request.extensions["timeout"] = timeout
-        response = await super().handle_async_request(request)
-        opened = _opened.get()
-        if opened is not None:
-            opened.append(response)
-        return response
+        return await super().handle_async_request(request)
+
+
+class LazyClients:
+    """The SDK clients, one per credential, built on first use (``google.genai`` is imported then)."""
+
+    def __init__(self, count: int, build: Callable[[], list[genai.Client]]) -> None:
+        self._count = count
+        self._build = build
+        self._built: list[genai.Client] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> genai.Client:
+        if self._built is None:
+            self._built = self._build()
+        return self._built[index]
+
+    def built(self) -> list[genai.Client]:
+        """The clients made so far (none if no unary call ever happened)."""
+        return list(self._built or [])
 
 
 def _vertex_credentials(settings: ModelSettings) -> google.auth.credentials.Credentials | None:
@@ -81,13 +98,35 @@ def _vertex_credentials(settings: ModelSettings) -> google.auth.credentials.Cred
     return token
 
 
+def _http_options(settings: ModelSettings) -> Any:
+    """The SDK's ``HttpOptions``: our connect timeout, no SDK retries (retries live in ``resilient_model``)."""
+    from google.genai import types
+
+    return types.HttpOptions(
+        base_url=settings.GEMINI_BASE_URL or None,
+        api_version=settings.GEMINI_API_VERSION or None,
+        # A safety net per read/write; our own first-token and total deadlines are the real limits.
+        timeout=int(settings.MODEL_TOTAL_TIMEOUT_S * 1000),
+        retry_options=types.HttpRetryOptions(attempts=1),
+        async_client_args={"transport": _TrackingTransport(connect_timeout_s=settings.MODEL_CONNECT_TIMEOUT_S)},
+    )
+
+
 class GeminiBackend:
     """Single HTTP calls to one model on Gemini, with a primary and an optional standby credential."""
 
     backend = "gemini"
 
-    def __init__(self, clients: list[genai.Client], settings: ModelSettings) -> None:
+    def __init__(
+        self, clients: list[genai.Client] | LazyClients, settings: ModelSettings, streamer: GeminiStreamer | None = None
+    ) -> None:
         self._clients = clients
+        # Streamed lines go over the thin REST path; without one given, the Gemini API with the settings' keys.
+        self._streamer = streamer or GeminiStreamer.from_settings(
+            Endpoint.gemini_api(settings.GEMINI_BASE_URL, settings.GEMINI_API_VERSION),
+            settings,
+            api_keys=[k.get_secret_value() for k in (settings.GEMINI_API_KEY, settings.GEMINI_API_KEY_FALLBACK) if k],
+        )
         self._active = 0
         self.first_token_timeout_s = settings.MODEL_FIRST_TOKEN_TIMEOUT_S
         self.total_timeout_s = settings.MODEL_TOTAL_TIMEOUT_S
@@ -95,36 +134,50 @@ class GeminiBackend:
 
     def _think(self, model: str, request: GenerationRequest) -> bool:
         # Thinking delays the first token by seconds; a conversation line is better fast than deep.
-        return not (model in self._no_thinking and request.task in wire.FAST_TASKS)
+        return not (model in self._no_thinking and request.task in FAST_TASKS)
 
     @classmethod
     def from_settings(cls, settings: ModelSettings, *, project: str) -> GeminiBackend:
-        """Build the client(s); no network until the first call."""
+        """Set up the streamer and the (lazy) SDK client(s); no network and no SDK import until a call needs it."""
         # The SDK and its transport log every request at INFO; our metrics and access logs cover that.
         for name in ("google_genai", "httpx2"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        options = types.HttpOptions(
-            base_url=settings.GEMINI_BASE_URL or None,
-            api_version=settings.GEMINI_API_VERSION or None,
-            # A safety net per read/write; our own first-token and total deadlines are the real limits.
-            timeout=int(settings.MODEL_TOTAL_TIMEOUT_S * 1000),
-            retry_options=types.HttpRetryOptions(attempts=1),
-            async_client_args={"transport": _TrackingTransport(connect_timeout_s=settings.MODEL_CONNECT_TIMEOUT_S)},
-        )
         if settings.GEMINI_USE_VERTEX:
-            vertex = genai.Client(
-                vertexai=True,
+            credentials = _vertex_credentials(settings)
+            endpoint = Endpoint.vertex(
+                settings.GEMINI_BASE_URL,
+                settings.GEMINI_API_VERSION,
                 project=project,
                 location=settings.GOOGLE_CLOUD_LOCATION,
-                credentials=_vertex_credentials(settings),
-                http_options=options,
             )
-            return cls([vertex], settings)
-        keys = [k for k in (settings.GEMINI_API_KEY, settings.GEMINI_API_KEY_FALLBACK) if k is not None]
-        clients = [
-            genai.Client(api_key=key.get_secret_value(), http_options=options) for key in keys if key.get_secret_value()
-        ]
-        return cls(clients, settings)
+            streamer = GeminiStreamer.from_settings(endpoint, settings, vertex=VertexToken(credentials))
+
+            def vertex() -> list[genai.Client]:
+                from google import genai
+
+                return [
+                    genai.Client(
+                        vertexai=True,
+                        project=project,
+                        location=settings.GOOGLE_CLOUD_LOCATION,
+                        credentials=credentials,
+                        http_options=_http_options(settings),
+                    )
+                ]
+
+            return cls(LazyClients(1, vertex), settings, streamer)
+        secrets = (settings.GEMINI_API_KEY, settings.GEMINI_API_KEY_FALLBACK)
+        keys = [k.get_secret_value().strip() for k in secrets if k is not None and k.get_secret_value()]
+
+        def keyed() -> list[genai.Client]:
+            from google import genai
+
+            return [genai.Client(api_key=key, http_options=_http_options(settings)) for key in keys]
+
+        endpoint = Endpoint.gemini_api(settings.GEMINI_BASE_URL, settings.GEMINI_API_VERSION)
+        return cls(
+            LazyClients(len(keys), keyed), settings, GeminiStreamer.from_settings(endpoint, settings, api_keys=keys)
+        )
 
     @property
     def credential(self) -> str:
@@ -138,7 +191,10 @@ class GeminiBackend:
         return True
 
     async def close(self) -> None:
-        for client in self._clients:
+        with contextlib.suppress(Exception):
+            await self._streamer.aclose()
+        clients = self._clients.built() if isinstance(self._clients, LazyClients) else self._clients
+        for client in clients:
             with contextlib.suppress(Exception):
                 await client.aio.aclose()
             with contextlib.suppress(Exception):
@@ -146,59 +202,36 @@ class GeminiBackend:
 
     async def stream(self, model: str, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
         """Deltas, then one Completion. Errors before the first delta raise from the first ``__anext__``."""
-        client = self._clients[self._active]
         loop = asyncio.get_running_loop()
         started = loop.time()
         first_deadline = started + self.first_token_timeout_s
         total_deadline = started + self.total_timeout_s
-        opened: list[httpx2.Response] = []
-        upstream: AsyncIterator[types.GenerateContentResponse] | None = None
         parts: list[str] = []
         usage, finish = Usage(), "STOP"
-        ended = False
+        upstream = self._streamer.stream(model, request, think=self._think(model, request), credential=self._active)
         try:
-            token = _opened.set(opened)
-            try:
-                async with asyncio.timeout_at(first_deadline):
-                    upstream = await client.aio.models.generate_content_stream(
-                        model=model,
-                        contents=wire.contents(request),
-                        config=wire.config(request, think=self._think(model, request)),
-                    )
-            finally:
-                _opened.reset(token)
             while True:
                 deadline = first_deadline if not parts else total_deadline
-                token = _opened.set(opened)
                 try:
                     async with asyncio.timeout_at(min(deadline, total_deadline)):
                         chunk = await anext(upstream)
                 except StopAsyncIteration:
                     break
-                finally:
-                    _opened.reset(token)
-                usage = wire.usage(chunk.usage_metadata) or usage
-                finish = wire.finish_reason(chunk) or finish
-                text = chunk.text or ""
-                if text:
+                usage = chunk.usage or usage
+                finish = chunk.finish_reason or finish
+                if chunk.text:
                     if not parts:
                         telemetry.MODEL_TTFT.labels(model=model).observe(loop.time() - started)
-                    parts.append(text)
-                    yield TextDelta(text)
-            ended = True
+                    parts.append(chunk.text)
+                    yield TextDelta(chunk.text)
         except AppError:
             raise
         except Exception as exc:  # CancelledError and GeneratorExit are BaseException: they pass
-            raise wire.translate(exc) from exc
+            raise transport_error(exc) from exc
         finally:
-            if not ended:
-                # The consumer went away or the call failed: drop the upstream connection now.
-                for response in opened:
-                    with contextlib.suppress(Exception):
-                        await response.aclose()
-            if upstream is not None and hasattr(upstream, "aclose"):
-                with contextlib.suppress(Exception, RuntimeError):
-                    await upstream.aclose()
+            # Ended, failed or abandoned by the consumer: closing the generator drops the upstream connection now.
+            with contextlib.suppress(Exception, RuntimeError):
+                await upstream.aclose()  # type: ignore[attr-defined]
             telemetry.MODEL_LATENCY.labels(model=model, call="stream").observe(loop.time() - started)
         telemetry.record_tokens(model, usage.input_tokens, usage.output_tokens)
         yield Completion(text="".join(parts), model=model, mode=GenerationMode.MODEL, finish_reason=finish, usage=usage)
@@ -207,6 +240,8 @@ class GeminiBackend:
         self, model: str, request: GenerationRequest, *, schema: type[BaseModel] | None = None
     ) -> Completion:
         """One unary call (JSON text validated by the caller when ``schema`` is given)."""
+        from workplace_roleplay.adapters import gemini_wire as wire
+
         client = self._clients[self._active]
         started = time.monotonic()
         try:
@@ -234,6 +269,10 @@ class GeminiBackend:
         self, model: str, texts: Sequence[str], *, task: str, dimensions: int, timeout_s: float
     ) -> list[list[float]]:
         """One vector per text (``:batchEmbedContents``; Vertex: ``:embedContent`` for a single text)."""
+        from google.genai import types
+
+        from workplace_roleplay.adapters import gemini_wire as wire
+
         client = self._clients[self._active]
         config = types.EmbedContentConfig(task_type=task, output_dimensionality=dimensions)
         vectors: list[list[float]] = []
@@ -254,6 +293,10 @@ class GeminiBackend:
 
     async def synthesize(self, model: str, text: str, voice: str) -> tuple[bytes, str]:
         """Speech for ``text`` in ``voice`` as WAV (Gemini TTS answers raw 16-bit PCM)."""
+        from google.genai import types
+
+        from workplace_roleplay.adapters import gemini_wire as wire
+
         client = self._clients[self._active]
         config = types.GenerateContentConfig(
             response_modalities=["AUDIO"],

@@ -6,29 +6,30 @@ Pure translation between our port's values and google-genai's types (no I/O), so
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import wave
 
-import httpx2
 from google.genai import errors as genai_errors
 from google.genai import types
 from pydantic import BaseModel
 
-from workplace_roleplay.errors import (
-    AppError,
-    ModelCredentialRejected,
-    ModelOverloaded,
-    ModelRejected,
-    ModelTimeout,
-)
-from workplace_roleplay.ports.model import GenerationRequest, ModelTask, Usage
+# The SDK-free parts live with the thin stream (so streaming never imports google.genai); re-exported here.
+from workplace_roleplay.adapters.gemini_stream import FAST_TASKS, OPENING_TURN, transport_error, wire_error
+from workplace_roleplay.errors import AppError
+from workplace_roleplay.ports.model import GenerationRequest, Usage
 
-_RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
-# Gemini needs at least one user turn; the counterpart's opening line has none yet.
-_OPENING_TURN = "(会話を始めてください)"
-FAST_TASKS = frozenset({ModelTask.OPENING, ModelTask.CONVERSATION_TURN, ModelTask.WATCH_LINE})
+__all__ = [
+    "FAST_TASKS",
+    "OPENING_TURN",
+    "as_wav",
+    "config",
+    "contents",
+    "finish_reason",
+    "translate",
+    "usage",
+    "wire_error",
+]
 
 
 def translate(exc: BaseException) -> AppError:
@@ -36,33 +37,10 @@ def translate(exc: BaseException) -> AppError:
     if isinstance(exc, AppError):
         return exc
     if isinstance(exc, genai_errors.APIError):
-        code = int(exc.code or 0)
-        detail = f"gemini {code} {exc.status or ''}".strip()
-        if code in (401, 403):
-            return ModelCredentialRejected(detail)
-        if code in (408, 429) or code >= 500:
-            return ModelOverloaded(detail, status=code, retry_after=_retry_after(exc))
-        return ModelRejected(detail)
-    if isinstance(exc, TimeoutError | httpx2.TimeoutException):
-        return ModelTimeout(f"gemini timed out ({type(exc).__name__})")
-    if isinstance(exc, httpx2.TransportError):
-        return ModelOverloaded(f"gemini unreachable ({type(exc).__name__})", status=0)
-    return ModelRejected(f"gemini call failed ({type(exc).__name__})")
-
-
-def _retry_after(exc: genai_errors.APIError) -> float | None:
-    """``Retry-After`` header, else the ``RetryInfo.retryDelay`` Gemini puts in a 429 body."""
-    headers = getattr(exc.response, "headers", None)
-    value = headers.get("retry-after") if headers is not None else None
-    if value:
-        with contextlib.suppress(ValueError):
-            return max(0.0, float(value))
-    details = exc.details if isinstance(exc.details, dict) else {}
-    for item in details.get("error", {}).get("details", []) or []:
-        match = _RETRY_DELAY.match(str(item.get("retryDelay", ""))) if isinstance(item, dict) else None
-        if match:
-            return float(match.group(1))
-    return None
+        headers = getattr(exc.response, "headers", None)
+        header = headers.get("retry-after") if headers is not None else None
+        return wire_error(int(exc.code or 0), str(exc.status or ""), header, exc.details)
+    return transport_error(exc)
 
 
 def as_wav(audio: bytes, mime_type: str) -> tuple[bytes, str]:
@@ -82,7 +60,7 @@ def as_wav(audio: bytes, mime_type: str) -> tuple[bytes, str]:
 
 def contents(request: GenerationRequest) -> list[types.Content]:
     if not request.messages:
-        return [types.Content(role="user", parts=[types.Part(text=_OPENING_TURN)])]
+        return [types.Content(role="user", parts=[types.Part(text=OPENING_TURN)])]
     return [types.Content(role=m.role, parts=[types.Part(text=m.text)]) for m in request.messages]
 
 

@@ -88,13 +88,21 @@ class AuthSettings(BaseSettings):
     CSRF_SECRET: SecretStr | None = Field(None, description="HMAC key binding CSRF tokens to the user.")
 
     RATE_LIMIT_ENABLED: bool = Field(True, description="Apply the per-route-class limits below.")
+    # Per learner is the main guard; per IP only has to stop floods, and one office NAT address carries
+    # ~200 learners (ADR 0027 has the arithmetic).
     RATE_LIMIT_DEFAULT_USER: str = Field("120/60", description="Requests/seconds per user, ordinary routes.")
-    RATE_LIMIT_DEFAULT_IP: str = Field("600/60", description="Requests/seconds per client IP, ordinary routes.")
+    RATE_LIMIT_DEFAULT_IP: str = Field(
+        "6000/60", description="Requests/seconds per client IP, ordinary routes (200 learners x 30/min)."
+    )
     RATE_LIMIT_MODEL_USER: str = Field("20/60", description="Requests/seconds per user, model-calling routes.")
-    RATE_LIMIT_MODEL_IP: str = Field("60/60", description="Requests/seconds per client IP, model-calling.")
+    RATE_LIMIT_MODEL_IP: str = Field(
+        "1200/60", description="Requests/seconds per client IP, model-calling (200 learners x 6 turns/min)."
+    )
     RATE_LIMIT_AUTH_USER: str = Field("30/60", description="Requests/seconds per user, sign-in and refresh.")
     RATE_LIMIT_AUTH_IP: str = Field(
-        "60/60", description="Requests/seconds per client IP, sign-in/refresh (offices share one NAT address)."
+        "300/60",
+        description="Requests/seconds per client IP, sign-in/refresh (a 200-learner class signing in at once "
+        "behind one NAT address).",
     )
     TRUSTED_PROXIES: str | None = Field(
         None,

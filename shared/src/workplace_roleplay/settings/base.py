@@ -71,6 +71,15 @@ class CoreSettings(BaseSettings):
     )
 
     MAX_REQUEST_BYTES: int = Field(64 * 1024, gt=0, description="Largest accepted request body, bytes.")
+    ADMISSION_MAX_IN_FLIGHT: int = Field(
+        60,
+        ge=0,
+        description="Model-calling requests (streamed turns) one process runs at once; beyond it a fast 503 with "
+        "Retry-After (ADR 0027). 0: no limit.",
+    )
+    ADMISSION_RETRY_AFTER_S: int = Field(
+        2, ge=1, le=60, description="Retry-After of the 503 answered beyond ADMISSION_MAX_IN_FLIGHT, seconds."
+    )
 
     @property
     def cache_backend(self) -> Literal["redis", "memory"]:

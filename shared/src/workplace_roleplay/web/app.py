@@ -13,6 +13,7 @@ from workplace_roleplay import __version__
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.settings import ServiceSettings
+from workplace_roleplay.web.admission import Admission
 from workplace_roleplay.web.api_docs import docs_router
 from workplace_roleplay.web.errors import install_error_handlers
 from workplace_roleplay.web.grammar import strict_path_params
@@ -76,6 +77,9 @@ def create_app(
     app.state.service = service
     app.state.settings = settings
     app.state.template_dirs = (str(template_dir),) if template_dir else ()
+    app.state.admission = Admission(
+        service=name, limit=settings.ADMISSION_MAX_IN_FLIGHT, retry_after_s=settings.ADMISSION_RETRY_AFTER_S
+    )
     install_error_handlers(app)
     app.include_router(health_router(service=name, version=version, prefix=entry.api_prefix))
     app.include_router(tts_router(entry.api_prefix))

@@ -73,7 +73,7 @@ def error_response(
     """Render ``error`` as JSON or as the HTML error page."""
     request_id = getattr(request.state, "request_id", "")
     headers: dict[str, str] = {}
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, errors.RateLimited | errors.ServerBusy):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, errors.NotAuthenticated) and wants_html(request):
         redirect = sign_in_redirect(request)
@@ -105,7 +105,7 @@ def error_response(
         body["details"] = details
     for key in error.public_extra:
         body[key] = error.extra.get(key)
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, errors.RateLimited | errors.ServerBusy):
         body["retry_after"] = error.retry_after
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from workplace_roleplay.web.admission import release_held
 from workplace_roleplay.web.context import (
     accept_request_id,
     parse_trace,
@@ -91,6 +92,8 @@ class RequestContextMiddleware:
                 await _too_large(send, request_id)
                 status = 413
         finally:
+            # The response has ended (or the client went away): give back an admission slot it held.
+            release_held(state)
             self._record(scope, status, started, first_byte)
             request_id_var.reset(rid_token)
             trace_var.reset(trace_token)

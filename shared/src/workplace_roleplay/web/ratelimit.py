@@ -19,6 +19,7 @@ from workplace_roleplay.domain.identity.users import User
 from workplace_roleplay.errors import RateLimited
 from workplace_roleplay.settings.auth import RateScope, RouteClass
 from workplace_roleplay.settings.networks import IPNetwork
+from workplace_roleplay.web.admission import admit
 from workplace_roleplay.web.auth import current_user, settings_of
 
 
@@ -64,9 +65,15 @@ async def _spend(request: Request, route_class: RouteClass, user_id: str | None)
 
 
 def rate_limit(route_class: RouteClass) -> Any:
-    """Per-IP and per-user limits of ``route_class`` for an authenticated route."""
+    """Per-IP and per-user limits of ``route_class`` for an authenticated route.
+
+    Model calls first take a slot of the process's admission limit (``web.admission``): a process at
+    capacity answers 503 at once, before any rate-limit or store round trip.
+    """
 
     async def dependency(request: Request, user: Annotated[User, Depends(current_user)]) -> None:
+        if route_class == "model":
+            await admit(request)
         await _spend(request, route_class, user.user_id)
 
     return Depends(dependency)
