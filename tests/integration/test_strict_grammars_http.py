@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from functions.chat.pages import ASSETS
 from tests.support.local_gateway import run_gateway
 
 pytestmark = pytest.mark.integration
@@ -47,7 +48,8 @@ def test_a_well_formed_unknown_id_is_still_a_404(signed_in: httpx.Client) -> Non
 
 
 def test_static_asset_paths_keep_working_and_crafted_ones_are_a_422(signed_in: httpx.Client) -> None:
-    assert signed_in.get("/chat/static/chat.css").status_code == 200
-    assert signed_in.get("/chat/static/chat.js").status_code == 200
-    assert signed_in.get("/chat/static/ch%C2%B2t.css").status_code == 422
-    assert signed_in.get("/chat/static/nothing.css").status_code == 404
+    # The page kit serves fingerprinted scripts (kit.<hash>.js, htmx.<hash>.js) under each service's prefix.
+    assert signed_in.get(ASSETS.url("kit.js")).status_code == 200
+    assert signed_in.get(ASSETS.url("htmx.js")).status_code == 200
+    assert signed_in.get("/chat/static/ki%C2%B2t.0123456789.js").status_code == 422
+    assert signed_in.get("/chat/static/nothing.0123456789.js").status_code == 404

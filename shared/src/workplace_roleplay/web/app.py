@@ -7,7 +7,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
-from starlette.middleware.gzip import GZipMiddleware
 
 from workplace_roleplay import __version__
 from workplace_roleplay.bootstrap import Resources, open_resources
@@ -15,6 +14,7 @@ from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.settings import ServiceSettings
 from workplace_roleplay.web.admission import Admission
 from workplace_roleplay.web.api_docs import docs_router
+from workplace_roleplay.web.compression import ReadCompressionMiddleware
 from workplace_roleplay.web.errors import install_error_handlers
 from workplace_roleplay.web.grammar import strict_path_params
 from workplace_roleplay.web.health import health_router
@@ -91,9 +91,9 @@ def create_app(
     app.include_router(favicon_router())
     for router in routers:
         app.include_router(router)
-    # Pages, fragments, JSON and scripts leave compressed from the app itself, so make run, the nginx
-    # stack and the load balancer all serve the same bytes; SSE is never buffered (ADR 0025).
-    app.add_middleware(GZipMiddleware, minimum_size=512, compresslevel=6)
+    # Pages, fragments, JSON reads and scripts leave compressed from the app itself, so make run, the
+    # nginx stack and the load balancer all serve the same bytes; streams bypass it (web/compression.py).
+    app.add_middleware(ReadCompressionMiddleware, minimum_size=512, compresslevel=6)
     app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
     # Outermost, so even the 413 of the body limit carries the security headers.
     app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_policies)
