@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI
 
 from workplace_roleplay import __version__
+from workplace_roleplay.adapters.trace_export import flush_tracing, install_tracing
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.settings import ServiceSettings
@@ -52,13 +53,19 @@ def create_app(
             level=settings.LOG_LEVEL,
             as_json=settings.LOG_JSON,
         )
-        async with resources(settings) as res:
-            app.state.resources = res
-            if startup is None:
-                yield
-            else:
-                async with startup(app, res):
+        # Before the resources: the store wrapper and the Redis instrumentation must see the clients built.
+        traced = install_tracing(settings, service=name, version=version)
+        try:
+            async with resources(settings) as res:
+                app.state.resources = res
+                if startup is None:
                     yield
+                else:
+                    async with startup(app, res):
+                        yield
+        finally:
+            if traced:
+                flush_tracing()
 
     app = FastAPI(
         title=f"workplace-roleplay {service}",
