@@ -78,7 +78,8 @@ def test_one_chat_turn_is_one_trace_from_nginx_to_the_model(
     assert len(roots) == 1, names
     root = roots[0]
     assert root["kind"] == "SERVER" and root["service"].startswith("chat"), root
-    assert root["parent_remote"] and root["parent_id"] == trace_id[:16]
+    assert root["parent_remote"]
+    assert root["parent_id"] == trace_id[:16]
     assert root["attributes"]["http.route"] == "/api/v2/chat"
     # What the turn touched: the store, Redis and the model, all in this one trace.
     assert any(s["name"].startswith("store.") and s["attributes"]["db.system"] == "firestore" for s in spans), names
@@ -87,8 +88,10 @@ def test_one_chat_turn_is_one_trace_from_nginx_to_the_model(
     assert model, names
     attrs = model[0]["attributes"]
     assert attrs["model.task"] in {"conversation_turn", "opening"}
-    assert attrs["model.mode"] == "model" and attrs["model.name"]
-    assert attrs["model.first_token_ms"] >= 0 and attrs["model.attempts"] >= 1
+    assert attrs["model.mode"] == "model"
+    assert attrs["model.name"]
+    assert attrs["model.first_token_ms"] >= 0
+    assert attrs["model.attempts"] >= 1
     assert attrs["model.output_tokens"] >= 0
     # Parent chain intact: every span reaches the root.
     for span in spans:
