@@ -77,7 +77,8 @@ def test_one_chat_turn_is_one_trace_from_nginx_to_the_model(
     roots = [s for s in spans if s["parent_id"] not in by_id]
     assert len(roots) == 1, names
     root = roots[0]
-    assert root["kind"] == "SERVER" and root["service"].startswith("chat"), root
+    assert root["kind"] == "SERVER", root
+    assert root["service"].startswith("chat"), root
     assert root["parent_remote"]
     assert root["parent_id"] == trace_id[:16]
     assert root["attributes"]["http.route"] == "/api/v2/chat"
