@@ -33,6 +33,8 @@ HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 ASSETS: dict[str, tuple[str, str]] = {
     "chat.js": ("text/javascript; charset=utf-8", "public, max-age=3600"),
     "chat.css": ("text/css; charset=utf-8", "public, max-age=3600"),
+    "rating.js": ("text/javascript; charset=utf-8", "public, max-age=3600"),
+    "rating.css": ("text/css; charset=utf-8", "public, max-age=3600"),
     HTMX_FILE: ("text/javascript; charset=utf-8", "public, max-age=31536000, immutable"),
 }
 HISTORY_PAGE = 10

@@ -126,6 +126,7 @@
         if (!bubble) bubble = addLine("counterpart", data.text || "", speaker);
         if (data.text) bubble.querySelector(".text").textContent = data.text;
         if (data.status === "partial") bubble.classList.add("partial");
+        bubble.dataset.messageId = data.reply_message_id || ""; // static/rating.js adds 👍/👎 to it
         showStatus([data.notice, data.nudge].filter(Boolean).join(" "));
       } else if (name === "error") {
         finished = true;
