@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from prometheus_client import REGISTRY
 
@@ -32,7 +32,7 @@ def exported_metric_names() -> set[str]:
     for module in pkgutil.walk_packages(workplace_roleplay.__path__, "workplace_roleplay."):
         importlib.import_module(module.name)
     names: set[str] = set()
-    for collector_names in REGISTRY._collector_to_names.values():  # type: ignore[attr-defined]
+    for collector_names in REGISTRY._collector_to_names.values():
         names |= set(collector_names)
     return names
 
