@@ -1,8 +1,9 @@
 """👍/👎 on a reply or a report, with an optional short reason (docs/architecture.md, Observability).
 
-The rating is stored on the rated document itself (``rating`` on the message or the report: value, sealed
-reason, time) and counted through the product-events port per mode, scenario and model. Rating again
-replaces the stored rating; the counters count every rating given (a change of mind counts twice).
+The rating is stored on the rated document itself (``rating``: value and time; ``rating_reason``: the reason,
+sealed with context ``<path>#rating``) and counted through the product-events port per mode, scenario and
+model. Rating again replaces the stored rating; the counters count every rating given (a change of mind counts
+twice).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class Ratings:
         path, doc = await self._target(conv, target, target_id)
         at = self.clock.now()
         sealed = self.sealer.seal(reason, context=f"{path}#rating") if reason else ""
-        await self.store.update(path, {"rating": {"value": value, "reason": sealed, "at": at}})
+        # The sealed reason is a top-level field, so key rotation re-encrypts it (domain/identity/key_rotation.py).
+        await self.store.update(path, {"rating": {"value": value, "at": at}, "rating_reason": sealed})
         return Rating(target, target_id, value, reason, str(doc.get("model") or ""), at)
 
     async def of(self, conv: Conversation) -> list[Rating]:
@@ -81,5 +83,6 @@ class Ratings:
         rating = doc.get("rating")
         if not isinstance(rating, dict):
             return []
-        reason = self.sealer.open(rating["reason"], context=f"{path}#rating") if rating.get("reason") else ""
+        sealed = doc.get("rating_reason")
+        reason = self.sealer.open(sealed, context=f"{path}#rating") if sealed else ""
         return [Rating(target, target_id, rating["value"], reason, str(doc.get("model") or ""), float(rating["at"]))]
