@@ -20,6 +20,7 @@ import pytest
 from tests.ops.stack_runner import nginx_binary, start_stack, stop_stack
 from tests.support.redis_server import RedisServer
 from tools import traces
+from tools.ops.stack_state import read_state
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +69,11 @@ def test_one_chat_turn_is_one_trace_from_nginx_to_the_model(
             assert "event: done" in events, events
         trace_id = _entry_request_id(stack.run_dir / "nginx" / "access.log")
         spans = _spans_of(stack.run_dir / "traces.jsonl", trace_id, need={"POST", "store.", "model.stream"})
+        # The learner's first-token histogram names this trace in its exemplar (OpenMetrics, straight from chat).
+        chat = next(p for p in read_state(stack.run_dir).processes if p.service == "chat")
+        metrics = httpx.get(
+            f"http://127.0.0.1:{chat.port}/metrics", headers={"Accept": "application/openmetrics-text"}, timeout=10
+        ).text
     finally:
         stop_stack(stack)
 
@@ -105,6 +111,8 @@ def test_one_chat_turn_is_one_trace_from_nginx_to_the_model(
     dumped = json.dumps(spans, ensure_ascii=False)
     for piece in (SECRET_LINE, SECRET_LINE[:6], SECRET_LINE[-6:]):
         assert piece not in dumped
+    exemplars = [line for line in metrics.splitlines() if line.startswith("stream_first_token_seconds_bucket")]
+    assert any(f'trace_id="{trace_id}"' in line for line in exemplars), exemplars
     # The documented command finds the turn among the slowest spans.
     out: list[str] = []
     assert traces.main(["--file", str(stack.run_dir / "traces.jsonl"), "slowest", "--minutes", "5"], out.append) == 0
