@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.types import Scope
 
 from workplace_roleplay import __version__
 from workplace_roleplay.adapters.trace_export import flush_tracing, install_tracing
@@ -26,6 +27,11 @@ from workplace_roleplay.web.tts import tts_router
 # A service's own startup: builds its domain objects from the shared resources, cleans up on exit.
 ServiceStartup = Callable[[FastAPI, Resources], AbstractAsyncContextManager[None]]
 ResourceOpener = Callable[[ServiceSettings], AbstractAsyncContextManager[Resources]]
+
+
+def _untraced(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    return path == "/metrics" or path.endswith(("/health", "/ready"))
 
 
 def create_app(
@@ -77,6 +83,8 @@ def create_app(
         redoc_url=None,
         # Every path parameter is an ASCII id (web/grammar.py): a 422 with details, never a store error.
         dependencies=[Depends(strict_path_params)],
+        # Probes and scrapes make no trace (FastAPI's native telemetry is a no-op anyway until tracing is on).
+        telemetry={"exclude": _untraced},
     )
     app.state.service = service
     app.state.settings = settings
