@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install node run test test-fast lint typecheck fmt docs lighthouse clean
+.PHONY: install node run test test-fast lint typecheck fmt docs lighthouse clean traces
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -33,6 +33,9 @@ run: install ## Serve all four services on http://127.0.0.1:$${PORT:-8080} (embe
 
 stack: install ## Every service its own process behind nginx (Firestore emulator, local Redis) on :$${PORT:-8080}
 	@exec $(BIN)/python -m tools.ops stack
+
+traces: install ## Slowest spans of the last minutes from the stack's span file (TRACE_EXPORTER=file), e.g. make traces ARGS="slowest --minutes 5"
+	@$(BIN)/python -m tools.traces $(ARGS)
 
 ops: install ## Ops commands, e.g. make ops ARGS="canary chat 10 --revision chat-candidate --env local"
 	@$(BIN)/python -m tools.ops $(ARGS)

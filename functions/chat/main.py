@@ -11,12 +11,14 @@ from fastapi import FastAPI
 from functions.chat.pages import pages
 from functions.chat.routes import router
 from workplace_roleplay.bootstrap import Resources, open_resources
+from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.coaching.moderation import Moderator
 from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
 from workplace_roleplay.domain.modes.chat import ChatMode
 from workplace_roleplay.settings import ChatSettings, load_settings
 from workplace_roleplay.web.app import ResourceOpener, create_app
+from workplace_roleplay.web.ratings import ratings_router
 from workplace_roleplay.web.sse import CacheStreamBuffers
 
 
@@ -61,7 +63,7 @@ def create(settings: ChatSettings | None = None, *, resources: ResourceOpener = 
     return create_app(
         settings,
         service="chat",
-        routers=[router, pages],
+        routers=[router, ratings_router(load_catalog().get("chat").api_prefix, tag="chat"), pages],
         startup=startup,
         template_dir=Path(__file__).parent / "templates",
         resources=resources,

@@ -101,7 +101,7 @@ async def start_conversation(
     coaching: Annotated[str, Form(max_length=8)] = "",
 ) -> HTMLResponse:
     """Start a conversation and let the counterpart open it; the opening line is short, so it is rendered
-    whole rather than streamed (the learner's turns stream, from chat.js)."""
+    whole rather than streamed (the learner's turns stream, from kit.js)."""
     conv = await chat.start(
         user.user_id,
         settings={"partner_type": partner_type or None, "situation": situation or None, "topic": topic or None},

@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.support.clock import ManualClock
 from tests.support.fakes import FakeStore
 from workplace_roleplay.adapters.field_crypto import AesGcmFieldCipher
+from workplace_roleplay.domain.conversation.ratings import Ratings
 from workplace_roleplay.domain.conversation.records import ConversationRepository, Message, Role
 from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
 from workplace_roleplay.domain.identity.key_rotation import reencrypt_everything
@@ -29,6 +30,9 @@ async def test_every_sealed_field_moves_to_the_new_key_and_still_reads() -> None
     await repo.set_rolling_summary(conv, "挨拶をした。", through=1)
     await repo.update(conv, title="お疲れさまです。")
     await repo.set_analysis(conv, "t1-l", {"better_phrasing": "お疲れさまです、課長。"})
+    reply = Message(id="t1-r", role=Role.COUNTERPART, text="お疲れさま。", created_at=2, turn_id="t1", model="m")
+    await repo.add_new(conv, reply)
+    await Ratings(store, clock, old).rate(conv, "reply", "t1-r", "up", "話しやすい")
     memory_path = f"{USERS}/u1/memories/m1"
     await store.set(memory_path, {"text": old.seal("紅茶が好き", context=memory_path)})
     report_path = f"{USERS}/u1/reports/r1"
@@ -38,7 +42,9 @@ async def test_every_sealed_field_moves_to_the_new_key_and_still_reads() -> None
     result = await reencrypt_everything(store, ring)
     assert result.users == 1
     assert result.failed == []
-    assert result.rewritten == 4  # message (content, analysis), conversation (title, summary), memory, report
+    # messages (content, analysis; the reply's content and rating reason), conversation (title, summary), memory,
+    # report
+    assert result.rewritten == 5
     assert (await reencrypt_everything(store, ring)).rewritten == 0
 
     new_only = CipherSealer(AesGcmFieldCipher(primary_kid="k2", keys={"k2": K2}))
@@ -46,8 +52,10 @@ async def test_every_sealed_field_moves_to_the_new_key_and_still_reads() -> None
     again = await reader.get("u1", conv.id)
     assert again.rolling_summary == "挨拶をした。"
     assert again.title == "お疲れさまです。"
-    [message] = await reader.messages(again)
+    message, _ = await reader.messages(again)
     assert message.text == "お疲れさまです。"
+    [rating] = await Ratings(store, clock, new_only).of(again)
+    assert rating.reason == "話しやすい"
     assert message.analysis == {"better_phrasing": "お疲れさまです、課長。"}
     memory = await store.get(memory_path) or {}
     assert new_only.open(memory["text"], context=memory_path) == "紅茶が好き"

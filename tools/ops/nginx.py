@@ -145,7 +145,19 @@ events {{
     worker_connections 1024;
 }}
 http {{
-    access_log {access_log} combined buffer=64k flush=1s;
+    # The load balancer's part in a trace (ADR 0028): a request without trace context gets one whose trace id
+    # is nginx's $request_id and whose parent span id is its first 16 hex digits, so every span of the request
+    # hangs under this entry; a caller's own traceparent passes through untouched.
+    map $request_id $entry_span_id {{
+        "~^(?<head>[0-9a-f]{{16}})" $head;
+    }}
+    map $http_traceparent $entry_traceparent {{
+        "" "00-$request_id-$entry_span_id-01";
+        default $http_traceparent;
+    }}
+    log_format traced '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+                      '"$http_referer" "$http_user_agent" request_id=$request_id traceparent=$entry_traceparent';
+    access_log {access_log} traced buffer=64k flush=1s;
     client_body_temp_path {temp}/client_body;
     proxy_temp_path {temp}/proxy;
     fastcgi_temp_path {temp}/fastcgi;
@@ -177,6 +189,7 @@ http {{
         proxy_set_header Connection $connection_upgrade;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header traceparent $entry_traceparent;
         # SSE and streamed replies: pass every chunk on at once, and let a stream run as long as
         # Cloud Run's request timeout allows (3600 s) instead of nginx's 60 s default.
         proxy_buffering off;

@@ -175,6 +175,9 @@ class Stack:
             # Only nginx (on loopback) reaches the services; it appends the client's address (ADR 0018).
             "TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
             "FORWARDED_CLIENT_POSITION": "1",
+            # Read only with TRACE_EXPORTER=file: every process appends its spans to one file of the stack
+            # (`make ops ARGS="traces slowest"` reads it; ADR 0028).
+            "TRACE_FILE": str(self.dir / "traces.jsonl"),
         }
         if self.fake_gemini_url:
             env.update({"GEMINI_API_KEY": "stack-fake-key", "GEMINI_BASE_URL": self.fake_gemini_url})

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from workplace_roleplay import tracing
 from workplace_roleplay.domain.conversation.service import ConversationService
 from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
 from workplace_roleplay.domain.identity.refresh_tokens import RefreshTokens
@@ -259,11 +260,19 @@ async def open_resources(settings: ServiceSettings, *, clock: Clock | None = Non
     async with AsyncExitStack() as stack:
         store = await build_store(settings, clock)
         stack.push_async_callback(store.close)
+        if tracing.enabled():
+            from workplace_roleplay.adapters.traced_store import TracedStore
+
+            store = TracedStore(store)
         cache = build_cache(settings, clock)
         stack.push_async_callback(cache.close)
         rate_limiter = build_rate_limiter(settings, cache, clock)
         model = build_language_model(settings, cache, clock)
         stack.push_async_callback(model.close)
+        if tracing.enabled():
+            from workplace_roleplay.adapters.traced_model import TracedModel
+
+            model = TracedModel(model)
         speech = build_speech(settings, cache, clock)
         if speech is not None:
             stack.push_async_callback(speech.synthesizer.close)

@@ -27,6 +27,7 @@
     │   ├── ScenarioNotFound       scenario_not_found
     │   ├── MemoryNotFound         memory_not_found
     │   ├── ReportNotFound         report_not_found   (no summary / feedback report made yet)
+    │   ├── MessageNotFound        message_not_found  (no such reply in the conversation: rating)
     │   └── LegacySessionNotFound  legacy_session_not_found (absent or expired legacy session)
     ├── Conflict                   conflict
     │   ├── AlreadyExists          already_exists
@@ -222,6 +223,12 @@ class ReportNotFound(NotFound):
     code = "report_not_found"
     message_ja = "この会話のまとめ・フィードバックはまだ作成されていません。"
     message_en = "No summary or feedback report has been made for this conversation yet."
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    message_ja = "その発言が見つかりませんでした。"
+    message_en = "That message was not found."
 
 
 class LegacySessionNotFound(NotFound):

@@ -102,3 +102,83 @@ LEGACY_MIGRATIONS = Counter(
     "invalid, failed).",
     ["result"],
 )
+
+# --- product (docs/architecture.md, Observability: product metrics; ports/product.py) ---
+# Labels are bounded: mode, scenario category ("none" outside scenarios), scenario id, model, outcome.
+PRODUCT_SESSIONS_STARTED = Counter(
+    "product_sessions_started_total", "Conversations started, by mode and scenario category.", ["mode", "category"]
+)
+PRODUCT_SESSIONS_COMPLETED = Counter(
+    "product_sessions_completed_total",
+    "Conversations completed (their first fresh feedback report), by mode and scenario category.",
+    ["mode", "category"],
+)
+PRODUCT_SESSION_TURNS = Histogram(
+    "product_session_turns",
+    "Learner turns of a conversation when it is completed, by mode.",
+    ["mode"],
+    buckets=(1, 2, 3, 5, 8, 13, 21, 34, 55),
+)
+PRODUCT_TURNS = Counter(
+    "product_turns_total",
+    "Turns answered to their end by mode, scenario category and who answered (model, simple).",
+    ["mode", "category", "reply"],
+)
+PRODUCT_REPORTS_REQUESTED = Counter(
+    "product_reports_requested_total", "Summaries and feedback reports requested, by mode and kind.", ["mode", "kind"]
+)
+PRODUCT_HINTS = Counter(
+    "product_hints_used_total", "Hints shown on request, by mode and category.", ["mode", "category"]
+)
+PRODUCT_QUIZ_ANSWERS = Counter(
+    "product_quiz_answers_total",
+    "Quiz answers by mode, category and result (correct, wrong).",
+    ["mode", "category", "result"],
+)
+PRODUCT_FORKS = Counter("product_forks_total", "Conversations forked (「この発言からやり直す」), by mode.", ["mode"])
+PRODUCT_RATINGS = Counter(
+    "product_ratings_total",
+    "Learner ratings (up, down) of replies and reports, by mode, category, scenario and model.",
+    ["mode", "category", "scenario", "model", "target", "value"],
+)
+
+
+def _category(category: str) -> str:
+    return category or "none"
+
+
+class PrometheusProductEvents:
+    """``ports.product.ProductEvents`` on the process's Prometheus registry (no I/O)."""
+
+    def session_started(self, *, mode: str, category: str) -> None:
+        PRODUCT_SESSIONS_STARTED.labels(mode, _category(category)).inc()
+
+    def session_completed(self, *, mode: str, category: str, turns: int) -> None:
+        PRODUCT_SESSIONS_COMPLETED.labels(mode, _category(category)).inc()
+        PRODUCT_SESSION_TURNS.labels(mode).observe(turns)
+
+    def turn(self, *, mode: str, category: str, simple: bool) -> None:
+        PRODUCT_TURNS.labels(mode, _category(category), "simple" if simple else "model").inc()
+
+    def report_requested(self, *, mode: str, kind: str) -> None:
+        PRODUCT_REPORTS_REQUESTED.labels(mode, kind).inc()
+
+    def hint_used(self, *, mode: str, category: str) -> None:
+        PRODUCT_HINTS.labels(mode, _category(category)).inc()
+
+    def quiz_answered(self, *, mode: str, category: str, correct: bool) -> None:
+        PRODUCT_QUIZ_ANSWERS.labels(mode, _category(category), "correct" if correct else "wrong").inc()
+
+    def fork(self, *, mode: str) -> None:
+        PRODUCT_FORKS.labels(mode).inc()
+
+    def rating(self, *, mode: str, category: str, scenario: str, model: str, target: str, value: str) -> None:
+        PRODUCT_RATINGS.labels(mode, _category(category), scenario or "none", model or "none", target, value).inc()
+
+
+LEARNER_ERRORS = Counter(
+    "learner_errors_total",
+    "Errors a learner saw (an error response, or an SSE error event after the stream began), by service, route "
+    "template and error code; the error rate per route is this over http_requests_total.",
+    ["service", "route", "code"],
+)

@@ -57,12 +57,41 @@ locals {
       }] }
     }
   }]
+
+  # Product row (issue 15; docs/architecture.md, Observability): what learners do, counted on the server.
+  product_y = length(var.services) * 4 + 4
+  product_queries = [
+    ["Sessions started per hour, by mode", "sum by (mode) (increase(product_sessions_started_total[1h]))"],
+    ["Sessions completed per hour, by mode", "sum by (mode) (increase(product_sessions_completed_total[1h]))"],
+    ["Completion rate by mode and category (1 d)", "sum by (mode, category) (increase(product_sessions_completed_total[1d])) / sum by (mode, category) (increase(product_sessions_started_total[1d]))"],
+    ["Funnel: feedback asked per session started (1 d)", "sum by (mode) (increase(product_reports_requested_total{kind=\"feedback\"}[1d])) / sum by (mode) (increase(product_sessions_started_total[1d]))"],
+    ["Turns per completed session (median)", "histogram_quantile(0.5, sum by (mode, le) (rate(product_session_turns_bucket[1d])))"],
+    ["Summaries and reports requested per hour", "sum by (mode, kind) (increase(product_reports_requested_total[1h]))"],
+    ["Hints used per hour", "sum by (mode, category) (increase(product_hints_used_total[1h]))"],
+    ["Quiz answers per hour, by result", "sum by (mode, result) (increase(product_quiz_answers_total[1h]))"],
+    ["Forks per hour", "sum by (mode) (increase(product_forks_total[1h]))"],
+    ["Simple-response share of turns", "sum by (mode) (rate(product_turns_total{reply=\"simple\"}[1h])) / sum by (mode) (rate(product_turns_total[1h]))"],
+    ["Model fallback rate", "sum(rate(model_fallbacks_total[1h])) / sum(rate(model_call_duration_seconds_count[1h]))"],
+    ["Learner-visible error rate per route", "sum by (service, route) (rate(learner_errors_total[5m])) / sum by (service, route) (rate(http_requests_total[5m]))"],
+    ["Satisfaction by mode: share of 👍", "sum by (mode, target) (increase(product_ratings_total{value=\"up\"}[1d])) / sum by (mode, target) (increase(product_ratings_total[1d]))"],
+    ["Satisfaction by scenario: share of 👍", "sum by (scenario) (increase(product_ratings_total{value=\"up\"}[1d])) / sum by (scenario) (increase(product_ratings_total[1d]))"],
+    ["Satisfaction by model: share of 👍", "sum by (model) (increase(product_ratings_total{value=\"up\"}[1d])) / sum by (model) (increase(product_ratings_total[1d]))"],
+  ]
+  product_tiles = [
+    for i, q in local.product_queries : {
+      xPos = (i % 4) * 6, yPos = local.product_y + floor(i / 4) * 4, width = 6, height = 4
+      widget = {
+        title   = "Product: ${q[0]}"
+        xyChart = { dataSets = [{ plotType = "LINE", timeSeriesQuery = { prometheusQuery = q[1] } }] }
+      }
+    }
+  ]
 }
 
 resource "google_monitoring_dashboard" "main" {
   project = var.project_id
   dashboard_json = jsonencode({
     displayName  = "workplace-roleplay services"
-    mosaicLayout = { columns = 24, tiles = concat(local.tiles, local.migration_tiles) }
+    mosaicLayout = { columns = 24, tiles = concat(local.tiles, local.migration_tiles, local.product_tiles) }
   })
 }

@@ -15,6 +15,9 @@ locals {
       GOOGLE_CLOUD_LOCATION = var.region
       REDIS_MODE            = var.redis_mode
       REDIS_IAM_AUTH        = tostring(var.redis_iam_auth)
+      # Traces go to Cloud Trace (the runtime accounts hold roles/cloudtrace.agent; ADR 0028).
+      TRACE_EXPORTER     = "cloud_trace"
+      TRACE_SAMPLE_RATIO = tostring(var.trace_sample_ratio)
     },
     var.runtime_switches,
   )

@@ -77,3 +77,14 @@ variable "redis_iam_auth" {
   type        = bool
   default     = false
 }
+
+variable "trace_sample_ratio" {
+  description = "Share of new traces sampled (TRACE_SAMPLE_RATIO); a sampled parent from the load balancer is always followed."
+  type        = number
+  default     = 0.1
+
+  validation {
+    condition     = var.trace_sample_ratio >= 0 && var.trace_sample_ratio <= 1
+    error_message = "trace_sample_ratio must be between 0 and 1."
+  }
+}

@@ -16,6 +16,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import tasks_v2
 from google.protobuf import duration_pb2
 
+from workplace_roleplay import tracing
 from workplace_roleplay.errors import DependencyUnavailable
 from workplace_roleplay.ports.tasks import Task
 
@@ -26,12 +27,15 @@ _NAME = re.compile(r"[^A-Za-z0-9_-]")
 def build_task(task: Task, *, queue: str, worker_url: str, invoker_email: str, deadline_s: int = 300) -> tasks_v2.Task:
     """The Cloud Tasks task for ``task`` (pure: tested without a queue)."""
     url = worker_url.rstrip("/") + WORKER_PATH + task.kind
+    # With tracing on, the enqueuer's current span is the task's parent (the worker continues it; ADR 0028).
+    headers = dict(task.headers)
+    tracing.inject(headers)
     return tasks_v2.Task(
         name=f"{queue}/tasks/{_NAME.sub('-', task.name)[:500]}",
         http_request=tasks_v2.HttpRequest(
             http_method=tasks_v2.HttpMethod.POST,
             url=url,
-            headers={"Content-Type": "application/json", **task.headers},
+            headers={"Content-Type": "application/json", **headers},
             body=json.dumps(dict(task.payload)).encode(),
             oidc_token=tasks_v2.OidcToken(service_account_email=invoker_email, audience=worker_url.rstrip("/")),
         ),

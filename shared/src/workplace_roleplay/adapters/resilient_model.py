@@ -23,7 +23,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from workplace_roleplay import telemetry
+from workplace_roleplay import telemetry, tracing
 from workplace_roleplay.adapters.ai_cache import AiCache, cache_key, is_cacheable
 from workplace_roleplay.adapters.breaker import BREAKER_LEVEL, CircuitBreaker
 from workplace_roleplay.adapters.model_resilience import Backoff
@@ -83,6 +83,13 @@ class _Attempts:
         self.owner = owner
         self.waited = 0.0
         self.last_error: ModelUnavailable | None = None
+        self.count = 0
+
+    def begin(self, model: str) -> None:
+        """One more upstream attempt (an event and the running count on the model span; ADR 0028)."""
+        self.count += 1
+        tracing.event("model.attempt", {"model": model, "attempt": self.count})
+        tracing.annotate({"model.attempts": self.count})
 
     def simple_reason(self) -> SimpleReason:
         """Why the simple mode answers: busy models (or open breakers), or models that refused us."""
@@ -146,6 +153,7 @@ class ResilientModel:
 
     def _failed(self, model: str, exc: ModelUnavailable) -> None:
         telemetry.MODEL_ERRORS.labels(model=model, code=exc.code).inc()
+        tracing.event("model.attempt_failed", {"model": model, "error_code": exc.code})
         if isinstance(exc, ModelOverloaded | ModelTimeout):
             self.breaker(model).failure(exc)
         else:
@@ -178,6 +186,7 @@ class ResilientModel:
 
     def _moving_on(self, request: GenerationRequest, model: str, kind: str) -> None:
         telemetry.MODEL_FALLBACKS.labels(task=request.task.value, kind=kind).inc()
+        tracing.annotate({"model.fallback_reason": kind})
         log.warning("model fallback", extra={"model": model, "fallback": kind, "task": request.task.value})
 
     async def stream(self, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
@@ -189,6 +198,7 @@ class ResilientModel:
             attempt = 0
             while self.breaker(model).allow():
                 self._gauge(model)
+                attempts.begin(model)
                 used, parts = self.backend.credential, []
                 upstream = self.backend.stream(model, request)
                 try:
@@ -239,6 +249,7 @@ class ResilientModel:
             attempt = 0
             while self.breaker(model).allow():
                 self._gauge(model)
+                attempts.begin(model)
                 used = self.backend.credential
                 try:
                     result = await call(model)

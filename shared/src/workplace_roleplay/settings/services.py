@@ -8,9 +8,10 @@ from workplace_roleplay.settings.conversation import ConversationSettings
 from workplace_roleplay.settings.migration import MigrationSettings
 from workplace_roleplay.settings.model import ModelSettings
 from workplace_roleplay.settings.startup import load_settings
+from workplace_roleplay.settings.tracing import TracingSettings
 
 
-class ServiceSettings(CoreSettings, AuthSettings, ModelSettings, MigrationSettings):
+class ServiceSettings(CoreSettings, AuthSettings, ModelSettings, MigrationSettings, TracingSettings):
     """Settings shared by every service (identity verification, model access, security)."""
 
     required_in_cloud = (*CoreSettings.required_in_cloud, *AuthSettings.auth_required_in_cloud)

@@ -7,8 +7,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.types import Scope
 
 from workplace_roleplay import __version__
+from workplace_roleplay.adapters.trace_export import flush_tracing, install_tracing
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.settings import ServiceSettings
@@ -28,6 +30,11 @@ from workplace_roleplay.web.tts import tts_router
 # A service's own startup: builds its domain objects from the shared resources, cleans up on exit.
 ServiceStartup = Callable[[FastAPI, Resources], AbstractAsyncContextManager[None]]
 ResourceOpener = Callable[[ServiceSettings], AbstractAsyncContextManager[Resources]]
+
+
+def _untraced(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    return path == "/metrics" or path.endswith(("/health", "/ready"))
 
 
 def create_app(
@@ -55,13 +62,19 @@ def create_app(
             level=settings.LOG_LEVEL,
             as_json=settings.LOG_JSON,
         )
-        async with resources(settings) as res:
-            app.state.resources = res
-            if startup is None:
-                yield
-            else:
-                async with startup(app, res):
+        # Before the resources: the store wrapper and the Redis instrumentation must see the clients built.
+        traced = install_tracing(settings, service=name, version=version)
+        try:
+            async with resources(settings) as res:
+                app.state.resources = res
+                if startup is None:
                     yield
+                else:
+                    async with startup(app, res):
+                        yield
+        finally:
+            if traced:
+                flush_tracing()
 
     app = FastAPI(
         title=f"workplace-roleplay {service}",
@@ -73,6 +86,8 @@ def create_app(
         redoc_url=None,
         # Every path parameter is an ASCII id (web/grammar.py): a 422 with details, never a store error.
         dependencies=[Depends(strict_path_params)],
+        # Probes and scrapes make no trace (FastAPI's native telemetry is a no-op anyway until tracing is on).
+        telemetry={"exclude": _untraced},
     )
     app.state.service = service
     app.state.settings = settings

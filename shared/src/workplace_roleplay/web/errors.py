@@ -10,6 +10,7 @@ Browser pages get the HTML error page in Japanese.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,8 +18,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from workplace_roleplay import errors
+from workplace_roleplay import errors, telemetry
 from workplace_roleplay.web.auth import sign_in_redirect
+from workplace_roleplay.web.context import service_var
 from workplace_roleplay.web.templating import render
 
 log = logging.getLogger("workplace_roleplay.errors")
@@ -67,6 +69,12 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def count_learner_error(scope: Mapping[str, Any], code: str) -> None:
+    """One error the learner saw on this route (the per-route error rate's numerator)."""
+    route = getattr(scope.get("route"), "path", None) or "unmatched"
+    telemetry.LEARNER_ERRORS.labels(service_var.get() or "unknown", route, code).inc()
+
+
 def error_response(
     request: Request, error: errors.AppError, status: int, *, details: list[dict[str, Any]] | None = None
 ) -> Response:
@@ -79,6 +87,7 @@ def error_response(
         redirect = sign_in_redirect(request)
         if redirect is not None:
             return redirect
+    count_learner_error(request.scope, error.code)
     if wants_html(request):
         html = render(
             request,

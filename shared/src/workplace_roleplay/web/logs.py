@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from workplace_roleplay import tracing
 from workplace_roleplay.web.context import request_id_var, service_var, trace_var
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
@@ -38,12 +39,16 @@ class CloudJsonFormatter(logging.Formatter):
         if request_id:
             entry["request_id"] = request_id
             entry["logging.googleapis.com/labels"] = {"request_id": request_id}
-        trace = trace_var.get()
-        if trace is not None:
+        # With tracing on, the span current at the log call (ADR 0028); otherwise the incoming header's.
+        current = tracing.ids()
+        if current is None:
+            trace = trace_var.get()
+            current = (trace.trace_id, trace.span_id, trace.sampled) if trace is not None else None
+        if current is not None:
             prefix = f"projects/{self.project}/traces/" if self.project else ""
-            entry["logging.googleapis.com/trace"] = prefix + trace.trace_id
-            entry["logging.googleapis.com/spanId"] = trace.span_id
-            entry["logging.googleapis.com/trace_sampled"] = trace.sampled
+            entry["logging.googleapis.com/trace"] = prefix + current[0]
+            entry["logging.googleapis.com/spanId"] = current[1]
+            entry["logging.googleapis.com/trace_sampled"] = current[2]
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value

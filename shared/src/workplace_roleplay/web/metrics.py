@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -35,6 +35,11 @@ STREAM_FIRST_TOKEN = Histogram(
 )
 
 
-async def metrics_endpoint(_: Request) -> Response:
-    """Expose every registered metric in the Prometheus text format."""
+async def metrics_endpoint(request: Request) -> Response:
+    """Every registered metric: Prometheus text, or OpenMetrics (with exemplars: trace ids) when asked."""
+    if "application/openmetrics-text" in request.headers.get("accept", ""):
+        from prometheus_client.openmetrics import exposition
+
+        body: bytes = exposition.generate_latest(REGISTRY)  # type: ignore[no-untyped-call]
+        return Response(body, media_type=exposition.CONTENT_TYPE_LATEST)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -35,6 +35,7 @@ HTMX_VERSION = "2.0.11"
 KIT_FILES: dict[str, Path] = {
     "kit.js": KIT_STATIC / "kit.js",
     "htmx.js": KIT_STATIC / "vendor" / f"htmx-{HTMX_VERSION}.min.js",
+    "rating.js": KIT_STATIC / "rating.js",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"

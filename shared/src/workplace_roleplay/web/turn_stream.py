@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from workplace_roleplay import telemetry, tracing
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.conversation.events import (
     AnalysisReady,
@@ -223,7 +224,11 @@ async def _timed_first_token(request: Request, events: AsyncIterator[SseEvent]) 
         if not seen and event.event == "token":
             seen = True
             # Observed as the event is handed to the response, which writes it before asking for more.
-            STREAM_FIRST_TOKEN.labels(service_var.get() or "unknown", route).observe(time.perf_counter() - origin)
+            STREAM_FIRST_TOKEN.labels(service_var.get() or "unknown", route).observe(
+                time.perf_counter() - origin, exemplar=tracing.exemplar()
+            )
+        elif event.event == "error":  # after the 200: still an error the learner sees (ADR 0028)
+            telemetry.LEARNER_ERRORS.labels(service_var.get() or "unknown", route, str(event.data.get("code"))).inc()
         yield event
 
 

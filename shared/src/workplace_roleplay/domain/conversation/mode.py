@@ -76,6 +76,13 @@ class ModeBase:
     async def extra_events(self, conv: Conversation, done: TurnDone) -> Sequence[ModeEvent]:
         return ()
 
+    def metric_labels(self, conv: Conversation) -> Mapping[str, str]:
+        """Bounded labels of the product metrics: ``category`` (scenario category) and ``scenario`` (its id).
+
+        Optional (the engine reads it with ``getattr``): a mode without it counts as category "none".
+        """
+        return {}
+
 
 def counterpart_rank(mode: ConversationMode, conv: Conversation) -> str:
     """The lead character's rank: the keigo the coach and the grader expect of the learner."""

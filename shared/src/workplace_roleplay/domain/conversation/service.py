@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from workplace_roleplay.domain.background import BackgroundWork
@@ -19,14 +19,18 @@ from workplace_roleplay.domain.conversation.events import TurnDone, TurnEvent
 from workplace_roleplay.domain.conversation.hot_session import HotSession
 from workplace_roleplay.domain.conversation.mode import ConversationMode, counterpart_rank
 from workplace_roleplay.domain.conversation.paging import Page, page
+from workplace_roleplay.domain.conversation.ratings import Rating, Ratings
+from workplace_roleplay.domain.conversation.ratings import check as check_rating
 from workplace_roleplay.domain.conversation.records import Conversation, ConversationRepository, Message
 from workplace_roleplay.domain.conversation.turns import TurnOptions, TurnPipeline
 from workplace_roleplay.domain.memory.book import Memory, MemoryBook
-from workplace_roleplay.domain.sealing import TextSealer
+from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
 from workplace_roleplay.errors import ConversationNotFound, EmptyMessage, InvalidInput, MemoryNotFound, MessageTooLong
 from workplace_roleplay.ports import Cache, Clock, DocumentStore
 from workplace_roleplay.ports.model import LanguageModel
+from workplace_roleplay.ports.product import ProductEvents, RatingTarget
 from workplace_roleplay.ports.streams import StreamBuffers
+from workplace_roleplay.telemetry import PrometheusProductEvents
 
 SessionSource = Literal["cache", "store"]
 
@@ -51,6 +55,8 @@ class EngineContext:
     background: BackgroundWork
     streams: StreamBuffers
     sealer: TextSealer | None = None
+    # What learners do, counted (ports/product.py); every service gets the Prometheus counters by default.
+    product: ProductEvents = field(default_factory=PrometheusProductEvents)
 
 
 class ConversationService:
@@ -65,6 +71,8 @@ class ConversationService:
             store=ctx.store, cache=ctx.cache, model=ctx.model, repo=self.repo, clock=ctx.clock, sealer=ctx.sealer
         )
         self.session = HotSession(ctx.cache)
+        self.product = ctx.product
+        self.ratings = Ratings(ctx.store, ctx.clock, ctx.sealer or PlainSealer())
         self.background = ctx.background
         turn_options = TurnOptions(options.context_tokens, options.memory_every_turns, options.memories_in_prompt)
         self.pipeline = TurnPipeline(
@@ -82,7 +90,14 @@ class ConversationService:
     ) -> Conversation:
         """A new conversation with the mode's validated settings (its defaults for those not given)."""
         validated = self.mode.settings(settings or {})
-        return await self.repo.create(user_id, mode=self.mode.mode, settings=validated, coaching=coaching)
+        conv = await self.repo.create(user_id, mode=self.mode.mode, settings=validated, coaching=coaching)
+        self.product.session_started(mode=self.mode.mode, category=self.labels(conv).get("category", ""))
+        return conv
+
+    def labels(self, conv: Conversation) -> Mapping[str, str]:
+        """The mode's bounded product-metric labels of ``conv`` (category, scenario; ModeBase.metric_labels)."""
+        labels = getattr(self.mode, "metric_labels", None)
+        return labels(conv) if callable(labels) else {}
 
     def check_line(self, message: str | None, *, conversation_id: str | None, client_message_id: str | None) -> None:
         """Refuse an empty or too long learner line, or one without its idempotency key."""
@@ -126,6 +141,8 @@ class ConversationService:
             async for event in events:
                 if isinstance(event, TurnDone) and not event.replayed:
                     await self.session.record_turn(conv.user_id, self.mode.mode, conv.id)
+                    category = self.labels(conv).get("category", "")
+                    self.product.turn(mode=self.mode.mode, category=category, simple=event.simple_mode)
                     for extra in await self.mode.extra_events(conv, event):
                         yield extra
                 yield event
@@ -176,6 +193,7 @@ class ConversationService:
 
     async def summary(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         conv = await self.conversation(user_id, conversation_id)
+        self.product.report_requested(mode=self.mode.mode, kind="summary")
         return await self.reports.summary(conv, rank=counterpart_rank(self.mode, conv))
 
     async def stored_summary(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
@@ -189,9 +207,14 @@ class ConversationService:
     async def feedback(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         """The six-axis report; asking for it also ends the session's memory window."""
         conv = await self.conversation(user_id, conversation_id)
+        self.product.report_requested(mode=self.mode.mode, kind="feedback")
+        first = await self.reports.stored_feedback(conv) is None
         report = await self.reports.feedback(conv, rank=counterpart_rank(self.mode, conv))
         if not report.get("cached"):
             self.background.spawn(self.pipeline.extract_memories(conv), name="memory_extraction")
+            if first:
+                category = self.labels(conv).get("category", "")
+                self.product.session_completed(mode=self.mode.mode, category=category, turns=conv.turn_count)
         return report
 
     async def memories(self, user_id: str) -> list[Memory]:
@@ -203,8 +226,47 @@ class ConversationService:
 
     async def fork(self, user_id: str, conversation_id: str, *, at_turn: int) -> Conversation:
         """A new conversation continuing from before learner turn ``at_turn`` (「この発言からやり直す」)."""
-        return await forks.fork(self.repo, await self.conversation(user_id, conversation_id), at_turn=at_turn)
+        forked = await forks.fork(self.repo, await self.conversation(user_id, conversation_id), at_turn=at_turn)
+        self.product.fork(mode=self.mode.mode)
+        return forked
 
     async def family(self, user_id: str, conversation_id: str) -> list[forks.FamilyMember]:
         """The conversation's fork family (root first), each with its stored feedback report."""
         return await forks.family(self.repo, self.reports, await self.conversation(user_id, conversation_id))
+
+    async def rate(
+        self,
+        user_id: str,
+        conversation_id: str,
+        *,
+        target: RatingTarget,
+        target_id: str,
+        value: str,
+        reason: str | None,
+    ) -> Rating:
+        """👍/👎 (``up``/``down``) on one of the conversation's replies or reports, with an optional reason."""
+        checked, text = check_rating(value, reason)
+        conv = await self.conversation(user_id, conversation_id)
+        rating = await self.ratings.rate(conv, target, target_id, checked, text)
+        labels = self.labels(conv)
+        self.product.rating(
+            mode=self.mode.mode,
+            category=labels.get("category", ""),
+            scenario=labels.get("scenario", ""),
+            model=rating.model,
+            target=target,
+            value=checked,
+        )
+        return rating
+
+    async def ratings_of(self, user_id: str, conversation_id: str) -> list[Rating]:
+        return await self.ratings.of(await self.conversation(user_id, conversation_id))
+
+    def count_hint(self, conv: Conversation) -> None:
+        """A mode showed a hint the learner asked for (scenario, watch: call it from the hint route)."""
+        self.product.hint_used(mode=self.mode.mode, category=self.labels(conv).get("category", ""))
+
+    def count_quiz_answer(self, conv: Conversation, *, correct: bool) -> None:
+        """A mode checked one quiz answer (call it where the answer is judged)."""
+        category = self.labels(conv).get("category", "")
+        self.product.quiz_answered(mode=self.mode.mode, category=category, correct=correct)

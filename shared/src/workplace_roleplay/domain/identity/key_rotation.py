@@ -30,9 +30,13 @@ CONVERSATION_FIELDS: FieldContexts = {
     "summary_report": _suffixed("#report"),
     "title": _suffixed("#title"),
 }
-MESSAGE_FIELDS: FieldContexts = {"content": _at_path, "analysis": _suffixed("#analysis")}
+MESSAGE_FIELDS: FieldContexts = {
+    "content": _at_path,
+    "analysis": _suffixed("#analysis"),
+    "rating_reason": _suffixed("#rating"),  # domain/conversation/ratings.py
+}
 MEMORY_FIELDS: FieldContexts = {"text": _at_path, "embedding": _suffixed("#embedding")}
-REPORT_FIELDS: FieldContexts = {"report": _at_path}
+REPORT_FIELDS: FieldContexts = {"report": _at_path, "rating_reason": _suffixed("#rating")}
 
 
 @dataclass

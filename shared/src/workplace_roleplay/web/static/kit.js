@@ -206,6 +206,7 @@
         if (!bubble) bubble = addLine("counterpart", data.text || "", speaker);
         if (data.text) bubble.querySelector(".text").textContent = data.text;
         if (data.status === "partial") bubble.classList.add("partial");
+        if (data.reply_message_id) bubble.dataset.messageId = data.reply_message_id; // static/rating.js rates it
         showStatus([data.notice, data.nudge].filter(Boolean).join(" "));
         announce(speaker + "：" + (data.text || reply));
       } else if (name === "error") {
