@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from functions.scenario.deps import SERVICE_KEY
 from functions.scenario.pages import pages
 from functions.scenario.play import PLAY_KEY, build_play
+from functions.scenario.play_pages import play_pages
 from functions.scenario.play_routes import play_router
 from functions.scenario.routes import router
 from workplace_roleplay.bootstrap import Resources, open_resources
@@ -55,7 +56,7 @@ def create(settings: ScenarioSettings | None = None, *, resources: ResourceOpene
     return create_app(
         settings,
         service="scenario",
-        routers=[play_router, router, pages],
+        routers=[play_router, router, play_pages, pages],
         startup=startup,
         template_dir=Path(__file__).parent / "templates",
         resources=resources,

@@ -121,7 +121,7 @@ async def test_two_sessions_stream_at_once_with_the_opening_and_the_mood(
 async def test_a_dropped_stream_resumes_after_its_last_event_id(
     play: ScenarioServer, http: httpx.AsyncClient, fake_gemini: FakeGeminiControl
 ) -> None:
-    fake_gemini.configure(text="なるほど。結論から聞かせてくれる？", chunk_chars=2)
+    fake_gemini.configure(text="なるほど。結論から聞かせてくれる？" * 3, chunk_chars=2, chunk_delay_ms=150)
     _, auth = await play.sign_in()
     sid = (await start(http, auth, LEARNER_FIRST))["session"]["id"]
     line = "ご報告があります。請求書を間違えました。"
