@@ -12,12 +12,14 @@ from workplace_roleplay.domain.coaching.moderation import Moderator
 from workplace_roleplay.domain.conversation.records import ConversationRepository
 from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
 from workplace_roleplay.domain.modes.scenario import ScenarioMode
+from workplace_roleplay.domain.scenario.growth import Growth
 from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
 from workplace_roleplay.domain.scenario.play import ScenarioPlay
 from workplace_roleplay.settings import ScenarioSettings
 from workplace_roleplay.web.sse import CacheStreamBuffers
 
 PLAY_KEY = "scenario_play"
+GROWTH_KEY = "scenario_growth"
 
 
 def build_play(
@@ -71,3 +73,11 @@ def scenario_settings(request: Request) -> ScenarioSettings:
 
 PlayDep = Annotated[ScenarioPlay, Depends(play_service)]
 ScenarioSettingsDep = Annotated[ScenarioSettings, Depends(scenario_settings)]
+
+
+def growth_service(request: Request) -> Growth:
+    service: Growth = request.app.state.resources.extras[GROWTH_KEY]
+    return service
+
+
+GrowthDep = Annotated[Growth, Depends(growth_service)]

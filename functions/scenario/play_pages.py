@@ -15,9 +15,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from functions.scenario.deps import ScenariosDep
-from functions.scenario.play import PlayDep
+from functions.scenario.play import GrowthDep, PlayDep
 from workplace_roleplay.domain.conversation.events import TurnDone, TurnFailed
 from workplace_roleplay.domain.conversation.records import Conversation, Role
+from workplace_roleplay.domain.scenario.growth import MODE_LABELS
 from workplace_roleplay.domain.scenario.mood import LABELS, NOTICE
 from workplace_roleplay.domain.scenario.play import ScenarioPlay
 from workplace_roleplay.errors import ConsentRequired
@@ -122,3 +123,8 @@ async def compare_page(request: Request, session_id: str, user: PageUser, play: 
     return _html(
         request, "compare.html", {"conv": conv, "s": scenario, "family": await play.compare(user.user_id, conv)}
     )
+
+
+@play_pages.get("/progress", response_class=HTMLResponse, dependencies=[RequestAllowed])
+async def progress_page(request: Request, user: PageUser, growth: GrowthDep) -> HTMLResponse:
+    return _html(request, "progress.html", {"g": await growth.overview(user.user_id), "modes": MODE_LABELS})

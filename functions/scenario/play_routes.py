@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from functions.scenario.deps import AllowedScenario
-from functions.scenario.play import PlayDep, ScenarioSettingsDep
+from functions.scenario.play import GrowthDep, PlayDep, ScenarioSettingsDep
 from functions.scenario.play_schemas import (
     CompareOut,
     ForkIn,
@@ -105,6 +105,15 @@ def _started(conv: Conversation, scenario: Scenario, play: Any) -> SessionStart:
 async def start_session(scenario: AllowedScenario, user: CurrentUser, play: PlayDep, body: StartIn) -> SessionStart:
     conv = await play.start(user.user_id, scenario, coaching=body.coaching)
     return _started(conv, scenario, play)
+
+
+@play_router.get(
+    "/progress",
+    summary="Each axis over the learner's reports (chat and scenario), best and latest per scenario, what next",
+    dependencies=[RequestAllowed],
+)
+async def progress(user: CurrentUser, growth: GrowthDep) -> dict[str, Any]:
+    return await growth.overview(user.user_id)
 
 
 @play_router.get("/sessions", summary="The learner's scenario sessions, newest first", dependencies=[RequestAllowed])

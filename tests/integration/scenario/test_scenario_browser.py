@@ -117,6 +117,11 @@ def _play(page: Page, shot: Callable[[str], None]) -> None:
     expect(page.locator(".compare section")).to_have_count(2)
     expect(page.locator(".compare")).not_to_contain_text("まだ振り返りを作っていません")
     shot("11-compare")
+    page.goto(page.url.split("/scenarios/")[0] + "/")
+    page.click("a[href='/progress']")
+    expect(page.locator("#next-title")).to_be_visible()
+    expect(page.locator("#sc-title")).to_be_visible()
+    shot("12-progress")
 
 
 # Room for a first-time `apt-get install chromium` on a fresh machine (the suite's default is 120 s).
@@ -137,7 +142,7 @@ def test_scenario_journey_in_chromium(gateway: str, tmp_path: Path, size: str) -
         finally:
             browser.close()
     assert [line for line in console if "Content Security Policy" in line or "pageerror" in line] == [], console
-    assert len(list(shots.glob("*.png"))) == 11
+    assert len(list(shots.glob("*.png"))) == 12
     if target := os.environ.get("SCENARIO_SCREENSHOTS"):
         for png in shots.glob("*.png"):
             shutil.copy(png, Path(target) / png.name)

@@ -305,3 +305,51 @@ async def test_offline_play_in_simple_mode_is_honest(server: ScenarioServer, cli
     assert "excuse" in timeline[2]["rules"]
     assert timeline[3]["delta"]["irritation"] < 0
     assert [h["level"] for h in report["hints_used"]] == ["nudge"]
+
+
+async def test_progress_shows_real_numbers_from_the_stored_reports(
+    server: ScenarioServer, client: httpx.AsyncClient
+) -> None:
+    user, auth = await server.sign_in()
+    empty = (await client.get(f"{API}/progress", headers=auth)).json()
+    assert empty["reports"] == 0
+    assert empty["next"] is None
+    # A chat report as the chat service stores it (scores in the clear), older than the scenario ones.
+    chat_scores = {"empathy": 0, "clarity": 50, "active_listening": 0, "adaptability": 50, "positivity": 0}
+    await server.resources.store.set(
+        f"users/{user}/reports/rchat",
+        {"mode": "chat", "scores": {**chat_scores, "professionalism": 50}, "created_at": 1.0},
+    )
+    made = []
+    for n, lines in enumerate(
+        (
+            ["ご報告があります。請求書を間違えました。"],
+            ["お疲れさまです。ご報告があります。本日中に訂正版を送ります。ありがとうございます。"],
+        )
+    ):
+        sid = (await start(client, auth, LEARNER_FIRST))["session"]["id"]
+        for k, line in enumerate(lines):
+            status, _, raw = await turn(client, auth, sid, line, f"p{n}{k}")
+            assert status == 200, raw
+        made.append((await client.post(f"{API}/sessions/{sid}/report", headers=auth)).json())
+    body = (await client.get(f"{API}/progress", headers=auth)).json()
+    assert body["reports"] == 3
+    clarity = next(a for a in body["axes"] if a["axis"] == "clarity")
+    assert [p["mode"] for p in clarity["points"]] == ["chat", "scenario", "scenario"]
+    assert [p["score"] for p in clarity["points"]] == [50, made[0]["scores"]["clarity"], made[1]["scores"]["clarity"]]
+    assert clarity["latest"] == made[1]["scores"]["clarity"]
+    assert clarity["best"] == max(p["score"] for p in clarity["points"])
+    (row,) = body["scenarios"]
+    assert row["scenario_id"] == LEARNER_FIRST
+    assert row["sessions"] == 2
+    means = [round(sum(m["scores"].values()) / 6) for m in made]
+    assert (row["best"], row["latest"]) == (max(means), means[1])
+    nxt = body["next"]
+    averages = {a["axis"]: sum(p["score"] for p in a["points"]) / 3 for a in body["axes"]}
+    assert round(averages[nxt["axis"]]) == nxt["average"] == round(min(averages.values()))
+    assert nxt["tips"]
+    assert nxt["scenario_id"] != LEARNER_FIRST
+    page = await client.get("/progress", headers=auth)
+    assert page.status_code == 200
+    assert "次に練習したいこと" in page.text
+    assert nxt["label"] in page.text
