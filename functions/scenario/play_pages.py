@@ -49,6 +49,11 @@ async def _state(play: ScenarioPlay, conv: Conversation) -> dict[str, Any]:
     }
 
 
+async def _remembered(play: ScenarioPlay, user_id: str, name: str) -> list[dict[str, Any]]:
+    found = [c["items"] for c in await play.memories(user_id) if c["character"] == name]
+    return found[0] if found else []
+
+
 async def _opening(play: ScenarioPlay, conv: Conversation) -> str:
     """Run the counterpart's opening to its end (the page shows it stored); the notice or error to show."""
     said = ""
@@ -83,6 +88,7 @@ async def play_page(request: Request, session_id: str, user: PageUser, play: Pla
         "report": await play.stored_report(user.user_id, conv),
         "max_chars": play.engine.options.max_message_chars,
         "notice": "",
+        "remembered": await _remembered(play, user.user_id, play.engine.mode.cast(conv).lead.name),
     }
     return _html(request, "play.html", view)
 
@@ -128,3 +134,9 @@ async def compare_page(request: Request, session_id: str, user: PageUser, play: 
 @play_pages.get("/progress", response_class=HTMLResponse, dependencies=[RequestAllowed])
 async def progress_page(request: Request, user: PageUser, growth: GrowthDep) -> HTMLResponse:
     return _html(request, "progress.html", {"g": await growth.overview(user.user_id), "modes": MODE_LABELS})
+
+
+@play_pages.delete("/scenarios/memories/{memory_id}", response_class=HTMLResponse, dependencies=[RequestAllowed])
+async def forget_page(memory_id: str, user: CurrentUser, play: PlayDep) -> HTMLResponse:
+    await play.forget(user.user_id, memory_id)
+    return HTMLResponse("")  # htmx removes the line (outerHTML swap with nothing)

@@ -116,6 +116,23 @@ async def progress(user: CurrentUser, growth: GrowthDep) -> dict[str, Any]:
     return await growth.overview(user.user_id)
 
 
+@play_router.get(
+    "/memories",
+    summary="What each scenario character remembers about the learner (grouped by character)",
+    dependencies=[RequestAllowed],
+)
+async def list_memories(user: CurrentUser, play: PlayDep) -> dict[str, Any]:
+    return {"characters": await play.memories(user.user_id)}
+
+
+@play_router.delete(
+    "/memories/{memory_id}", status_code=204, summary="Make a character forget one thing", dependencies=[RequestAllowed]
+)
+async def forget_memory(memory_id: str, user: CurrentUser, play: PlayDep) -> Response:
+    await play.forget(user.user_id, memory_id)
+    return Response(status_code=204)
+
+
 @play_router.get("/sessions", summary="The learner's scenario sessions, newest first", dependencies=[RequestAllowed])
 async def list_sessions(
     user: CurrentUser,

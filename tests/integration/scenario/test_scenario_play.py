@@ -4,6 +4,7 @@ fork and compare, the consent gate on every session route, and another learner's
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -353,3 +354,54 @@ async def test_progress_shows_real_numbers_from_the_stored_reports(
     assert page.status_code == 200
     assert "次に練習したいこと" in page.text
     assert nxt["label"] in page.text
+
+
+async def test_a_character_remembers_the_learner_in_the_next_scenario_and_forgets_on_request(
+    play: ScenarioServer, http: httpx.AsyncClient, fake_gemini: FakeGeminiControl
+) -> None:
+    fake_gemini.configure(text="わかった。", chunk_chars=10)
+    _, auth = await play.sign_in()
+    _, other = await play.sign_in()
+    sid = (await start(http, auth, LEARNER_FIRST))["session"]["id"]
+    status, _, raw = await turn(http, auth, sid, "ご報告があります。数字の確認が苦手で、請求書を間違えました。", "k1")
+    assert status == 200, raw
+    fact = "学習者は数字の確認が苦手だと話していた"
+    fake_gemini.script(
+        "memory-model",
+        {
+            "kind": "ok",
+            "text": json.dumps({"facts": [{"text": fact, "kind": "difficulty", "salience": 0.9}]}, ensure_ascii=False),
+        },
+    )
+    assert (await http.post(f"{API}/sessions/{sid}/report", headers=auth)).status_code == 200
+    characters: list[dict[str, Any]] = []
+    for _ in range(100):  # extraction runs in the background after the report
+        characters = (await http.get(f"{API}/memories", headers=auth)).json()["characters"]
+        if characters:
+            break
+        await asyncio.sleep(0.05)
+    assert characters == [{"character": "高橋課長", "items": [characters[0]["items"][0]]}]
+    memory = characters[0]["items"][0]
+    assert (memory["text"], memory["session_id"]) == (fact, sid)
+    assert (await http.get(f"{API}/memories", headers=other)).json()["characters"] == []
+
+    # The same character in another scenario recalls it in its prompt.
+    later = (await start(http, auth, "vague_request_from_boss"))["session"]["id"]
+    before = len(fake_gemini.requests(method="streamGenerateContent"))
+    status, _, raw = await turn(
+        http, auth, later, "課長、確認させてください。数字の確認が苦手なので、期限を教えてください。", "k2"
+    )
+    assert status == 200, raw
+    sent = fake_gemini.requests(method="streamGenerateContent")[before:]
+    prompt = json.dumps(
+        [r["body"].get("systemInstruction") for r in sent if r["model"] == "chat-flash"], ensure_ascii=False
+    )
+    assert fact in prompt
+
+    assert (await http.delete(f"{API}/memories/{memory['id']}", headers=other)).status_code == 404
+    assert (await http.delete(f"{API}/memories/{memory['id']}", headers=auth)).status_code == 204
+    assert (await http.get(f"{API}/memories", headers=auth)).json()["characters"] == []
+    page = await http.get(f"/scenarios/play/{later}", headers=auth)
+    assert page.status_code == 200
+    assert "高橋課長が覚えていること" in page.text
+    assert fact not in page.text

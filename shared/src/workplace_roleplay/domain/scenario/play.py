@@ -22,12 +22,13 @@ from workplace_roleplay.domain.scenario.mood import NOTICE, MoodPoint
 from workplace_roleplay.domain.scenario.progress import ScenarioProgress
 from workplace_roleplay.domain.scenario.report import grade_checks
 from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
-from workplace_roleplay.errors import InvalidInput
+from workplace_roleplay.errors import InvalidInput, MemoryNotFound
 from workplace_roleplay.ports import Clock, DocumentStore, Transaction
 from workplace_roleplay.ports.model import LanguageModel
 
 Timeline = Callable[[Conversation], Awaitable[list[MoodPoint]]]
 MAX_HINTS = 60
+MEMORY_PREFIX = "scenario:"  # the engine keys a character's memories "{mode}:{name}" (domain/conversation/lines.py)
 
 
 def report_path(user_id: str, conversation_id: str) -> str:
@@ -166,3 +167,20 @@ class ScenarioPlay:
         """The session with everything the engine deletes, and its scenario report."""
         await self.engine.delete(user_id, conversation_id)
         await self.store.delete(report_path(user_id, conversation_id))
+
+    async def memories(self, user_id: str) -> list[dict[str, Any]]:
+        """What each scenario character remembers about the learner (recalled in every later session with them)."""
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for m in await self.engine.memories(user_id):
+            if not m.counterpart.startswith(MEMORY_PREFIX):
+                continue
+            item = {"id": m.id, "text": m.text, "kind": m.kind, "session_id": m.conversation_id, "at": m.created_at}
+            by_name.setdefault(m.counterpart.removeprefix(MEMORY_PREFIX), []).append(item)
+        return [{"character": name, "items": items} for name, items in sorted(by_name.items())]
+
+    async def forget(self, user_id: str, memory_id: str) -> None:
+        """Delete one of the scenario characters' memories (404 for any other id)."""
+        known = {m.id for m in await self.engine.memories(user_id) if m.counterpart.startswith(MEMORY_PREFIX)}
+        if memory_id not in known:
+            raise MemoryNotFound()
+        await self.engine.forget_memory(user_id, memory_id)
