@@ -1,5 +1,6 @@
 """The scenario play page on a phone (390 px, touch): axe-core on each state (play, after a turn with a hint and
-the mood explained, report, compare) and the progress page, tap targets and widths, no console error or CSP violation."""
+the mood explained, report, compare) and the progress page, tap targets and widths, no console error or CSP
+violation."""
 
 from __future__ import annotations
 
