@@ -11,10 +11,15 @@ from fastapi import FastAPI
 
 from functions.scenario.deps import SERVICE_KEY
 from functions.scenario.pages import pages
+from functions.scenario.play import GROWTH_KEY, PLAY_KEY, build_play
+from functions.scenario.play_pages import play_pages
+from functions.scenario.play_routes import play_router
 from functions.scenario.routes import router
 from workplace_roleplay.bootstrap import Resources, open_resources
+from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.scenario.catalog import load_catalog_cached
 from workplace_roleplay.domain.scenario.consent import ConsentService
+from workplace_roleplay.domain.scenario.growth import Growth
 from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
 from workplace_roleplay.domain.scenario.progress import ScenarioProgress
 from workplace_roleplay.settings import ScenarioSettings, load_settings
@@ -41,13 +46,19 @@ def create(settings: ScenarioSettings | None = None, *, resources: ResourceOpene
 
     @asynccontextmanager
     async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
-        res.extras[SERVICE_KEY] = await build_scenarios(res)
-        yield
+        res.extras[SERVICE_KEY] = scenarios = await build_scenarios(res)
+        background = BackgroundWork()
+        res.conversations, res.extras[PLAY_KEY] = build_play(settings, res, background, scenarios)
+        res.extras[GROWTH_KEY] = Growth(res.store, scenarios.catalog)
+        try:
+            yield
+        finally:
+            await background.drain(within_s=10.0)
 
     return create_app(
         settings,
         service="scenario",
-        routers=[router, pages],
+        routers=[play_router, router, play_pages, pages],
         startup=startup,
         template_dir=Path(__file__).parent / "templates",
         resources=resources,

@@ -1,7 +1,7 @@
 """The home page ``/``, the scenario list ``/scenarios`` (category tabs, filters), the consent page and a
 scenario's detail page: server-rendered, autoescaped, Japanese, mobile first, htmx under the strict CSP.
 
-The play page (stream, hints, report) arrives with the engine-based play; the detail page says so.
+The play, compare and progress pages are in ``play_pages.py``; the detail page starts a session.
 """
 
 from __future__ import annotations

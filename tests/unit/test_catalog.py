@@ -68,7 +68,7 @@ def test_routing_prefers_the_longest_prefix_and_respects_segment_boundaries() ->
     assert home is not None
     assert home.name == "scenario"
     assert catalog.route("/api/csrf-token") is None  # legacy keeps unversioned /api
-    for path in ("/scenarios", "/scenarios/consent", "/scenarios/report_own_mistake"):
+    for path in ("/scenarios", "/scenarios/consent", "/scenarios/report_own_mistake", "/progress"):
         owner = catalog.route(path)
         assert owner is not None
         assert owner.name == "scenario"

@@ -21,8 +21,8 @@ class ChatSettings(ServiceSettings, ConversationSettings):
     """Settings of the chat service."""
 
 
-class ScenarioSettings(ServiceSettings):
-    """Settings of the scenario service."""
+class ScenarioSettings(ServiceSettings, ConversationSettings):
+    """Settings of the scenario service (it plays scenarios on the conversation engine)."""
 
 
 class WatchSettings(ServiceSettings):

@@ -201,6 +201,8 @@ async def collect(stream: TurnStream) -> dict[str, Any]:
             result["error"] = {"code": event.data.get("code"), "message": event.data.get("message")}
             result["status"] = "partial" if event.data.get("partial_text") else "failed"
             result["reply_message_id"] = event.data.get("reply_message_id")
+        elif event.event not in ("line", "line_done"):
+            result.setdefault("mode_events", {})[event.event] = event.data  # a mode's own (e.g. scenario mood)
     result["text"] = result.get("text") or "".join(text)
     return result
 

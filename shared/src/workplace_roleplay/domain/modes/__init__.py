@@ -1,6 +1,6 @@
 """One module per mode; modes use the conversation engine, never each other (import-linter enforces it).
 
-``MODES`` is the registry a service looks its mode up in; scenario and watch add themselves here.
+``MODES`` is the registry a service looks its mode up in; watch adds itself here.
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 from workplace_roleplay.domain.conversation.mode import ConversationMode, Mode
 from workplace_roleplay.domain.modes.chat import ChatMode
+from workplace_roleplay.domain.modes.scenario import ScenarioMode
 
-MODES: dict[Mode, Callable[[], ConversationMode]] = {Mode.CHAT: ChatMode}
+MODES: dict[Mode, Callable[[], ConversationMode]] = {Mode.CHAT: ChatMode, Mode.SCENARIO: ScenarioMode}
 
 
 def mode_for(mode: Mode) -> ConversationMode:

@@ -1,0 +1,83 @@
+"""Wiring of scenario play: the conversation engine in scenario mode and the play use cases over it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from workplace_roleplay.bootstrap import Resources
+from workplace_roleplay.domain.background import BackgroundWork
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.conversation.records import ConversationRepository
+from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
+from workplace_roleplay.domain.modes.scenario import ScenarioMode
+from workplace_roleplay.domain.scenario.growth import Growth
+from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
+from workplace_roleplay.domain.scenario.play import ScenarioPlay
+from workplace_roleplay.settings import ScenarioSettings
+from workplace_roleplay.web.sse import CacheStreamBuffers
+
+PLAY_KEY = "scenario_play"
+GROWTH_KEY = "scenario_growth"
+
+
+def build_play(
+    settings: ScenarioSettings, res: Resources, background: BackgroundWork, scenarios: ScenarioCatalogService
+) -> tuple[ConversationService, ScenarioPlay]:
+    """The engine in scenario mode (the mode reads learner lines for the mood event) and the play service."""
+    mode = ScenarioMode(scenarios.catalog, ConversationRepository(res.store, res.clock, res.security.sealer))
+    ctx = EngineContext(
+        store=res.store,
+        cache=res.cache,
+        model=res.model,
+        clock=res.clock,
+        moderator=Moderator.from_files(settings.NG_WORDS_FILE),
+        background=background,
+        streams=CacheStreamBuffers(res.cache),
+        sealer=res.security.sealer,
+    )
+    engine = ConversationService(
+        ctx,
+        mode,
+        EngineOptions(
+            context_tokens=settings.CONTEXT_TOKENS,
+            memory_every_turns=settings.MEMORY_EVERY_TURNS,
+            memories_in_prompt=settings.MEMORIES_IN_PROMPT,
+            max_message_chars=settings.MAX_MESSAGE_CHARS,
+        ),
+    )
+    play = ScenarioPlay(
+        engine=engine,
+        catalog=scenarios.catalog,
+        access=scenarios.access,
+        progress=scenarios.progress,
+        timeline=mode.timeline,
+        store=res.store,
+        clock=res.clock,
+        model=res.model,
+        sealer=res.security.sealer,
+    )
+    return engine, play
+
+
+def play_service(request: Request) -> ScenarioPlay:
+    service: ScenarioPlay = request.app.state.resources.extras[PLAY_KEY]
+    return service
+
+
+def scenario_settings(request: Request) -> ScenarioSettings:
+    settings: ScenarioSettings = request.app.state.settings
+    return settings
+
+
+PlayDep = Annotated[ScenarioPlay, Depends(play_service)]
+ScenarioSettingsDep = Annotated[ScenarioSettings, Depends(scenario_settings)]
+
+
+def growth_service(request: Request) -> Growth:
+    service: Growth = request.app.state.resources.extras[GROWTH_KEY]
+    return service
+
+
+GrowthDep = Annotated[Growth, Depends(growth_service)]
