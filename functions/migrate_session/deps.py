@@ -16,6 +16,7 @@ from workplace_roleplay.errors import LegacySessionNotFound
 from workplace_roleplay.ports.legacy_session import LegacySessionSource, LegacyUserData
 from workplace_roleplay.ports.tasks import Task, TaskQueue
 from workplace_roleplay.settings import ServiceSettings
+from workplace_roleplay.web.service_context import service_context
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,19 @@ def build_invoker(settings: ServiceSettings) -> OidcVerifier | None:
     )
 
 
+@dataclass(frozen=True)
+class MigrateSessionContext:
+    """What this service builds at startup: the migration, None when no legacy source is configured."""
+
+    migration: Migration | None
+
+
 def migration_of(request: HTTPConnection) -> Migration:
-    migration: Migration | None = request.app.state.resources.extras.get("migration")
+    migration = optional_migration(request)
     if migration is None:
         raise LegacySessionNotFound("no legacy session source is configured (LEGACY_SESSION_SOURCE)")
     return migration
 
 
 def optional_migration(request: HTTPConnection) -> Migration | None:
-    migration: Migration | None = request.app.state.resources.extras.get("migration")
-    return migration
+    return service_context(request, MigrateSessionContext).migration

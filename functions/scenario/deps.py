@@ -8,6 +8,7 @@ call ``ScenarioAccess.require_consent`` with the session's scenario instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,13 +19,18 @@ from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
 from workplace_roleplay.domain.scenario.model import Scenario
 from workplace_roleplay.web.auth import current_user
 from workplace_roleplay.web.ratelimit import rate_limit
+from workplace_roleplay.web.service_context import service_context
 
-SERVICE_KEY = "scenarios"
+
+@dataclass(frozen=True)
+class ScenarioContext:
+    """What the scenario service builds at startup beyond the shared resources."""
+
+    scenarios: ScenarioCatalogService
 
 
 def scenario_service(request: Request) -> ScenarioCatalogService:
-    service: ScenarioCatalogService = request.app.state.resources.extras[SERVICE_KEY]
-    return service
+    return service_context(request, ScenarioContext).scenarios
 
 
 ScenariosDep = Annotated[ScenarioCatalogService, Depends(scenario_service)]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from functions.scenario.deps import SERVICE_KEY
+from functions.scenario.deps import ScenarioContext
 from functions.scenario.pages import pages
 from functions.scenario.routes import router
 from workplace_roleplay.bootstrap import Resources, open_resources
@@ -19,6 +19,7 @@ from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
 from workplace_roleplay.domain.scenario.progress import ScenarioProgress
 from workplace_roleplay.settings import ScenarioSettings, load_settings
 from workplace_roleplay.web.app import ResourceOpener, create_app
+from workplace_roleplay.web.service_context import provide_context
 
 log = logging.getLogger("workplace_roleplay.scenario")
 
@@ -41,7 +42,7 @@ def create(settings: ScenarioSettings | None = None, *, resources: ResourceOpene
 
     @asynccontextmanager
     async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
-        res.extras[SERVICE_KEY] = await build_scenarios(res)
+        provide_context(app, ScenarioContext(await build_scenarios(res)))
         yield
 
     return create_app(
