@@ -30,7 +30,7 @@ from workplace_roleplay.domain.conversation.events import (
 )
 from workplace_roleplay.domain.conversation.records import reply_message_id
 from workplace_roleplay.domain.sealing import TextSealer
-from workplace_roleplay.errors import AppError, InvalidInput, NotFound, TurnInProgress
+from workplace_roleplay.errors import AnotherTurnInProgress, AppError, InvalidInput, NotFound, TurnInProgress
 from workplace_roleplay.ports import Cache
 from workplace_roleplay.web.context import service_var
 from workplace_roleplay.web.metrics import STREAM_FIRST_TOKEN
@@ -54,7 +54,9 @@ def event_payload(event: TurnEvent) -> tuple[str, dict[str, Any]]:
     if isinstance(event, AnalysisReady):
         return "analysis", {"message_id": event.message_id, **event.analysis}
     if isinstance(event, TurnStarted):
-        return "start", asdict(event)
+        data = asdict(event)
+        data.pop("replayed")
+        return "start", data
     if isinstance(event, LineStarted):
         return "line", asdict(event)
     if isinstance(event, LineDone):
@@ -101,6 +103,10 @@ class TurnStream:
                 if isinstance(event, TurnStarted):
                     started = event
                     self.buffer = StreamBuffer(self.cache, event.turn_id, ttl_s=self.buffer_ttl_s, sealer=self.sealer)
+                    if event.replayed and await self._serve_recorded(self.buffer):
+                        await self.events.aclose()
+                        self.queue.put_nowait(_END)
+                        return
                     await self.buffer.open(self.owner)
                 if isinstance(event, Token):
                     text.append(event.text)
@@ -128,6 +134,23 @@ class TurnStream:
             raise
         except Exception as exc:  # handed to the reader, which raises it in the request
             self.queue.put_nowait(exc)
+
+    async def _serve_recorded(self, buffer: StreamBuffer) -> bool:
+        """Answer a replayed turn with its original buffered events, numbering untouched (False: none).
+
+        Rewriting the buffer would renumber it under a client that resumes the original stream with
+        ``Last-Event-ID``; only a buffer that expired (or never closed) is written afresh.
+        """
+        try:
+            recorded = await buffer.replay(self.owner, 0)
+        except NotFound:
+            return False
+        if not recorded or recorded[-1].event not in TERMINAL or recorded[-1].data.get("code") == "stream_unreadable":
+            return False
+        for item in recorded:
+            data = {**item.data, "replayed": True} if item.event == "done" else item.data
+            self.queue.put_nowait(SseEvent(item.event, data, item.id))
+        return True
 
     async def _next(self) -> object:
         item = await self.queue.get()
@@ -247,9 +270,11 @@ async def turn_response(
     try:
         head = await stream.first()
     except TurnInProgress as exc:
+        stream.cancel()
+        if isinstance(exc, AnotherTurnInProgress):
+            raise  # another line is being answered: one turn at a time (ADR 0010)
         # The same client message is still being answered (a retry after a dropped connection):
         # follow that turn's live buffer instead of refusing.
-        stream.cancel()
         turn_id = str(exc.extra.get("turn_id", ""))
         try:
             return await resume_response(

@@ -19,6 +19,7 @@ from typing import Any
 from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
 from workplace_roleplay.errors import ConversationNotFound
 from workplace_roleplay.ports import Clock, DocumentStore, Filter, JsonValue
+from workplace_roleplay.ports.store import Transaction
 
 
 class Role(StrEnum):
@@ -144,6 +145,11 @@ class ConversationRepository:
         await self.store.create(conv.path, self._conversation_doc(conv))
         return conv
 
+    async def put(self, conv: Conversation) -> None:
+        """Store (or overwrite) a whole conversation document with its given id (migration writes these)."""
+        conv.root_id = conv.root_id or conv.id
+        await self.store.set(conv.path, self._conversation_doc(conv))
+
     async def get(self, user_id: str, conversation_id: str, *, mode: str | None = None) -> Conversation:
         """The learner's conversation; another learner's id, or another mode's conversation when ``mode``
         is given, reads as not found, never as data."""
@@ -179,6 +185,35 @@ class ConversationRepository:
         if "title" in stored:
             stored["title"] = self.sealer.seal(str(stored["title"]), context=f"{conv.path}#title")
         await self.store.update(conv.path, {**stored, "updated_at": conv.updated_at})
+
+    async def finish_turn(self, conv: Conversation, *, learner: Message | None) -> None:
+        """Count the learner's line and title the conversation after its first one, atomically.
+
+        The counters are read inside the transaction, never from ``conv`` (which may be stale).
+        """
+        now = self.clock.now()
+
+        async def bump(tx: Transaction) -> tuple[int, str]:
+            doc = await tx.get(conv.path)
+            if doc is None:
+                raise ConversationNotFound()
+            count = int(doc.get("turn_count", 0)) + (1 if learner is not None else 0)
+            title = self.sealer.open(doc.get("title", ""), context=f"{conv.path}#title")
+            fields: dict[str, JsonValue] = {"turn_count": count, "updated_at": now}
+            if learner is not None and not title:
+                title = learner.text.strip().replace("\n", " ")[:30]
+                fields["title"] = self.sealer.seal(title, context=f"{conv.path}#title")
+            tx.update(conv.path, fields)
+            return count, title
+
+        conv.turn_count, conv.title = await self.store.run_transaction(bump, attempts=10)
+        conv.updated_at = now
+
+    def refresh(self, conv: Conversation, doc: Mapping[str, Any]) -> None:
+        """Bring ``conv``'s counters and summary up to the stored document ``doc``."""
+        fresh = self._conversation_from(conv.user_id, conv.id, doc)
+        conv.turn_count, conv.title, conv.updated_at = fresh.turn_count, fresh.title, fresh.updated_at
+        conv.rolling_summary, conv.summary_through = fresh.rolling_summary, fresh.summary_through
 
     async def set_rolling_summary(self, conv: Conversation, text: str, *, through: float) -> None:
         """Store the rolling summary of older turns (sealed: it retells message content)."""

@@ -37,6 +37,7 @@ class EngineOptions:
     memory_every_turns: int = 4
     memories_in_prompt: int = 3
     max_message_chars: int = 2000
+    turn_lease_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +67,12 @@ class ConversationService:
         )
         self.session = HotSession(ctx.cache)
         self.background = ctx.background
-        turn_options = TurnOptions(options.context_tokens, options.memory_every_turns, options.memories_in_prompt)
+        turn_options = TurnOptions(
+            options.context_tokens, options.memory_every_turns, options.memories_in_prompt, options.turn_lease_s
+        )
         self.pipeline = TurnPipeline(
             repo=self.repo,
+            streams=ctx.streams,
             model=ctx.model,
             mode=mode,
             moderator=ctx.moderator,
