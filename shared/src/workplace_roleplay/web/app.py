@@ -43,6 +43,34 @@ def create_app(
     entry = load_catalog().get(service)
     name = settings.SERVICE_NAME or entry.cloud_run_name
     version = settings.SERVICE_VERSION if settings.SERVICE_VERSION != "dev" else f"{__version__}-dev"
+    app = FastAPI(
+        title=f"workplace-roleplay {service}",
+        version=version,
+        description=entry.description,
+        lifespan=_lifespan(settings, name, resources, startup),
+        openapi_url=f"{entry.api_prefix}/openapi.json",
+        docs_url=None,  # our own Swagger UI page with self-served assets (web/api_docs.py)
+        redoc_url=None,
+        # Every path parameter is an ASCII id (web/grammar.py): a 422 with details, never a store error.
+        dependencies=[Depends(strict_path_params)],
+    )
+    app.state.service = service
+    app.state.settings = settings
+    app.state.template_dirs = (str(template_dir),) if template_dir else ()
+    install_error_handlers(app)
+    docs_policies = _include_shared_routes(app, name=name, version=version, api_prefix=entry.api_prefix)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
+    # Outermost, so even the 413 of the body limit carries the security headers.
+    app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_policies)
+    return app
+
+
+def _lifespan(
+    settings: ServiceSettings, name: str, resources: ResourceOpener, startup: ServiceStartup | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Logging, then the shared resources, then the service's own startup; closed in reverse order."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,31 +88,16 @@ def create_app(
                 async with startup(app, res):
                     yield
 
-    app = FastAPI(
-        title=f"workplace-roleplay {service}",
-        version=version,
-        description=entry.description,
-        lifespan=lifespan,
-        openapi_url=f"{entry.api_prefix}/openapi.json",
-        docs_url=None,  # our own Swagger UI page with self-served assets (web/api_docs.py)
-        redoc_url=None,
-        # Every path parameter is an ASCII id (web/grammar.py): a 422 with details, never a store error.
-        dependencies=[Depends(strict_path_params)],
-    )
-    app.state.service = service
-    app.state.settings = settings
-    app.state.template_dirs = (str(template_dir),) if template_dir else ()
-    install_error_handlers(app)
-    app.include_router(health_router(service=name, version=version, prefix=entry.api_prefix))
-    app.include_router(tts_router(entry.api_prefix))
+    return lifespan
+
+
+def _include_shared_routes(app: FastAPI, *, name: str, version: str, api_prefix: str) -> dict[str, str]:
+    """Health, TTS, API docs and metrics, the same in every service; returns the docs' CSP policies."""
+    app.include_router(health_router(service=name, version=version, prefix=api_prefix))
+    app.include_router(tts_router(api_prefix))
     docs, docs_policies = docs_router(
-        docs_url=f"{entry.api_prefix}/docs", openapi_url=f"{entry.api_prefix}/openapi.json", title=app.title
+        docs_url=f"{api_prefix}/docs", openapi_url=f"{api_prefix}/openapi.json", title=app.title
     )
     app.include_router(docs)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
-    for router in routers:
-        app.include_router(router)
-    app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
-    # Outermost, so even the 413 of the body limit carries the security headers.
-    app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_policies)
-    return app
+    return docs_policies
