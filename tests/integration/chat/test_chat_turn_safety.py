@@ -112,3 +112,27 @@ async def test_a_resume_after_a_plain_retry_delivers_exactly_what_was_missed(
         status, resumed, raw = await stream_turn(client, headers, body, **{"Last-Event-ID": events[2].id})
         assert status == 200, raw
         assert [(e.id, e.name, e.data) for e in resumed] == [(e.id, e.name, e.data) for e in events[3:]]
+
+
+async def test_the_next_line_sent_on_reading_done_is_not_refused(
+    start_server: StartServer, fake_gemini: FakeGeminiControl
+) -> None:
+    """The lease is cleared before ``done`` is sent: a client acting on ``done`` at once meets no 409."""
+    server = await start_server()
+    async with httpx.AsyncClient(base_url=server.url, timeout=30.0) as client:
+        _, headers = await server.sign_in()
+        conversation_id = await opened(client, headers)
+        body = {"conversation_id": conversation_id, "message": "一つ目です", "client_message_id": "n1"}
+        following = {**body, "message": "二つ目です", "client_message_id": "n2"}
+        sse = {**headers, "Accept": "text/event-stream"}
+        async with client.stream("POST", "/api/v2/chat", json=body, headers=sse) as response:
+            assert response.status_code == 200
+            async for line in response.aiter_lines():
+                if line == "event: done":
+                    answer = await client.post(
+                        "/api/v2/chat", json=following, headers={**headers, "Accept": "application/json"}
+                    )
+                    assert answer.status_code == 200, answer.text
+                    break
+            else:
+                raise AssertionError("the stream ended without a done event")

@@ -102,7 +102,8 @@ class TurnLeases:
         except AppError as exc:  # the lease then expires by itself within lease_s
             log.warning("turn lease not released", extra={"turn_id": lease.turn_id, "error_code": exc.code})
 
-    async def _keep(self, conv: Conversation, lease: Lease) -> None:
+    async def keep(self, conv: Conversation, lease: Lease) -> None:
+        """Renew every third of the lease's life until cancelled or the lease is lost."""
         while True:
             await asyncio.sleep(self.lease_s / 3)
             try:
@@ -113,13 +114,31 @@ class TurnLeases:
                 log.warning("turn lease not renewed", extra={"turn_id": lease.turn_id, "error_code": exc.code})
 
     @contextlib.asynccontextmanager
-    async def held(self, conv: Conversation, lease: Lease) -> AsyncIterator[None]:
-        """Renew ``lease`` while the block runs; clear it when the block ends, however it ends."""
-        keeper = asyncio.create_task(self._keep(conv, lease), name="turn_lease")
+    async def held(self, conv: Conversation, lease: Lease) -> AsyncIterator[HeldLease]:
+        """Renew ``lease`` while the block runs; clear it when the block ends, however it ends.
+
+        The turn clears it itself just before its closing event (``HeldLease.release``), so a client
+        that sends its next line the moment it reads ``done`` never meets its own finished turn's lease.
+        """
+        held = HeldLease(self, conv, lease)
         try:
-            yield
+            yield held
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
-            await self.release(conv, lease)
+            await held.release()
+
+
+class HeldLease:
+    """A lease being renewed in the background until ``release`` (idempotent)."""
+
+    def __init__(self, leases: TurnLeases, conv: Conversation, lease: Lease) -> None:
+        self.leases, self.conv, self.lease = leases, conv, lease
+        self._keeper: asyncio.Task[None] | None = asyncio.create_task(leases.keep(conv, lease), name="turn_lease")
+
+    async def release(self) -> None:
+        keeper, self._keeper = self._keeper, None
+        if keeper is None:
+            return
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+        await self.leases.release(self.conv, self.lease)

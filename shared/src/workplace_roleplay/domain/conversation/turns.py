@@ -27,6 +27,7 @@ from workplace_roleplay.domain.conversation.events import (
     AnalysisReady,
     LineDone,
     LineStarted,
+    TurnDone,
     TurnEvent,
     TurnFailed,
     TurnStarted,
@@ -132,10 +133,12 @@ class TurnPipeline:
                         yield event
                     return
         lease, doc = await self.leases.acquire(conv, turn_id)
-        async with self.leases.held(conv, lease):
+        async with self.leases.held(conv, lease) as held:
             self.repo.refresh(conv, doc)
             async with aclosing(self._leased(conv, turn_id, text, client_message_id, learner)) as events:
                 async for event in events:
+                    if isinstance(event, TurnDone | TurnFailed):
+                        await held.release()  # the conversation is free once the learner reads the end
                     yield event
 
     async def _answered(self, conv: Conversation, learner: Message, text: str) -> list[TurnEvent] | None:
