@@ -38,7 +38,10 @@ TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": ChatTurnResult,
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
-    409: {"description": "The same client_message_id is still being answered."},
+    409: {
+        "description": "`turn_in_progress`: another line of this conversation is still being answered (one turn "
+        "at a time; ADR 0010); `idempotency_conflict`: this client_message_id was sent before with other text."
+    },
     413: {"description": "Request body too large."},
     422: {"description": "Invalid input, empty or too long message, or a moderated message (Japanese reason)."},
     429: {"description": "Rate limited (Retry-After)."},

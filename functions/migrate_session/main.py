@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from functions.migrate_session.deps import build_migration
+from functions.migrate_session.deps import MigrateSessionContext, build_migration
 from functions.migrate_session.migration_routes import router as migration_router
 from functions.migrate_session.routes import router
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.settings import MigrateSessionSettings, load_settings
 from workplace_roleplay.web.app import ResourceOpener, create_app
+from workplace_roleplay.web.service_context import provide_context
 
 
 def create(settings: MigrateSessionSettings | None = None, *, resources: ResourceOpener = open_resources) -> FastAPI:
@@ -22,7 +23,7 @@ def create(settings: MigrateSessionSettings | None = None, *, resources: Resourc
     @asynccontextmanager
     async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
         migration = build_migration(settings, res)
-        res.extras["migration"] = migration
+        provide_context(app, MigrateSessionContext(migration))
         try:
             yield
         finally:

@@ -8,23 +8,33 @@ call ``ScenarioAccess.require_consent`` with the session's scenario instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from workplace_roleplay.domain.identity.users import User
 from workplace_roleplay.domain.scenario.consent import ScenarioAccess
+from workplace_roleplay.domain.scenario.growth import Growth
 from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
 from workplace_roleplay.domain.scenario.model import Scenario
+from workplace_roleplay.domain.scenario.play import ScenarioPlay
 from workplace_roleplay.web.auth import current_user
 from workplace_roleplay.web.ratelimit import rate_limit
+from workplace_roleplay.web.service_context import service_context
 
-SERVICE_KEY = "scenarios"
+
+@dataclass(frozen=True)
+class ScenarioContext:
+    """What the scenario service builds at startup beyond the shared resources."""
+
+    scenarios: ScenarioCatalogService
+    play: ScenarioPlay
+    growth: Growth
 
 
 def scenario_service(request: Request) -> ScenarioCatalogService:
-    service: ScenarioCatalogService = request.app.state.resources.extras[SERVICE_KEY]
-    return service
+    return service_context(request, ScenarioContext).scenarios
 
 
 ScenariosDep = Annotated[ScenarioCatalogService, Depends(scenario_service)]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from functions.scenario.deps import SERVICE_KEY
+from functions.scenario.deps import ScenarioContext
 from functions.scenario.pages import pages
-from functions.scenario.play import GROWTH_KEY, PLAY_KEY, build_play
+from functions.scenario.play import build_play
 from functions.scenario.play_pages import play_pages
 from functions.scenario.play_routes import play_router
 from functions.scenario.routes import router
@@ -24,6 +24,7 @@ from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
 from workplace_roleplay.domain.scenario.progress import ScenarioProgress
 from workplace_roleplay.settings import ScenarioSettings, load_settings
 from workplace_roleplay.web.app import ResourceOpener, create_app
+from workplace_roleplay.web.service_context import provide_context
 
 log = logging.getLogger("workplace_roleplay.scenario")
 
@@ -46,10 +47,10 @@ def create(settings: ScenarioSettings | None = None, *, resources: ResourceOpene
 
     @asynccontextmanager
     async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
-        res.extras[SERVICE_KEY] = scenarios = await build_scenarios(res)
+        scenarios = await build_scenarios(res)
         background = BackgroundWork()
-        res.conversations, res.extras[PLAY_KEY] = build_play(settings, res, background, scenarios)
-        res.extras[GROWTH_KEY] = Growth(res.store, scenarios.catalog)
+        res.conversations, play = build_play(settings, res, background, scenarios)
+        provide_context(app, ScenarioContext(scenarios, play=play, growth=Growth(res.store, scenarios.catalog)))
         try:
             yield
         finally:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from functions.scenario.deps import ScenarioContext
 from workplace_roleplay.bootstrap import Resources
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.coaching.moderation import Moderator
@@ -16,10 +17,8 @@ from workplace_roleplay.domain.scenario.growth import Growth
 from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
 from workplace_roleplay.domain.scenario.play import ScenarioPlay
 from workplace_roleplay.settings import ScenarioSettings
+from workplace_roleplay.web.service_context import service_context
 from workplace_roleplay.web.sse import CacheStreamBuffers
-
-PLAY_KEY = "scenario_play"
-GROWTH_KEY = "scenario_growth"
 
 
 def build_play(
@@ -34,7 +33,7 @@ def build_play(
         clock=res.clock,
         moderator=Moderator.from_files(settings.NG_WORDS_FILE),
         background=background,
-        streams=CacheStreamBuffers(res.cache),
+        streams=CacheStreamBuffers(res.cache, sealer=res.security.sealer, ttl_s=settings.STREAM_BUFFER_TTL_S),
         sealer=res.security.sealer,
     )
     engine = ConversationService(
@@ -45,6 +44,7 @@ def build_play(
             memory_every_turns=settings.MEMORY_EVERY_TURNS,
             memories_in_prompt=settings.MEMORIES_IN_PROMPT,
             max_message_chars=settings.MAX_MESSAGE_CHARS,
+            turn_lease_s=settings.TURN_LEASE_S,
         ),
     )
     play = ScenarioPlay(
@@ -62,8 +62,7 @@ def build_play(
 
 
 def play_service(request: Request) -> ScenarioPlay:
-    service: ScenarioPlay = request.app.state.resources.extras[PLAY_KEY]
-    return service
+    return service_context(request, ScenarioContext).play
 
 
 def scenario_settings(request: Request) -> ScenarioSettings:
@@ -76,8 +75,7 @@ ScenarioSettingsDep = Annotated[ScenarioSettings, Depends(scenario_settings)]
 
 
 def growth_service(request: Request) -> Growth:
-    service: Growth = request.app.state.resources.extras[GROWTH_KEY]
-    return service
+    return service_context(request, ScenarioContext).growth
 
 
 GrowthDep = Annotated[Growth, Depends(growth_service)]

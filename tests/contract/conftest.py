@@ -1,4 +1,5 @@
-"""The document-store fixture the contract suites share: SQLite (in tmp_path) and the Firestore emulator."""
+"""The document-store fixture the contract suites share: the unit tests' fake, SQLite (in tmp_path) and the
+Firestore emulator."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fake_store import FakeStore
 from tests.support.firestore_emulator import FirestoreEmulator
 from workplace_roleplay.adapters.firestore_store import FirestoreDocumentStore
 from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
@@ -14,11 +16,14 @@ from workplace_roleplay.ports import DocumentStore
 
 
 @pytest.fixture(
-    params=[pytest.param("sqlite"), pytest.param("firestore", marks=pytest.mark.integration)],
+    params=[pytest.param("fake"), pytest.param("sqlite"), pytest.param("firestore", marks=pytest.mark.integration)],
 )
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DocumentStore]:
     opened: DocumentStore
-    if request.param == "sqlite":
+    if request.param == "fake":
+        # The unit tests' fake must keep the same contract, or unit tests prove things the real stores break.
+        opened = FakeStore()
+    elif request.param == "sqlite":
         opened = await SqliteDocumentStore.open(tmp_path / "data" / "store.sqlite3")
     else:
         emulator: FirestoreEmulator = request.getfixturevalue("firestore_emulator_clean")

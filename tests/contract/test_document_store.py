@@ -15,7 +15,7 @@ from workplace_roleplay.ports import DocumentStore, Filter, Transaction
 
 # Concurrent transactions on one document: the emulator resolves contention slowly (~2 s per conflict),
 # so its leg runs fewer of them.
-CONCURRENT_TRANSACTIONS = {"sqlite": 8, "firestore": 3}
+CONCURRENT_TRANSACTIONS = {"fake": 8, "sqlite": 8, "firestore": 3}
 
 
 # --- single documents ------------------------------------------------------------------------------
@@ -304,4 +304,4 @@ async def test_a_transactional_update_of_a_missing_document_raises_not_found_and
 
 async def test_ping_answers_when_the_store_serves(store: DocumentStore) -> None:
     await store.ping()
-    assert store.backend in ("sqlite", "firestore")
+    assert store.backend in ("fake", "sqlite", "firestore")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from functions.migrate_session.deps import migration_service
 from tests.support.clock import ManualClock
 from tests.support.firestore_emulator import FirestoreEmulator
 from workplace_roleplay.adapters.firestore_store import FirestoreDocumentStore
 from workplace_roleplay.adapters.sqlite_store import SqliteDocumentStore
 from workplace_roleplay.domain.migration.service import MigrationService
-from workplace_roleplay.domain.migration.writer import RepositoryConversationWriter
 from workplace_roleplay.ports import DocumentStore
 
 
@@ -40,4 +40,4 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def service(store: DocumentStore, clock: ManualClock) -> MigrationService:
-    return MigrationService(store=store, clock=clock, writer=RepositoryConversationWriter(store, clock))
+    return migration_service(store, clock)

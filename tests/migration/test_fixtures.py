@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 import redis
 
+from functions.migrate_session.deps import migration_service
 from tests.support.clock import ManualClock
 from tests.support.legacy import captured_at, fixture_names, fixtures_dir, load_fixture, place_fixture
 from workplace_roleplay.adapters.legacy_filesystem import FilesystemLegacySource, FilesystemUserData
 from workplace_roleplay.adapters.legacy_redis import RedisLegacySource
-from workplace_roleplay.domain.conversation.records import ConversationRepository
-from workplace_roleplay.domain.migration.service import MigrationService
-from workplace_roleplay.domain.migration.writer import RepositoryConversationWriter
+from workplace_roleplay.domain.conversation.mode import Mode
+from workplace_roleplay.domain.conversation.records import Conversation, ConversationRepository, Message, Role
+from workplace_roleplay.domain.scenario.catalog import load_catalog
 from workplace_roleplay.ports import DocumentStore
 from workplace_roleplay.ports.legacy_session import LegacyRecord, LegacySessionSource
 
@@ -37,6 +38,30 @@ def expected_messages(session: dict[str, Any]) -> dict[str, int]:
         "scenario": sum(pairs(h) for h in session.get("scenario_history", {}).values()),
         "watch": len(session.get("watch_history", [])),
     }
+
+
+def assert_engine_shaped(convs: list[Conversation], stored: list[Message], mode: str) -> None:
+    """Migrated conversations look like the ones the engine starts: every line names its speaker, chat
+    has the mode's full settings, scenarios carry their v2 scenario, watch speaks as 太郎 and 花子."""
+    catalog = load_catalog()
+    for m in stored:
+        assert m.speaker == ("learner" if m.role is Role.LEARNER else m.speaker)
+        assert m.speaker, m
+    for conv in convs:
+        assert conv.mode == Mode(mode).value
+        assert conv.root_id == conv.id
+        assert conv.extra["migrated_from_legacy"] is True
+        if mode == "chat":
+            assert set(conv.settings) == {"partner_type", "situation", "topic"}
+        if mode == "scenario":
+            legacy_id = conv.extra["legacy_scenario_id"]
+            assert conv.extra["scenario_mapped"] is True
+            assert conv.settings["scenario_id"] == catalog.for_legacy_id(legacy_id).id
+    replies = {m.speaker for m in stored if m.role is Role.COUNTERPART}
+    if mode == "watch" and replies:
+        assert replies <= {"太郎", "花子"}
+    if mode == "scenario":
+        assert "相手役" not in replies
 
 
 async def source_for(fixture: dict[str, Any], tmp_path: Path, redis_url: str, prefix: str) -> LegacySessionSource:
@@ -63,12 +88,7 @@ async def test_fixture_reads_and_migrates(
     assert record.data == fixture["decoded"]  # the restricted readers decode exactly what was stored
 
     clock = ManualClock(now=now)
-    service = MigrationService(
-        store=store,
-        clock=clock,
-        writer=RepositoryConversationWriter(store, clock),
-        user_data=FilesystemUserData(tmp_path / "user_data"),
-    )
+    service = migration_service(store, clock, user_data=FilesystemUserData(tmp_path / "user_data"))
     outcome = await service.migrate(record)
     decoded = fixture["decoded"]
     if "user_id" in decoded:
@@ -81,6 +101,7 @@ async def test_fixture_reads_and_migrates(
         stored = [m for c in convs for m in await repo.messages(c)]
         assert len(stored) == count, mode
         assert not any(m.text in MARKERS for m in stored)  # opening markers never become learner text
+        assert_engine_shaped(convs, stored, mode)
     if name.endswith("_unpatched") or name.endswith("_fresh"):
         assert outcome.status == "nothing_to_migrate"  # a CSRF token only: nothing of the learner's
         assert outcome.messages == 0

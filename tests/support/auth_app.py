@@ -11,6 +11,7 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse
 
+from functions.migrate_session.deps import MigrateSessionContext
 from functions.migrate_session.routes import router as auth_router
 from tests.support.fakes import FakeCache
 from workplace_roleplay.adapters.memory_ratelimit import MemoryRateLimiter
@@ -20,6 +21,7 @@ from workplace_roleplay.settings import MigrateSessionSettings, ServiceSettings
 from workplace_roleplay.web.app import create_app
 from workplace_roleplay.web.auth import CurrentUser, PageUser, SocketUser
 from workplace_roleplay.web.ratelimit import rate_limit
+from workplace_roleplay.web.service_context import provide_context
 from workplace_roleplay.web.templating import render
 
 PROBE_TEMPLATES = Path(__file__).resolve().parents[1] / "security" / "templates"
@@ -86,7 +88,18 @@ def auth_app(
             res.security = customize(res.security)
         yield res
 
-    return create_app(settings, service="migrate_session", routers=[auth_router, probe_router()], resources=opener)
+    @asynccontextmanager
+    async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
+        provide_context(app, MigrateSessionContext(None))  # like the service without LEGACY_SESSION_SOURCE
+        yield
+
+    return create_app(
+        settings,
+        service="migrate_session",
+        routers=[auth_router, probe_router()],
+        startup=startup,
+        resources=opener,
+    )
 
 
 @asynccontextmanager

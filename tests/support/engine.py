@@ -9,7 +9,7 @@ from workplace_roleplay.domain.coaching.moderation import Moderator
 from workplace_roleplay.domain.conversation.mode import ConversationMode
 from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
 from workplace_roleplay.domain.modes.chat import ChatMode
-from workplace_roleplay.domain.sealing import TextSealer
+from workplace_roleplay.domain.sealing import PlainSealer, TextSealer
 from workplace_roleplay.ports import Clock
 from workplace_roleplay.ports.model import LanguageModel
 from workplace_roleplay.web.sse import CacheStreamBuffers
@@ -27,6 +27,7 @@ def engine(
     options: EngineOptions | None = None,
 ) -> ConversationService:
     """A ``ConversationService`` (chat mode unless ``mode`` is given) over these fakes."""
+    ale = sealer or PlainSealer()
     ctx = EngineContext(
         store=store,
         cache=cache,
@@ -34,7 +35,7 @@ def engine(
         clock=clock or TickingClock(),
         moderator=Moderator.from_files(),
         background=background or BackgroundWork(),
-        streams=CacheStreamBuffers(cache),
+        streams=CacheStreamBuffers(cache, sealer=ale, ttl_s=600),
         sealer=sealer,
     )
     return ConversationService(ctx, mode or ChatMode(), options)

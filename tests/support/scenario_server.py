@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from functions.scenario.deps import SERVICE_KEY
+from functions.scenario.deps import ScenarioContext
 from functions.scenario.main import create
 from tests.support.chat_server import namespaced_resources
 from tests.support.processes import free_port
@@ -38,8 +38,9 @@ class ScenarioServer:
 
     @property
     def scenarios(self) -> ScenarioCatalogService:
-        service: ScenarioCatalogService = self.resources.extras[SERVICE_KEY]
-        return service
+        context = self.app.state.service_context
+        assert isinstance(context, ScenarioContext)
+        return context.scenarios
 
     async def sign_in(self) -> tuple[str, dict[str, str]]:
         """A fresh anonymous learner: (user id, Bearer headers)."""

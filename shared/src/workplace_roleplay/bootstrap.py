@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from workplace_roleplay import tracing
 from workplace_roleplay.domain.conversation.service import ConversationService
@@ -44,8 +43,6 @@ class Resources:
     model: LanguageModel = field(default_factory=lambda: _simple_model())
     # Text-to-speech; None when TTS_ENABLED is off or no Gemini is configured (the route answers 503).
     speech: SpeechService | None = None
-    # Service-specific objects (domain services, ...) registered by the service's wiring.
-    extras: dict[str, Any] = field(default_factory=dict)
     # Where legacy sessions are read (LEGACY_SESSION_SOURCE); None: the signed-cookie reader when
     # LEGACY_SECRET_KEY is set, else no legacy sessions at all.
     legacy_source: LegacySessionSource | None = None

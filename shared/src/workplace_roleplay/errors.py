@@ -255,6 +255,21 @@ class TurnInProgress(Conflict):
     message_en = "The reply to this message is still being written. Please wait and reload the conversation."
 
 
+class AnotherTurnInProgress(TurnInProgress):
+    """A new line while another turn of the conversation is being answered (one turn at a time; ADR 0010)."""
+
+    message_ja = "前のメッセージへの返答を作成中です。返答が届いてからもう一度送ってください。"
+    message_en = "The reply to your previous message is still being written. Send this one once it has arrived."
+
+
+class IdempotencyConflict(Conflict):
+    """A client message id sent again with other text: it names one line, never two."""
+
+    code = "idempotency_conflict"
+    message_ja = "同じ送信IDで別の内容が送られました。ページを再読み込みしてから送り直してください。"
+    message_en = "This message id was already used for different text. Reload the page and send again."
+
+
 class RateLimited(AppError):
     code = "rate_limited"
     message_ja = "リクエストが多すぎます。少し時間をおいてからもう一度お試しください。"

@@ -39,7 +39,13 @@ async def _remember_and_ask(start_server: StartServer, fake_gemini: FakeGeminiCo
     """Store CLOSE then FAR (FAR is newer: first on a lexical tie), then ask QUERY; the prompt sent."""
     server = await start_server(MEMORY_EVERY_TURNS=1, MEMORIES_IN_PROMPT=1)
     facts = {"facts": [{"text": text, "kind": "preference", "salience": 0.9} for text in (CLOSE, FAR)]}
-    fake_gemini.script("memory-model", {"kind": "ok", "text": json.dumps(facts, ensure_ascii=False)})
+    # The second conversation's turn also extracts (in the background, racing the reads below): it finds
+    # nothing new, so the only embeddings are the two memories' and the recall's query.
+    fake_gemini.script(
+        "memory-model",
+        {"kind": "ok", "text": json.dumps(facts, ensure_ascii=False)},
+        {"kind": "ok", "text": json.dumps({"facts": []})},
+    )
     _, headers = await server.sign_in()
     async with httpx.AsyncClient(base_url=server.url, timeout=20.0) as client:
         first = await open_chat(client, headers, topic="hobby")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from google.api_core import exceptions
 
-from workplace_roleplay.adapters.firestore_store import _translated
+from workplace_roleplay.adapters.firestore_documents import translated as _translated
 from workplace_roleplay.errors import (
     AlreadyExists,
     AppError,

@@ -25,15 +25,13 @@ from pydantic import BaseModel, ValidationError
 
 from workplace_roleplay import telemetry, tracing
 from workplace_roleplay.adapters.ai_cache import AiCache, cache_key, is_cacheable
-from workplace_roleplay.adapters.breaker import BREAKER_LEVEL, CircuitBreaker
-from workplace_roleplay.adapters.model_resilience import Backoff
+from workplace_roleplay.adapters.breaker import CircuitBreaker
+from workplace_roleplay.adapters.model_resilience import Attempts, Backoff, ModelHealth
 from workplace_roleplay.adapters.model_routing import ModelRouter
 from workplace_roleplay.adapters.simple_model import SimpleModel, SimpleReason
 from workplace_roleplay.errors import (
     ModelCredentialRejected,
-    ModelOverloaded,
     ModelRejected,
-    ModelTimeout,
     ModelUnavailable,
 )
 from workplace_roleplay.ports.cache import Cache
@@ -76,42 +74,6 @@ class ModelBackend(Protocol):
     async def close(self) -> None: ...
 
 
-class _Attempts:
-    """Retry bookkeeping of one call: attempts per model and the shared waiting budget."""
-
-    def __init__(self, owner: ResilientModel) -> None:
-        self.owner = owner
-        self.waited = 0.0
-        self.last_error: ModelUnavailable | None = None
-        self.count = 0
-
-    def begin(self, model: str) -> None:
-        """One more upstream attempt (an event and the running count on the model span; ADR 0028)."""
-        self.count += 1
-        tracing.event("model.attempt", {"model": model, "attempt": self.count})
-        tracing.annotate({"model.attempts": self.count})
-
-    def simple_reason(self) -> SimpleReason:
-        """Why the simple mode answers: busy models (or open breakers), or models that refused us."""
-        if self.last_error is None or isinstance(self.last_error, ModelOverloaded | ModelTimeout):
-            return SimpleReason.OVERLOADED
-        return SimpleReason.UNAVAILABLE
-
-    async def backoff(self, model: str, attempt: int, exc: ModelUnavailable) -> bool:
-        """Sleep before the next attempt on ``model``; False when it should move on instead."""
-        s = self.owner.settings
-        # A timeout already cost a whole first-token budget; a hung model is tried once, then the other.
-        if not isinstance(exc, ModelOverloaded) or attempt + 1 >= s.MODEL_RETRY_ATTEMPTS:
-            return False
-        delay = self.owner.backoff.delay(attempt, exc.retry_after)
-        if delay > s.MODEL_RETRY_MAX_DELAY_S or self.waited + delay > s.MODEL_RETRY_BUDGET_S:
-            log.info("model retry skipped: wait too long", extra={"model": model, "wait_s": round(delay, 2)})
-            return False
-        self.waited += delay
-        await self.owner.sleep(delay)
-        return True
-
-
 class ResilientModel:
     """A ``LanguageModel`` over a backend with routing, retries, breakers, fallbacks and ``ai_cache``."""
 
@@ -135,54 +97,10 @@ class ResilientModel:
         self.sleep = sleep
         self.backoff = Backoff(settings.MODEL_RETRY_BASE_DELAY_S, settings.MODEL_RETRY_MAX_DELAY_S, jitter)
         self.ai_cache = AiCache(cache, ttl_s=settings.AI_CACHE_TTL_S) if cache is not None else None
-        self.breakers: dict[str, CircuitBreaker] = {}
+        self.health = ModelHealth(backend, settings, clock)
 
     def breaker(self, model: str) -> CircuitBreaker:
-        if model not in self.breakers:
-            self.breakers[model] = CircuitBreaker(
-                name=model,
-                threshold=self.settings.MODEL_BREAKER_FAILURES,
-                cooldown_s=self.settings.MODEL_BREAKER_COOLDOWN_S,
-                clock=self.clock,
-                announce=False,  # the model gateway keeps its own breaker-state gauge
-            )
-        return self.breakers[model]
-
-    def _gauge(self, model: str) -> None:
-        telemetry.MODEL_BREAKER_STATE.labels(model=model).set(BREAKER_LEVEL[self.breaker(model).state])
-
-    def _failed(self, model: str, exc: ModelUnavailable) -> None:
-        telemetry.MODEL_ERRORS.labels(model=model, code=exc.code).inc()
-        tracing.event("model.attempt_failed", {"model": model, "error_code": exc.code})
-        if isinstance(exc, ModelOverloaded | ModelTimeout):
-            self.breaker(model).failure(exc)
-        else:
-            self.breaker(model).release()
-        self._gauge(model)
-        log.warning("model call failed", extra={"model": model, "error_code": exc.code, **exc.extra})
-
-    def _succeeded(self, model: str) -> None:
-        self.breaker(model).success()
-        self._gauge(model)
-
-    def _credential_rejected(self, model: str, used: str) -> bool:
-        """Switch to the standby credential (once); True when the call should be repeated."""
-        if self.backend.credential != used:
-            return True  # a concurrent call already switched
-        switched = self.backend.switch_credential()
-        if switched:
-            telemetry.MODEL_FALLBACKS.labels(task="any", kind="standby_credential").inc()
-        # Alert-worthy: a revoked or leaked key. Never logged for quota (429) errors.
-        log.error(
-            "model credential rejected" + ("; switched to the standby credential" if switched else ""),
-            extra={
-                "security_event": "model_credential_rejected",
-                "credential_from": used,
-                "credential_to": self.backend.credential if switched else None,
-                "model": model,
-            },
-        )
-        return switched
+        return self.health.breaker(model)
 
     def _moving_on(self, request: GenerationRequest, model: str, kind: str) -> None:
         telemetry.MODEL_FALLBACKS.labels(task=request.task.value, kind=kind).inc()
@@ -191,13 +109,13 @@ class ResilientModel:
 
     async def stream(self, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
         route = self.router.route(request.task)
-        attempts = _Attempts(self)
+        attempts = Attempts(self.settings, self.backoff, self.sleep)
         for position, model in enumerate(route.models):
             if position:
                 self._moving_on(request, route.models[position - 1], "other_model")
             attempt = 0
             while self.breaker(model).allow():
-                self._gauge(model)
+                self.health.gauge(model)
                 attempts.begin(model)
                 used, parts = self.backend.credential, []
                 upstream = self.backend.stream(model, request)
@@ -206,10 +124,10 @@ class ResilientModel:
                         if isinstance(event, TextDelta):
                             parts.append(event.text)
                         yield event
-                    self._succeeded(model)
+                    self.health.succeeded(model)
                     return
                 except ModelUnavailable as exc:
-                    self._failed(model, exc)
+                    self.health.failed(model, exc)
                     attempts.last_error = exc
                     if parts:
                         yield Completion(
@@ -222,7 +140,7 @@ class ResilientModel:
                         )
                         return
                     if isinstance(exc, ModelCredentialRejected):
-                        if self._credential_rejected(model, used):
+                        if self.health.credential_rejected(model, used):
                             continue
                         break
                     if not await attempts.backoff(model, attempt, exc):
@@ -242,22 +160,22 @@ class ResilientModel:
     ) -> tuple[T | None, SimpleReason]:
         """``call(model)`` along the route with retries; (None, why) when every model failed."""
         route = self.router.route(request.task)
-        attempts = _Attempts(self)
+        attempts = Attempts(self.settings, self.backoff, self.sleep)
         for position, model in enumerate(route.models):
             if position:
                 self._moving_on(request, route.models[position - 1], "other_model")
             attempt = 0
             while self.breaker(model).allow():
-                self._gauge(model)
+                self.health.gauge(model)
                 attempts.begin(model)
                 used = self.backend.credential
                 try:
                     result = await call(model)
                 except ModelUnavailable as exc:
-                    self._failed(model, exc)
+                    self.health.failed(model, exc)
                     attempts.last_error = exc
                     if isinstance(exc, ModelCredentialRejected):
-                        if self._credential_rejected(model, used):
+                        if self.health.credential_rejected(model, used):
                             continue
                         break
                     if not await attempts.backoff(model, attempt, exc):
@@ -267,7 +185,7 @@ class ResilientModel:
                 except BaseException:
                     self.breaker(model).release()
                     raise
-                self._succeeded(model)
+                self.health.succeeded(model)
                 return result, SimpleReason.OVERLOADED
         self._moving_on(request, route.models[-1], "simple")
         return None, attempts.simple_reason()
@@ -316,7 +234,7 @@ class ResilientModel:
             return []
         breaker = self.breaker(model)
         allowed = breaker.allow()
-        self._gauge(model)
+        self.health.gauge(model)
         if not allowed:
             return None
         try:
@@ -328,13 +246,13 @@ class ResilientModel:
                 timeout_s=self.settings.MODEL_EMBEDDING_TIMEOUT_S,
             )
         except ModelUnavailable as exc:
-            self._failed(model, exc)
+            self.health.failed(model, exc)
             telemetry.MODEL_FALLBACKS.labels(task="embedding", kind="lexical").inc()
             return None
         except BaseException:
             breaker.release()
             raise
-        self._succeeded(model)
+        self.health.succeeded(model)
         return vectors
 
     async def close(self) -> None:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import random
 import sqlite3
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +26,7 @@ from workplace_roleplay.adapters.document_fields import (
     check_update_fields,
     check_window,
 )
+from workplace_roleplay.adapters.sqlite_connections import Connection, TransactionConnections, backoff, translated
 from workplace_roleplay.adapters.sqlite_query import compile_query
 from workplace_roleplay.adapters.sqlite_transaction import SqliteTransaction
 from workplace_roleplay.errors import Conflict, InvalidInput, StoreUnavailable
@@ -36,7 +35,6 @@ from workplace_roleplay.ports import Clock, DocumentSnapshot, Filter, JsonValue,
 T = TypeVar("T")
 
 _MAIN_BUSY_TIMEOUT_MS = 5000
-_IDLE_TX_CONNECTIONS = 4
 # Expired rows are already invisible; deleting them is housekeeping, so it rides on a write at most once a
 # minute, a batch at a time (no scheduler, and no write waits long behind it).
 PURGE_INTERVAL_S = 60.0
@@ -45,46 +43,17 @@ PURGE_BATCH = 500
 log = logging.getLogger(__name__)
 
 
-class _Connection:
-    """A connection plus the lock that keeps two threads from using it at once."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.lock = threading.Lock()
-
-    def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        with self.lock:
-            return fn(self.conn)
-
-    def discard(self) -> None:
-        """Roll back anything open and close (waits for a statement still running on another thread)."""
-        with self.lock:
-            try:
-                if self.conn.in_transaction:
-                    self.conn.rollback()
-            finally:
-                self.conn.close()
-
-
-def _translated(exc: sqlite3.Error) -> StoreUnavailable:
-    if rows.is_busy(exc):
-        return StoreUnavailable(f"sqlite database is locked: {exc}")
-    return StoreUnavailable(f"sqlite error: {exc}")
-
-
 class SqliteDocumentStore:
     """``DocumentStore`` over a SQLite file (the embedded default)."""
 
     backend = "sqlite"
 
-    def __init__(self, path: Path, main: _Connection, *, lock_timeout_s: float, clock: Clock) -> None:
+    def __init__(self, path: Path, main: Connection, *, lock_timeout_s: float, clock: Clock) -> None:
         self.path = path
         self._main = main
         self._clock = clock  # decides which documents have expired (ports.EXPIRES_AT)
-        self._lock_timeout_s = lock_timeout_s
         self._main_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
-        self._tx_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sqlite-tx")
-        self._idle: list[_Connection] = []
+        self._pool = TransactionConnections(path, lock_timeout_s=lock_timeout_s)
         self._closed = False
         self._next_purge = 0.0  # monotonic time; the first write after opening purges
 
@@ -105,10 +74,10 @@ class SqliteDocumentStore:
         try:
             conn = await asyncio.to_thread(setup)
         except sqlite3.Error as exc:
-            raise _translated(exc) from exc
+            raise translated(exc) from exc
         except OSError as exc:
             raise StoreUnavailable(f"cannot open sqlite store at {path}: {exc}") from exc
-        return cls(path, _Connection(conn), lock_timeout_s=lock_timeout_s, clock=clock or SystemClock())
+        return cls(path, Connection(conn), lock_timeout_s=lock_timeout_s, clock=clock or SystemClock())
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on the main connection's worker thread, translating SQLite errors."""
@@ -122,7 +91,7 @@ class SqliteDocumentStore:
         try:
             return await future
         except sqlite3.Error as exc:
-            raise _translated(exc) from exc
+            raise translated(exc) from exc
 
     async def _write(self, fn: Callable[[sqlite3.Connection], None]) -> None:
         """Run a write, then (when due) an opportunistic purge of expired rows on the same thread."""
@@ -195,25 +164,25 @@ class SqliteDocumentStore:
             raise InvalidInput("a transaction needs at least one attempt")
         if self._closed:
             raise StoreUnavailable("sqlite store is closed")
-        conn = await self._checkout()
+        conn = await self._pool.checkout()
         reusable = False
         try:
             for attempt in range(attempts):
-                await self._begin(conn)
+                await self._pool.begin(conn)
                 now = self._clock.now()
                 tx = SqliteTransaction(functools.partial(self._tx_read, conn, now=now))
                 try:
                     result = await fn(tx)
-                    await self._on_tx(conn, functools.partial(_commit, writes=tx.writes, now=now))
+                    await self._pool.on(conn, functools.partial(_commit, writes=tx.writes, now=now))
                 except sqlite3.Error as exc:
-                    await self._on_tx(conn, _rollback)
+                    await self._pool.on(conn, _rollback)
                     if not rows.is_busy(exc):
-                        raise _translated(exc) from exc
+                        raise translated(exc) from exc
                     # Another connection got in between (rare under BEGIN IMMEDIATE): run fn again.
-                    await asyncio.sleep(_backoff(attempt))
+                    await asyncio.sleep(backoff(attempt))
                     continue
                 except BaseException:
-                    await self._on_tx(conn, _rollback)
+                    await self._pool.on(conn, _rollback)
                     reusable = True  # rolled back cleanly: the connection can serve the next transaction
                     raise
                 reusable = True
@@ -221,55 +190,12 @@ class SqliteDocumentStore:
             reusable = True
             raise Conflict(f"sqlite transaction still contended after {attempts} attempts")
         except sqlite3.Error as exc:
-            raise _translated(exc) from exc
+            raise translated(exc) from exc
         finally:
-            await self._checkin(conn, reusable=reusable)
+            await self._pool.checkin(conn, reusable=reusable and not self._closed)
 
-    async def _tx_read(self, conn: _Connection, path: str, *, now: float) -> dict[str, JsonValue] | None:
-        return await self._on_tx(conn, lambda db: rows.read(db, path, now=now))
-
-    async def _on_tx(self, conn: _Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-        loop = asyncio.get_running_loop()
-        try:
-            future = loop.run_in_executor(self._tx_threads, conn.call, fn)
-        except RuntimeError as exc:  # the pool is shut down: close() ran under us
-            raise StoreUnavailable("sqlite store is closed") from exc
-        return await future
-
-    async def _begin(self, conn: _Connection) -> None:
-        """Take the write lock, waiting with async sleeps (not a blocked thread) up to the lock timeout."""
-        deadline = time.monotonic() + self._lock_timeout_s
-        attempt = 0
-        while True:
-            try:
-                await self._on_tx(conn, lambda db: db.execute("BEGIN IMMEDIATE"))
-                return
-            except sqlite3.Error as exc:
-                if not rows.is_busy(exc) or time.monotonic() >= deadline:
-                    raise
-            await asyncio.sleep(_backoff(attempt))
-            attempt += 1
-
-    async def _checkout(self) -> _Connection:
-        if self._idle:
-            return self._idle.pop()
-
-        def opened() -> sqlite3.Connection:
-            # No busy wait inside SQLite: _begin waits for the write lock on the event loop instead.
-            return rows.connect(self.path, busy_timeout_ms=0)
-
-        try:
-            return _Connection(await asyncio.to_thread(opened))
-        except sqlite3.Error as exc:
-            raise _translated(exc) from exc
-
-    async def _checkin(self, conn: _Connection, *, reusable: bool) -> None:
-        # A connection left mid-statement (cancelled while a thread still ran it) is closed, not reused.
-        pool_has_room = len(self._idle) < _IDLE_TX_CONNECTIONS
-        if reusable and pool_has_room and not self._closed and not conn.conn.in_transaction:
-            self._idle.append(conn)
-            return
-        await asyncio.shield(asyncio.to_thread(conn.discard))
+    async def _tx_read(self, conn: Connection, path: str, *, now: float) -> dict[str, JsonValue] | None:
+        return await self._pool.on(conn, lambda db: rows.read(db, path, now=now))
 
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute("SELECT 1 FROM documents LIMIT 1").fetchall())
@@ -278,11 +204,11 @@ class SqliteDocumentStore:
         if self._closed:
             return
         self._closed = True
-        idle, self._idle = self._idle, []
+        idle = self._pool.take_idle()
 
         def shutdown() -> None:
             self._main_thread.shutdown(wait=True)
-            self._tx_threads.shutdown(wait=True)
+            self._pool.shutdown()
             for conn in [*idle, self._main]:
                 conn.discard()
 
@@ -322,8 +248,3 @@ def _purge_quietly(conn: sqlite3.Connection, now: float) -> None:
 def _rollback(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         conn.rollback()
-
-
-def _backoff(attempt: int) -> float:
-    """Jittered exponential backoff from ~1 ms to 50 ms, so waiting writers do not retry in lockstep."""
-    return random.uniform(0.5, 1.0) * min(0.05, 0.001 * 2.0**attempt)

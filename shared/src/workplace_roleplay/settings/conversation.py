@@ -24,6 +24,13 @@ class ConversationSettings(BaseSettings):
     STREAM_BUFFER_TTL_S: int = Field(
         600, ge=10, le=86400, description="TTL of stream:{turn_id} replay buffers (Last-Event-ID resume)."
     )
+    TURN_LEASE_S: float = Field(
+        10.0,
+        ge=1,
+        le=120,
+        description="Life of a turn's lease on its conversation (renewed while it runs): how soon a turn whose "
+        "instance died counts as abandoned (ADR 0010).",
+    )
     SSE_HEARTBEAT_S: float = Field(
         15.0, gt=0, le=60, description="Seconds of silence before an SSE heartbeat comment is sent."
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from workplace_roleplay.domain.sealing import TextSealer
 from workplace_roleplay.errors import EncryptionError, NotFound
 from workplace_roleplay.ports import Cache
 from workplace_roleplay.ports.cache_keys import stream_key
+from workplace_roleplay.ports.streams import StreamedLine
 from workplace_roleplay.web.grammar import parse_event_id_value
 
 log = logging.getLogger("workplace_roleplay.sse")
@@ -62,13 +63,35 @@ async def drop_stream_buffers(cache: Cache, turn_ids: Sequence[str]) -> None:
 
 
 class CacheStreamBuffers:
-    """The ``StreamBuffers`` port over the cache: what the conversation engine drops on delete."""
+    """The ``StreamBuffers`` port over the cache: dropped with a conversation, read back after a crash."""
 
-    def __init__(self, cache: Cache) -> None:
-        self.cache = cache
+    def __init__(self, cache: Cache, *, sealer: TextSealer, ttl_s: int) -> None:
+        self.cache, self.sealer, self.ttl_s = cache, sealer, ttl_s
 
     async def drop(self, turn_ids: Sequence[str]) -> None:
         await drop_stream_buffers(self.cache, turn_ids)
+
+    def _buffer(self, turn_id: str) -> StreamBuffer:
+        return StreamBuffer(self.cache, turn_id, ttl_s=self.ttl_s, sealer=self.sealer)
+
+    async def streamed(self, turn_id: str, owner: str) -> StreamedLine | None:
+        try:
+            events = await self._buffer(turn_id).replay(owner, 0)
+        except NotFound:
+            return None
+        index, text = 0, list[str]()
+        for event in events:
+            if event.event == "line_done":
+                index, text = index + 1, []
+            elif event.event == "token":
+                text.append(str(event.data.get("text", "")))
+        ended = any(event.event in TERMINAL for event in events)
+        return StreamedLine(index=index, text="".join(text), ended=ended)
+
+    async def close(self, turn_id: str, owner: str, done: Mapping[str, Any]) -> None:
+        buffer = self._buffer(turn_id)
+        if await buffer.continue_numbering(owner):
+            await buffer.record("done", dict(done))
 
 
 class StreamBuffer:
@@ -90,6 +113,14 @@ class StreamBuffer:
         self.owner = owner
         await self.cache.delete(self.key)
         await self.cache.append(self.key, json.dumps({"owner": owner}).encode(), ttl=self.ttl_s)
+
+    async def continue_numbering(self, owner: str) -> bool:
+        """Append after the events already buffered for ``owner`` (False: no such buffer)."""
+        items = await self.cache.read_list(self.key)
+        if not items or _owner_of(items[0]) != owner:
+            return False
+        self.owner, self.seq = owner, len(items) - 1
+        return True
 
     async def record(self, event: str, data: dict[str, Any]) -> SseEvent:
         """Number the event, buffer it sealed, and return it ready to send."""

@@ -1,16 +1,11 @@
-"""One turn of the shared pipeline as an SSE stream (chat today; scenario and watch reuse it).
-
-The turn runs in its own task, so a client that goes away cancels it cleanly: the pipeline stores
-the partial reply (edge-triggered asyncio cancellation lets it still write), the closing event goes
-into the replay buffer, and the HTTP response merely stops reading.
-"""
+"""One turn of the shared pipeline as an HTTP response: SSE (default) or one JSON body, and the resume
+of a turn's stream after ``Last-Event-ID`` (chat today; scenario and watch reuse it). The turn itself
+runs in its own task (``turn_task.py``)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import Request
@@ -19,162 +14,22 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from workplace_roleplay import telemetry, tracing
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.conversation.events import (
-    AnalysisReady,
-    LineDone,
-    LineStarted,
-    ModeEvent,
-    Token,
-    TurnDone,
     TurnEvent,
-    TurnStarted,
-    error_for_code,
 )
-from workplace_roleplay.domain.conversation.records import reply_message_id
 from workplace_roleplay.domain.sealing import TextSealer
-from workplace_roleplay.errors import AppError, InvalidInput, NotFound, TurnInProgress
+from workplace_roleplay.errors import AnotherTurnInProgress, InvalidInput, NotFound, TurnInProgress
 from workplace_roleplay.ports import Cache
 from workplace_roleplay.web.context import service_var
 from workplace_roleplay.web.metrics import STREAM_FIRST_TOKEN
 from workplace_roleplay.web.sse import (
     SSE_HEADERS,
-    TERMINAL,
     SseEvent,
     StreamBuffer,
     follow,
     parse_event_id,
     with_heartbeats,
 )
-
-_END = object()
-
-
-def event_payload(event: TurnEvent) -> tuple[str, dict[str, Any]]:
-    """The SSE event name and JSON data of a pipeline event."""
-    if isinstance(event, Token):
-        return "token", {"text": event.text}
-    if isinstance(event, AnalysisReady):
-        return "analysis", {"message_id": event.message_id, **event.analysis}
-    if isinstance(event, TurnStarted):
-        return "start", asdict(event)
-    if isinstance(event, LineStarted):
-        return "line", asdict(event)
-    if isinstance(event, LineDone):
-        return "line_done", asdict(event)
-    if isinstance(event, ModeEvent):
-        return event.name, dict(event.data)
-    if isinstance(event, TurnDone):
-        data = asdict(event)
-        data["usage"] = {"input_tokens": data.pop("input_tokens"), "output_tokens": data.pop("output_tokens")}
-        return "done", data
-    data = asdict(event)
-    data["message"] = data.pop("message_ja")
-    return "error", data
-
-
-class TurnStream:
-    """Runs a turn's events through the replay buffer into a queue the response reads."""
-
-    def __init__(
-        self,
-        events: AsyncGenerator[TurnEvent, None],
-        *,
-        cache: Cache,
-        owner: str,
-        buffer_ttl_s: int,
-        sealer: TextSealer,
-        background: BackgroundWork,
-    ) -> None:
-        self.events = events
-        self.cache = cache
-        self.owner = owner
-        self.buffer_ttl_s = buffer_ttl_s
-        self.sealer = sealer
-        self.queue: asyncio.Queue[object] = asyncio.Queue()
-        self.buffer: StreamBuffer | None = None
-        self.task = background.spawn(self._produce(), name="turn_stream")
-
-    async def _produce(self) -> None:
-        text: list[str] = []
-        started: TurnStarted | None = None
-        finished = False
-        try:
-            async for event in self.events:
-                if isinstance(event, TurnStarted):
-                    started = event
-                    self.buffer = StreamBuffer(self.cache, event.turn_id, ttl_s=self.buffer_ttl_s, sealer=self.sealer)
-                    await self.buffer.open(self.owner)
-                if isinstance(event, Token):
-                    text.append(event.text)
-                name, data = event_payload(event)
-                item = SseEvent(name, data) if self.buffer is None else await self.buffer.record(name, data)
-                finished = name in TERMINAL
-                self.queue.put_nowait(item)
-            self.queue.put_nowait(_END)
-        except (asyncio.CancelledError, GeneratorExit):
-            # The client left: let the pipeline store its partial reply, then close the buffer.
-            await self.events.aclose()
-            if started is not None and self.buffer is not None and not finished:
-                await self.buffer.record(
-                    "done",
-                    {
-                        "conversation_id": started.conversation_id,
-                        "turn_id": started.turn_id,
-                        "learner_message_id": started.learner_message_id,
-                        "reply_message_id": reply_message_id(started.turn_id) if text else None,
-                        "text": "".join(text),
-                        "status": "partial" if text else "failed",
-                        "interrupted": True,
-                    },
-                )
-            raise
-        except Exception as exc:  # handed to the reader, which raises it in the request
-            self.queue.put_nowait(exc)
-
-    async def _next(self) -> object:
-        item = await self.queue.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    async def first(self) -> list[SseEvent]:
-        """Events up to the first model event, read before the response commits to 200.
-
-        A failure before any reply text (or any error the pipeline raised) is raised here, so the
-        client gets a plain HTTP error instead of a 200 stream that only says "error".
-        """
-        head: list[SseEvent] = []
-        while True:
-            item = await self._next()
-            if item is _END:
-                return head
-            assert isinstance(item, SseEvent)
-            head.append(item)
-            if item.event == "error" and not item.data.get("partial_text"):
-                error = error_for_code(str(item.data.get("code", "")))
-                raise error(extra={"turn_id": item.data.get("turn_id")})
-            if item.event != "start":
-                return head
-
-    async def rest(self) -> AsyncIterator[SseEvent]:
-        """The remaining events; leaving early (client gone) cancels the turn."""
-        try:
-            while True:
-                try:
-                    item = await self._next()
-                except AppError as exc:  # after the 200: the failure travels as an event
-                    yield SseEvent("error", {"code": exc.code, "message": exc.message_ja})
-                    return
-                if item is _END:
-                    return
-                assert isinstance(item, SseEvent)
-                yield item
-        finally:
-            if not self.task.done():
-                self.task.cancel()
-
-    def cancel(self) -> None:
-        if not self.task.done():
-            self.task.cancel()
+from workplace_roleplay.web.turn_task import TurnStream
 
 
 def wants_json(request: Request) -> bool:
@@ -254,9 +109,11 @@ async def turn_response(
     try:
         head = await stream.first()
     except TurnInProgress as exc:
+        stream.cancel()
+        if isinstance(exc, AnotherTurnInProgress):
+            raise  # another line is being answered: one turn at a time (ADR 0010)
         # The same client message is still being answered (a retry after a dropped connection):
         # follow that turn's live buffer instead of refusing.
-        stream.cancel()
         turn_id = str(exc.extra.get("turn_id", ""))
         try:
             return await resume_response(

@@ -13,6 +13,7 @@ class TurnStarted:
     conversation_id: str
     turn_id: str
     learner_message_id: str | None
+    replayed: bool = False  # answered from the store (a repeated client message), not generated
 
 
 @dataclass(frozen=True, slots=True)

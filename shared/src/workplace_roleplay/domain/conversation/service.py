@@ -41,6 +41,7 @@ class EngineOptions:
     memory_every_turns: int = 4
     memories_in_prompt: int = 3
     max_message_chars: int = 2000
+    turn_lease_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +75,12 @@ class ConversationService:
         self.product = ctx.product
         self.ratings = Ratings(ctx.store, ctx.clock, ctx.sealer or PlainSealer())
         self.background = ctx.background
-        turn_options = TurnOptions(options.context_tokens, options.memory_every_turns, options.memories_in_prompt)
+        turn_options = TurnOptions(
+            options.context_tokens, options.memory_every_turns, options.memories_in_prompt, options.turn_lease_s
+        )
         self.pipeline = TurnPipeline(
             repo=self.repo,
+            streams=ctx.streams,
             model=ctx.model,
             mode=mode,
             moderator=ctx.moderator,

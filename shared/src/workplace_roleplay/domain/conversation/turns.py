@@ -27,7 +27,6 @@ from workplace_roleplay.domain.conversation.events import (
     AnalysisReady,
     LineDone,
     LineStarted,
-    Token,
     TurnDone,
     TurnEvent,
     TurnFailed,
@@ -46,12 +45,18 @@ from workplace_roleplay.domain.conversation.records import (
     reply_message_id,
     turn_id_for,
 )
+from workplace_roleplay.domain.conversation.replays import (
+    check_same_line,
+    done_event,
+    replay_events,
+    replies_of,
+    settle_abandoned,
+)
+from workplace_roleplay.domain.conversation.turn_lease import TurnLeases
 from workplace_roleplay.domain.memory.book import MemoryBook
 from workplace_roleplay.errors import AlreadyExists, AppError, TurnInProgress
 from workplace_roleplay.ports.model import LanguageModel
-
-# A learner line without a reply older than this is an abandoned turn (crashed instance): run it again.
-STALE_TURN_S = 120.0
+from workplace_roleplay.ports.streams import StreamBuffers
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,27 +66,7 @@ class TurnOptions:
     context_tokens: int = 6000
     memory_every_turns: int = 4
     memories_in_prompt: int = 3
-
-
-def done_event(
-    conv: Conversation, turn_id: str, learner: Message | None, reply: Message, *, nudge: str, replayed: bool = False
-) -> TurnDone:
-    """The ``done`` event of a turn whose last line is ``reply``."""
-    return TurnDone(
-        conversation_id=conv.id,
-        turn_id=turn_id,
-        learner_message_id=learner.id if learner else None,
-        reply_message_id=reply.id,
-        text=reply.text,
-        model=reply.model,
-        simple_mode=reply.simple_mode,
-        status=reply.status.value,
-        input_tokens=reply.input_tokens,
-        output_tokens=reply.output_tokens,
-        notice=reply.notice,
-        nudge=nudge,
-        replayed=replayed,
-    )
+    lease_s: float = 10.0  # one turn at a time per conversation (turn_lease.py, ADR 0010)
 
 
 @dataclass
@@ -103,6 +88,7 @@ class TurnPipeline:
         self,
         *,
         repo: ConversationRepository,
+        streams: StreamBuffers,
         model: LanguageModel,
         mode: ConversationMode,
         moderator: Moderator,
@@ -113,6 +99,8 @@ class TurnPipeline:
         self.repo, self.model, self.mode, self.moderator = repo, model, mode, moderator
         self.memory, self.background = memory, background
         self.options = options or TurnOptions()
+        self.streams = streams
+        self.leases = TurnLeases(repo.store, repo.clock, lease_s=self.options.lease_s)
         self.lines = LineWriter(
             repo=repo,
             model=model,
@@ -128,22 +116,58 @@ class TurnPipeline:
     async def run(
         self, conv: Conversation, *, text: str | None, client_message_id: str = ""
     ) -> AsyncGenerator[TurnEvent, None]:
-        """One turn. ``text`` None: the characters speak without a learner line (the opening, or watch)."""
+        """One turn. ``text`` None: the characters speak without a learner line (the opening, or watch).
+
+        A line sent before is answered from the store; anything else runs under the conversation's turn
+        lease (one turn at a time; ADR 0010), taken before the learner's line is stored.
+        """
         turn_id = turn_id_for(conv.id, client_message_id)
-        history = await self.repo.messages(conv)
         learner: Message | None = None
         if text is not None:
             learner = await self.repo.get_message(conv, learner_message_id(turn_id))
             if learner is not None:
-                replay = await self._replay(conv, learner, history)
+                replay = await self._answered(conv, learner, text)
                 if replay is not None:
                     telemetry.CONVERSATION_TURNS.labels(conv.mode, "replayed").inc()
                     for event in replay:
                         yield event
                     return
-                history = [m for m in history if m.id != learner.id]
-            else:
-                learner = await self._take_learner_line(conv, turn_id, text, client_message_id, history)
+        lease, doc = await self.leases.acquire(conv, turn_id)
+        async with self.leases.held(conv, lease) as held:
+            self.repo.refresh(conv, doc)
+            async with aclosing(self._leased(conv, turn_id, text, client_message_id, learner)) as events:
+                async for event in events:
+                    if isinstance(event, TurnDone | TurnFailed):
+                        await held.release()  # the conversation is free once the learner reads the end
+                    yield event
+
+    async def _answered(self, conv: Conversation, learner: Message, text: str) -> list[TurnEvent] | None:
+        """The events answering a repeated line from the store, or None to run it (again) under the lease."""
+        check_same_line(learner, text)
+        if await self.leases.running(conv) == learner.turn_id:
+            raise TurnInProgress(extra={"turn_id": learner.turn_id})
+        replies = replies_of(await self.repo.messages(conv), learner.turn_id)
+        if not replies or any(r.status is MessageStatus.FAILED for r in replies):
+            return None
+        return replay_events(conv, learner, replies, multi=self._multi(conv))
+
+    async def _leased(
+        self, conv: Conversation, turn_id: str, text: str | None, client_message_id: str, learner: Message | None
+    ) -> AsyncGenerator[TurnEvent, None]:
+        history = await self.repo.messages(conv)
+        if learner is not None:
+            # Sent before and not answered: abandoned by a dead instance, or failed. Keep what was streamed.
+            replies = replies_of(history, turn_id)
+            speakers = self.mode.responders(conv, learner_spoke=True)
+            settled = None if replies else await settle_abandoned(self.repo, self.streams, conv, learner, speakers)
+            if settled is not None:
+                telemetry.CONVERSATION_TURNS.labels(conv.mode, "abandoned").inc()
+                for event in replay_events(conv, learner, [settled], multi=self._multi(conv)):
+                    yield event
+                return
+            history = [m for m in history if m.id != learner.id]
+        elif text is not None:
+            learner = await self._take_learner_line(conv, turn_id, text, client_message_id, history)
         yield TurnStarted(conv.id, turn_id, learner.id if learner else None)
         nudge = learner.notice if learner else ""
         async with aclosing(self._generate(conv, turn_id, history, learner, nudge)) as events:
@@ -175,26 +199,6 @@ class TurnPipeline:
             # The same client message raced in on another request: that one answers it.
             raise TurnInProgress(extra={"turn_id": turn_id}) from None
         return learner
-
-    async def _replay(self, conv: Conversation, learner: Message, history: Sequence[Message]) -> list[TurnEvent] | None:
-        """Events that answer a repeated client message from the store, or None to generate again."""
-        replies = [m for m in history if m.turn_id == learner.turn_id and m.role is Role.COUNTERPART]
-        if not replies:
-            if self.repo.clock.now() - learner.created_at < STALE_TURN_S:
-                raise TurnInProgress(extra={"turn_id": learner.turn_id})
-            return None
-        if any(r.status is MessageStatus.FAILED for r in replies):
-            return None
-        events: list[TurnEvent] = [TurnStarted(conv.id, learner.turn_id, learner.id)]
-        multi = self._multi(conv)
-        for reply in replies:
-            events += [LineStarted(reply.id, reply.speaker)] if multi else []
-            events.append(Token(reply.text))
-            events += [LineDone(reply.id, reply.speaker, reply.text, reply.status.value)] if multi else []
-        if learner.analysis:
-            events.append(AnalysisReady(learner.id, learner.analysis))
-        events.append(done_event(conv, learner.turn_id, learner, replies[-1], nudge=learner.notice, replayed=True))
-        return events
 
     async def _generate(
         self, conv: Conversation, turn_id: str, history: Sequence[Message], learner: Message | None, nudge: str
@@ -271,10 +275,7 @@ class TurnPipeline:
         )
 
     async def _after_turn(self, conv: Conversation, learner: Message | None, window: context_window.Window) -> None:
-        fields: dict[str, Any] = {"turn_count": conv.turn_count + (1 if learner else 0)}
-        if learner is not None and not conv.title:
-            fields["title"] = learner.text.strip().replace("\n", " ")[:30]
-        await self.repo.update(conv, **fields)
+        await self.repo.finish_turn(conv, learner=learner)
         if context_window.needs_summary(window, conv.summary_through):
             self.background.spawn(
                 rolling_summary.refresh(self.repo, self.model, conv, window.older), name="rolling_summary"

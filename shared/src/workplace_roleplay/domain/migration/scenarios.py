@@ -1,14 +1,17 @@
 """Which v2 scenario a legacy scenario id becomes.
 
-The v2 scenario catalog brings its own legacy-id → v2-id table; until it is wired in, ``IdentityMapping``
-keeps the legacy id as the scenario id (the legacy id is stored on every migrated scenario conversation
-either way, so the mapping can be applied later).
+The v2 scenario catalog maps every legacy id (``ScenarioCatalog.for_legacy_id``); the service wiring
+injects it as a ``CatalogMapping``. ``IdentityMapping`` (no catalog: unit tests of the transform) keeps
+the legacy id as the scenario id with ``scenario_mapped`` false. The legacy id is stored on every
+migrated scenario conversation either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Protocol
+
+from workplace_roleplay.errors import ScenarioNotFound
 
 
 class ScenarioMapping(Protocol):
@@ -32,3 +35,27 @@ class TableMapping:
 
     def v2_id(self, legacy_id: str) -> str | None:
         return self.table.get(legacy_id)
+
+
+class LegacyLookup(Protocol):
+    """The scenario catalog as the migration sees it."""
+
+    def for_legacy_id(self, legacy_id: str) -> _HasId: ...
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class CatalogMapping:
+    """The scenario catalog's legacy map (``load_catalog().for_legacy_id``)."""
+
+    def __init__(self, catalog: LegacyLookup) -> None:
+        self.catalog = catalog
+
+    def v2_id(self, legacy_id: str) -> str | None:
+        try:
+            return self.catalog.for_legacy_id(legacy_id).id
+        except ScenarioNotFound:
+            return None
