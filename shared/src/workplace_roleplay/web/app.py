@@ -54,6 +54,43 @@ def create_app(
     name = settings.SERVICE_NAME or entry.cloud_run_name
     version = settings.SERVICE_VERSION if settings.SERVICE_VERSION != "dev" else f"{__version__}-dev"
 
+    app = FastAPI(
+        title=f"workplace-roleplay {service}",
+        version=version,
+        description=entry.description,
+        lifespan=_lifespan(settings, name, version, resources, startup),
+        openapi_url=f"{entry.api_prefix}/openapi.json",
+        docs_url=None,  # our own Swagger UI page with self-served assets (web/api_docs.py)
+        redoc_url=None,
+        # Every path parameter is an ASCII id (web/grammar.py): a 422 with details, never a store error.
+        dependencies=[Depends(strict_path_params)],
+        # Probes and scrapes make no trace (FastAPI's native telemetry is a no-op anyway until tracing is on).
+        telemetry={"exclude": _untraced},
+    )
+    app.state.service = service
+    app.state.settings = settings
+    app.state.template_dirs = (str(template_dir),) if template_dir else ()
+    app.state.admission = Admission(
+        service=name, limit=settings.ADMISSION_MAX_IN_FLIGHT, retry_after_s=settings.ADMISSION_RETRY_AFTER_S
+    )
+    install_error_handlers(app)
+    docs_policies = _include_shared_routes(app, name=name, version=version, api_prefix=entry.api_prefix)
+    for router in routers:
+        app.include_router(router)
+    # Pages, fragments, JSON reads and scripts leave compressed from the app itself, so make run, the
+    # nginx stack and the load balancer all serve the same bytes; streams bypass it (web/compression.py).
+    app.add_middleware(ReadCompressionMiddleware, minimum_size=512, compresslevel=6)
+    app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
+    # Outermost, so even the 413 of the body limit carries the security headers.
+    app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_policies)
+    return app
+
+
+def _lifespan(
+    settings: ServiceSettings, name: str, version: str, resources: ResourceOpener, startup: ServiceStartup | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Logging, tracing (when enabled), the shared resources, then the service's own startup; closed in reverse."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(
@@ -76,40 +113,17 @@ def create_app(
             if traced:
                 flush_tracing()
 
-    app = FastAPI(
-        title=f"workplace-roleplay {service}",
-        version=version,
-        description=entry.description,
-        lifespan=lifespan,
-        openapi_url=f"{entry.api_prefix}/openapi.json",
-        docs_url=None,  # our own Swagger UI page with self-served assets (web/api_docs.py)
-        redoc_url=None,
-        # Every path parameter is an ASCII id (web/grammar.py): a 422 with details, never a store error.
-        dependencies=[Depends(strict_path_params)],
-        # Probes and scrapes make no trace (FastAPI's native telemetry is a no-op anyway until tracing is on).
-        telemetry={"exclude": _untraced},
-    )
-    app.state.service = service
-    app.state.settings = settings
-    app.state.template_dirs = (str(template_dir),) if template_dir else ()
-    app.state.admission = Admission(
-        service=name, limit=settings.ADMISSION_MAX_IN_FLIGHT, retry_after_s=settings.ADMISSION_RETRY_AFTER_S
-    )
-    install_error_handlers(app)
-    app.include_router(health_router(service=name, version=version, prefix=entry.api_prefix))
-    app.include_router(tts_router(entry.api_prefix))
+    return lifespan
+
+
+def _include_shared_routes(app: FastAPI, *, name: str, version: str, api_prefix: str) -> dict[str, str]:
+    """Health, TTS, API docs, metrics and the favicon, the same in every service; the docs' CSP policies."""
+    app.include_router(health_router(service=name, version=version, prefix=api_prefix))
+    app.include_router(tts_router(api_prefix))
     docs, docs_policies = docs_router(
-        docs_url=f"{entry.api_prefix}/docs", openapi_url=f"{entry.api_prefix}/openapi.json", title=app.title
+        docs_url=f"{api_prefix}/docs", openapi_url=f"{api_prefix}/openapi.json", title=app.title
     )
     app.include_router(docs)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.include_router(favicon_router())
-    for router in routers:
-        app.include_router(router)
-    # Pages, fragments, JSON reads and scripts leave compressed from the app itself, so make run, the
-    # nginx stack and the load balancer all serve the same bytes; streams bypass it (web/compression.py).
-    app.add_middleware(ReadCompressionMiddleware, minimum_size=512, compresslevel=6)
-    app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
-    # Outermost, so even the 413 of the body limit carries the security headers.
-    app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_policies)
-    return app
+    return docs_policies
