@@ -248,6 +248,27 @@ class TurnInProgress(Conflict):
     message_en = "The reply to this message is still being written. Please wait and reload the conversation."
 
 
+class WatchPaused(Conflict):
+    """A watch run is waiting for the learner (a quiz to answer, or the line budget to be extended)."""
+
+    code = "watch_paused"
+    message_ja = "観戦は一時停止中です。クイズに答えるか、続きを再生してください。"
+    message_en = "The watch run is paused: answer the quiz or continue first."
+    public_extra = ("reason", "quiz_id")
+
+
+class QuizNotFound(NotFound):
+    code = "quiz_not_found"
+    message_ja = "クイズが見つかりませんでした。"
+    message_en = "The quiz was not found."
+
+
+class QuizAlreadyAnswered(Conflict):
+    code = "quiz_already_answered"
+    message_ja = "このクイズにはすでに回答しています。"
+    message_en = "This quiz was answered already."
+
+
 class RateLimited(AppError):
     code = "rate_limited"
     message_ja = "リクエストが多すぎます。少し時間をおいてからもう一度お試しください。"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from workplace_roleplay.settings.auth import AuthSettings
 from workplace_roleplay.settings.base import CoreSettings
 from workplace_roleplay.settings.conversation import ConversationSettings
@@ -24,8 +26,15 @@ class ScenarioSettings(ServiceSettings):
     """Settings of the scenario service."""
 
 
-class WatchSettings(ServiceSettings):
+class WatchSettings(ServiceSettings, ConversationSettings):
     """Settings of the watch service."""
+
+    WATCH_LINE_BUDGET: int = Field(
+        12, ge=1, le=200, description="Character lines a watch run speaks before it pauses and asks to continue."
+    )
+    WATCH_QUIZ_EVERY: int = Field(
+        4, ge=0, le=100, description="A watch run pauses with a quiz every N character lines (0: on demand only)."
+    )
 
 
 class MigrateSessionSettings(ServiceSettings):
