@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from functions.watch.live import LiveOptions, LiveRuns
+from functions.watch.live_routes import live_router
 from functions.watch.routes import router
-from workplace_roleplay.bootstrap import Resources, open_resources
+from workplace_roleplay.bootstrap import Resources, build_pubsub, open_resources
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.coaching.moderation import Moderator
 from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
@@ -54,10 +56,18 @@ def create(settings: WatchSettings | None = None, *, resources: ResourceOpener =
     @asynccontextmanager
     async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
         background = BackgroundWork()
-        app.state.watch_runs = build_watch(settings, res, background)
+        runs = app.state.watch_runs = build_watch(settings, res, background)
+        app.state.watch_live = LiveRuns(
+            runs,
+            cache=res.cache,
+            pubsub=build_pubsub(res.cache),
+            sealer=res.security.sealer,
+            background=background,
+            options=LiveOptions(settings.WATCH_LINE_PAUSE_S, settings.WATCH_LOG_TTL_S),
+        )
         try:
             yield
         finally:
             await background.drain(within_s=10.0)
 
-    return create_app(settings, service="watch", routers=[router], startup=startup, resources=resources)
+    return create_app(settings, service="watch", routers=[router, live_router], startup=startup, resources=resources)

@@ -35,6 +35,19 @@ class WatchSettings(ServiceSettings, ConversationSettings):
     WATCH_QUIZ_EVERY: int = Field(
         4, ge=0, le=100, description="A watch run pauses with a quiz every N character lines (0: on demand only)."
     )
+    WATCH_LINE_PAUSE_S: float = Field(
+        1.5, ge=0, le=30, description="Silence between two lines of a playing watch run at speed 1 (divided by speed)."
+    )
+    WATCH_LOG_TTL_S: int = Field(3600, ge=60, le=86400, description="TTL of a watch run's event log in Redis.")
+    WATCH_SOCKET_IDLE_S: float = Field(
+        90.0, gt=0, le=3600, description="A watch WebSocket with no client message (ping) for this long is closed."
+    )
+    WATCH_SOCKET_MAX_MESSAGE_BYTES: int = Field(
+        8192, ge=256, le=65536, description="Largest client message on the watch WebSocket (larger: close 1009)."
+    )
+    WATCH_SEND_QUEUE: int = Field(
+        512, ge=16, le=100000, description="Events queued for one watch client; a client further behind is closed."
+    )
 
 
 class MigrateSessionSettings(ServiceSettings):

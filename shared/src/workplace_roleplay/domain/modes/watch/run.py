@@ -67,12 +67,21 @@ class WatchRuns:
 
     async def start(self, user_id: str, settings: Mapping[str, str | None]) -> Conversation:
         conv = await self.engine.start(user_id, settings=settings, coaching=False)
-        state = {**run_state(conv), "budget": self.options.line_budget}
+        # A new run waits for play (or single steps): opening its socket does not start it.
+        state = {**run_state(conv), "budget": self.options.line_budget, "state": "paused"}
         await self.engine.repo.update(conv, extra={**conv.extra, "watch": state})
         return conv
 
     async def _save(self, conv: Conversation, state: Mapping[str, Any]) -> None:
-        await self.engine.repo.update(conv, extra={**conv.extra, "watch": dict(state)})
+        """Write only the fields this call changed (dotted keys), so a pause written by another request while
+        a line was being spoken is not overwritten by the line's bookkeeping."""
+        before = run_state(conv)
+        changed = {f"extra.watch.{k}": v for k, v in state.items() if before.get(k) != v}
+        if changed:
+            now = self.engine.ctx.clock.now()
+            await self.engine.ctx.store.update(conv.path, {**changed, "updated_at": now})
+            conv.updated_at = now
+        conv.extra = {**conv.extra, "watch": {**before, **state}}
 
     async def control(
         self, user_id: str, conversation_id: str, action: str, *, speed: float | None = None
@@ -204,7 +213,7 @@ class WatchRuns:
         for message in lines[: at_line - 1]:
             await self.engine.repo.save(fork, _as_learner(message, played.name if played else ""))
         state = {**run_state(fork), "budget": self.options.line_budget, "lines": at_line - 1, "state": "paused"}
-        await self._save(fork, state)
+        await self.engine.repo.update(fork, extra={**fork.extra, "watch": state})
         return fork
 
     async def delete(self, user_id: str, conversation_id: str) -> None:
