@@ -135,6 +135,7 @@ class LiveRuns:
         kind = message.get("type")
         if kind not in COMMANDS:
             raise InvalidInput(f"unknown command type: {kind!r}")
+        await self.log(conversation_id).ensure(owner)  # a command may come before any reader opened the log
         if kind in ("play", "resume", "leave", "continue"):
             conv = await self.runs.control(owner, conversation_id, "continue" if kind == "continue" else "play")
             await self.emit(owner, conversation_id, "state", public_state(conv))
