@@ -16,7 +16,7 @@ from starlette.status import WS_1008_POLICY_VIOLATION, WS_1009_MESSAGE_TOO_BIG, 
 from functions.watch.deps import RequestAllowed
 from functions.watch.live import LiveRuns
 from workplace_roleplay.catalog import load_catalog
-from workplace_roleplay.errors import AppError, ConversationNotFound, InvalidInput
+from workplace_roleplay.errors import AppError, ConversationNotFound, InvalidInput, RateLimited
 from workplace_roleplay.settings import WatchSettings
 from workplace_roleplay.web.auth import CurrentUser, SocketUser
 from workplace_roleplay.web.sse import SSE_HEADERS, SseEvent, with_heartbeats
@@ -37,6 +37,21 @@ def _after(value: str | None) -> int:
     if not value.isdigit() or len(value) > 9:
         raise InvalidInput("last_event_id must be a number")
     return int(value)
+
+
+# Commands that make the model speak spend the learner's "model" rate limit, like the HTTP routes that do.
+MODEL_COMMANDS = frozenset({"play", "resume", "leave", "continue", "step", "join", "quiz"})
+
+
+async def spend_model_call(app: Any, user_id: str, message: dict[str, Any]) -> None:
+    """One hit on ``user:{id}:model`` for a command that calls the model (RateLimited when over)."""
+    settings: WatchSettings = app.state.settings
+    if message.get("type") not in MODEL_COMMANDS or not settings.RATE_LIMIT_ENABLED:
+        return
+    limit, period = settings.rate_rule("model", "user")
+    decision = await app.state.resources.rate_limiter.hit(f"user:{user_id}:model", limit=limit, period_s=period)
+    if not decision.allowed:
+        raise RateLimited(decision.retry_after_header, detail="user limit of route class model (watch command)")
 
 
 def _frame(event: SseEvent) -> str:
@@ -116,6 +131,7 @@ async def _handle(websocket: WebSocket, live: LiveRuns, owner: str, conversation
         if message.get("type") == "ping":
             await websocket.send_text(json.dumps({"event": "pong", "data": {}}))
             return
+        await spend_model_call(websocket.app, owner, message)
         await live.command(owner, conversation_id, message)
     except ValueError:
         await websocket.send_text(
@@ -170,5 +186,6 @@ async def watch_command(
 ) -> dict[str, str]:
     live = _live(request.app)
     await live.runs.engine.conversation(user.user_id, conversation_id)
+    await spend_model_call(request.app, user.user_id, message)
     await live.command(user.user_id, conversation_id, message)
     return {"status": "accepted"}

@@ -46,7 +46,9 @@ def build_watch(settings: WatchSettings, res: Resources, background: BackgroundW
     )
     res.conversations = engine
     quizzes = QuizBook(res.store, res.model, res.clock, res.security.sealer)
-    return WatchRuns(engine, quizzes, RunOptions(settings.WATCH_LINE_BUDGET, settings.WATCH_QUIZ_EVERY))
+    return WatchRuns(
+        engine, quizzes, RunOptions(settings.WATCH_LINE_BUDGET, settings.WATCH_QUIZ_EVERY, settings.WATCH_MAX_PLAYING)
+    )
 
 
 def create(settings: WatchSettings | None = None, *, resources: ResourceOpener = open_resources) -> FastAPI:

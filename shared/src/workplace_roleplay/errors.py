@@ -257,6 +257,15 @@ class WatchPaused(Conflict):
     public_extra = ("reason", "quiz_id")
 
 
+class TooManyWatchRuns(Conflict):
+    """The learner already has the allowed number of watch runs playing."""
+
+    code = "too_many_watch_runs"
+    message_ja = "同時に再生できる観戦は限られています。ほかの観戦を一時停止してからお試しください。"
+    message_en = "Too many watch runs are playing at once: pause another one first."
+    public_extra = ("max_playing",)
+
+
 class QuizNotFound(NotFound):
     code = "quiz_not_found"
     message_ja = "クイズが見つかりませんでした。"

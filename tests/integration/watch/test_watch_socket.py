@@ -206,3 +206,24 @@ async def test_the_sse_fallback_carries_the_same_events_and_resumes_from_last_ev
         _, stranger = await server.sign_in()
         foreign = await client.get(f"{PREFIX}/conversations/{cid}/events", headers=stranger)
         assert foreign.status_code == 404
+
+
+async def test_socket_commands_spend_the_model_rate_limit_and_playing_runs_are_capped(start_server: Any) -> None:
+    server: WatchServer = await start_server(RATE_LIMIT_MODEL_USER="2/60", WATCH_MAX_PLAYING=1, WATCH_LINE_PAUSE_S=5)
+    _, headers = await server.sign_in()
+    async with httpx.AsyncClient(base_url=server.url, timeout=20.0) as client:
+        first = await start_run(client, headers)
+        second = await start_run(client, headers)
+        async with socket(server, first, headers) as ws:
+            await send(ws, type="play")
+            await read_until(ws, lambda f: f["event"] == "state" and f["data"]["state"] == "playing")
+        async with socket(server, second, headers) as ws:
+            await send(ws, type="play")
+            refused = await read_until(ws, lambda f: f["event"] == "error")
+            assert refused[-1]["data"]["code"] == "too_many_watch_runs"
+            assert refused[-1]["data"]["max_playing"] == 1
+            await send(ws, type="step")  # the third model-calling command of this learner within the minute
+            limited = await read_until(ws, lambda f: f["event"] == "error")
+            assert limited[-1]["data"]["code"] == "rate_limited"
+        paused = await client.post(f"{PREFIX}/conversations/{first}/control", json={"action": "pause"}, headers=headers)
+        assert paused.json()["state"] == "paused"

@@ -35,6 +35,9 @@ class WatchSettings(ServiceSettings, ConversationSettings):
     WATCH_QUIZ_EVERY: int = Field(
         4, ge=0, le=100, description="A watch run pauses with a quiz every N character lines (0: on demand only)."
     )
+    WATCH_MAX_PLAYING: int = Field(
+        3, ge=1, le=50, description="Watch runs one learner may have playing at once (one more: 409)."
+    )
     WATCH_LINE_PAUSE_S: float = Field(
         1.5, ge=0, le=30, description="Silence between two lines of a playing watch run at speed 1 (divided by speed)."
     )

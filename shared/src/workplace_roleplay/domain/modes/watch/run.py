@@ -19,7 +19,7 @@ from workplace_roleplay.domain.conversation.records import Conversation, Message
 from workplace_roleplay.domain.conversation.service import ConversationService
 from workplace_roleplay.domain.modes.watch.mode import WatchMode
 from workplace_roleplay.domain.modes.watch.quiz import QuizBook, accuracy
-from workplace_roleplay.errors import InvalidInput, WatchPaused
+from workplace_roleplay.errors import InvalidInput, TooManyWatchRuns, WatchPaused
 
 STATES = ("playing", "paused", "quiz", "budget")
 
@@ -28,6 +28,7 @@ STATES = ("playing", "paused", "quiz", "budget")
 class RunOptions:
     line_budget: int = 12
     quiz_every: int = 4  # 0: no automatic quizzes
+    max_playing: int = 3  # runs of one learner playing at once
 
 
 def run_state(conv: Conversation) -> dict[str, Any]:
@@ -96,10 +97,12 @@ class WatchRuns:
                 raise WatchPaused(extra={"reason": "quiz", "quiz_id": state["quiz"]})
             if state["state"] == "budget":
                 raise WatchPaused(extra={"reason": "budget"})
+            await self._check_playing(conv)
             state["state"] = "playing"
         elif action == "continue":
             if state["state"] == "quiz":
                 raise WatchPaused(extra={"reason": "quiz", "quiz_id": state["quiz"]})
+            await self._check_playing(conv)
             state["budget"] = state["lines"] + self.options.line_budget
             state["state"] = "playing"
         elif action == "speed":
@@ -110,6 +113,13 @@ class WatchRuns:
             raise InvalidInput(f"unknown action: {action!r}")
         await self._save(conv, state)
         return conv
+
+    async def _check_playing(self, conv: Conversation) -> None:
+        """Refuse to play one more run than ``max_playing`` (among the learner's recent runs)."""
+        recent = await self.engine.repo.list_recent(conv.user_id, limit=50, mode=self.mode.mode)
+        playing = [c for c in recent if c.id != conv.id and run_state(c)["state"] == "playing"]
+        if len(playing) >= self.options.max_playing:
+            raise TooManyWatchRuns(extra={"max_playing": self.options.max_playing})
 
     def _check_can_speak(self, state: Mapping[str, Any]) -> None:
         if state["state"] == "quiz":
