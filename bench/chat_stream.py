@@ -68,13 +68,15 @@ def fake_gemini(ttft_ms: float) -> Iterator[str]:
 
 
 @contextmanager
-def chat_service(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def chat_service(
+    env: dict[str, str], *, factory: str = "functions.chat.main:create", health: str = "/api/v2/chat/health"
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     log_path = Path(env["DATA_DIR"]) / "chat.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "uvicorn", "--factory", "functions.chat.main:create",
+            sys.executable, "-m", "uvicorn", "--factory", factory,
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
         ],
         cwd=ROOT,
@@ -85,7 +87,7 @@ def chat_service(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[by
     base = f"http://127.0.0.1:{port}"
     try:
         try:
-            wait_http_ok(f"{base}/api/v2/chat/health", timeout_s=60, process=process)
+            wait_http_ok(f"{base}{health}", timeout_s=60, process=process)
         except AssertionError as exc:
             raise SystemExit(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}") from None
         yield base, process

@@ -1,12 +1,75 @@
 """Wiring of the watch service (Cloud Run: ``uvicorn --factory functions.watch.main:create``)."""
 
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
+from functions.watch.live import LiveOptions, LiveRuns
+from functions.watch.live_routes import live_router
 from functions.watch.routes import router
+from workplace_roleplay.bootstrap import Resources, build_pubsub, open_resources
+from workplace_roleplay.domain.background import BackgroundWork
+from workplace_roleplay.domain.coaching.moderation import Moderator
+from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
+from workplace_roleplay.domain.modes.watch import WatchMode
+from workplace_roleplay.domain.modes.watch.quiz import QuizBook
+from workplace_roleplay.domain.modes.watch.run import RunOptions, WatchRuns
 from workplace_roleplay.settings import WatchSettings, load_settings
-from workplace_roleplay.web.app import create_app
+from workplace_roleplay.web.app import ResourceOpener, create_app
+from workplace_roleplay.web.sse import CacheStreamBuffers
 
 
-def create() -> FastAPI:
-    """Build the watch app from the environment's settings."""
-    return create_app(load_settings(WatchSettings), service="watch", routers=[router])
+def build_watch(settings: WatchSettings, res: Resources, background: BackgroundWork) -> WatchRuns:
+    """The conversation engine in watch mode, and the runs over it."""
+    ctx = EngineContext(
+        store=res.store,
+        cache=res.cache,
+        model=res.model,
+        clock=res.clock,
+        moderator=Moderator.from_files(settings.NG_WORDS_FILE),
+        background=background,
+        streams=CacheStreamBuffers(res.cache),
+        sealer=res.security.sealer,
+    )
+    engine = ConversationService(
+        ctx,
+        WatchMode(),
+        EngineOptions(
+            context_tokens=settings.CONTEXT_TOKENS,
+            memory_every_turns=settings.MEMORY_EVERY_TURNS,
+            memories_in_prompt=settings.MEMORIES_IN_PROMPT,
+            max_message_chars=settings.MAX_MESSAGE_CHARS,
+        ),
+    )
+    res.conversations = engine
+    quizzes = QuizBook(res.store, res.model, res.clock, res.security.sealer)
+    return WatchRuns(
+        engine, quizzes, RunOptions(settings.WATCH_LINE_BUDGET, settings.WATCH_QUIZ_EVERY, settings.WATCH_MAX_PLAYING)
+    )
+
+
+def create(settings: WatchSettings | None = None, *, resources: ResourceOpener = open_resources) -> FastAPI:
+    """Build the watch app from the environment's settings (tests pass their own resource opener)."""
+    settings = settings or load_settings(WatchSettings)
+
+    @asynccontextmanager
+    async def startup(app: FastAPI, res: Resources) -> AsyncIterator[None]:
+        background = BackgroundWork()
+        runs = app.state.watch_runs = build_watch(settings, res, background)
+        app.state.watch_live = LiveRuns(
+            runs,
+            cache=res.cache,
+            pubsub=build_pubsub(res.cache),
+            sealer=res.security.sealer,
+            background=background,
+            options=LiveOptions(settings.WATCH_LINE_PAUSE_S, settings.WATCH_LOG_TTL_S),
+        )
+        try:
+            yield
+        finally:
+            await background.drain(within_s=10.0)
+
+    return create_app(settings, service="watch", routers=[router, live_router], startup=startup, resources=resources)

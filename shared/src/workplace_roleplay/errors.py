@@ -270,6 +270,36 @@ class IdempotencyConflict(Conflict):
     message_en = "This message id was already used for different text. Reload the page and send again."
 
 
+class WatchPaused(Conflict):
+    """A watch run is waiting for the learner (a quiz to answer, or the line budget to be extended)."""
+
+    code = "watch_paused"
+    message_ja = "観戦は一時停止中です。クイズに答えるか、続きを再生してください。"
+    message_en = "The watch run is paused: answer the quiz or continue first."
+    public_extra = ("reason", "quiz_id")
+
+
+class TooManyWatchRuns(Conflict):
+    """The learner already has the allowed number of watch runs playing."""
+
+    code = "too_many_watch_runs"
+    message_ja = "同時に再生できる観戦は限られています。ほかの観戦を一時停止してからお試しください。"
+    message_en = "Too many watch runs are playing at once: pause another one first."
+    public_extra = ("max_playing",)
+
+
+class QuizNotFound(NotFound):
+    code = "quiz_not_found"
+    message_ja = "クイズが見つかりませんでした。"
+    message_en = "The quiz was not found."
+
+
+class QuizAlreadyAnswered(Conflict):
+    code = "quiz_already_answered"
+    message_ja = "このクイズにはすでに回答しています。"
+    message_en = "This quiz was answered already."
+
+
 class RateLimited(AppError):
     code = "rate_limited"
     message_ja = "リクエストが多すぎます。少し時間をおいてからもう一度お試しください。"

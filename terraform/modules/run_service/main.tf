@@ -19,8 +19,9 @@ resource "google_cloud_run_v2_service" "main" {
     timeout                          = "${var.timeout_seconds}s"
     max_instance_request_concurrency = var.concurrency
     execution_environment            = "EXECUTION_ENVIRONMENT_GEN2"
-    # Session affinity pins clients to a revision and skews canary percentages (gcp.md §3.3).
-    session_affinity = false
+    # Session affinity pins clients to a revision and skews canary percentages, so it is off except where a
+    # service asks for it as a hint (watch WebSockets; any instance can resume a run, docs/watch-protocol.md).
+    session_affinity = var.session_affinity
 
     scaling {
       min_instance_count = var.min_instances

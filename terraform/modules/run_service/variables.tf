@@ -182,6 +182,12 @@ variable "timeout_seconds" {
   }
 }
 
+variable "session_affinity" {
+  description = "Cloud Run session affinity (a hint only: the watch service keeps a run's state in the store and Redis)."
+  type        = bool
+  default     = false
+}
+
 variable "health_path" {
   description = "Liveness probe path (no dependency calls)."
   type        = string

@@ -26,6 +26,8 @@ module "service" {
   concurrency        = lookup(var.scaling, each.key, local.default_scaling).concurrency
   # A stream lasts as long as the request may: streaming services get Cloud Run's maximum.
   timeout_seconds = length(each.value.streaming_prefixes) > 0 ? 3600 : 300
+  # WebSockets live within that timeout (a client reconnects with its last event id); affinity only as a hint.
+  session_affinity = each.key == "watch"
   # Work after the response (stream producer, summaries, memories) needs CPU between requests (ADR 0024).
   cpu_always_allocated = each.value.background_work
   health_path          = "${each.value.api_prefix}/health"

@@ -152,14 +152,21 @@ def _scenario_catalog() -> ScenarioCatalog:
     return load_catalog()
 
 
+def _other_watch_speaker(hints: Mapping[str, str]) -> str:
+    """The watch partner of this line's speaker (``watch_speakers`` lists both), else the hinted partner."""
+    speakers = [n for n in hints.get("watch_speakers", "").split(",") if n and n != hints.get("speaker")]
+    return hints.get("other_speaker") or (speakers[0] if speakers else "") or hints.get("partner_name", "")
+
+
 def reply_text(request: GenerationRequest) -> str:
     """The simple-response line for a text task."""
     if request.task is ModelTask.TURN_ANALYSIS:
         return ANALYSIS
     scene = Scene.of(request.hints)
     turn = len(request.messages)
-    if request.task is ModelTask.WATCH_LINE:
-        other = _bare_name(request.hints.get("other_speaker") or request.hints.get("partner_name") or "相手の方")
+    watching = request.hints.get("mode") == "watch" and "last_learner_line" not in request.hints
+    if request.task is ModelTask.WATCH_LINE or watching:
+        other = _bare_name(_other_watch_speaker(request.hints) or "相手の方")
         return scene.fill(WATCH_LINES[turn % len(WATCH_LINES)], other=other)
     scripted = _scenario_reply(request)
     if scripted:

@@ -62,3 +62,13 @@ def ratelimit_key(key: str) -> str:
 def watch_channel(conversation_id: str) -> str:
     """``watch:{<conversation_id>}``: the pub/sub channel of one conversation (sharded on a cluster)."""
     return "watch:" + hash_tag(conversation_id)
+
+
+def watch_log_key(conversation_id: str) -> str:
+    """``watch_log:{cid}``: a watch run's numbered event log (resume from the last event id on any instance)."""
+    return "watch_log:" + hash_tag(conversation_id)
+
+
+def watch_lease_key(conversation_id: str) -> str:
+    """``watch_lease:{cid}``: which instance drives the run right now (expires if that instance dies)."""
+    return "watch_lease:" + hash_tag(conversation_id)

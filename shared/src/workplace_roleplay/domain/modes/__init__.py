@@ -10,8 +10,13 @@ from collections.abc import Callable
 from workplace_roleplay.domain.conversation.mode import ConversationMode, Mode
 from workplace_roleplay.domain.modes.chat import ChatMode
 from workplace_roleplay.domain.modes.scenario import ScenarioMode
+from workplace_roleplay.domain.modes.watch import WatchMode
 
-MODES: dict[Mode, Callable[[], ConversationMode]] = {Mode.CHAT: ChatMode, Mode.SCENARIO: ScenarioMode}
+MODES: dict[Mode, Callable[[], ConversationMode]] = {
+    Mode.CHAT: ChatMode,
+    Mode.SCENARIO: ScenarioMode,
+    Mode.WATCH: WatchMode,
+}
 
 
 def mode_for(mode: Mode) -> ConversationMode:
