@@ -31,7 +31,7 @@ def build_watch(settings: WatchSettings, res: Resources, background: BackgroundW
         clock=res.clock,
         moderator=Moderator.from_files(settings.NG_WORDS_FILE),
         background=background,
-        streams=CacheStreamBuffers(res.cache),
+        streams=CacheStreamBuffers(res.cache, sealer=res.security.sealer, ttl_s=settings.STREAM_BUFFER_TTL_S),
         sealer=res.security.sealer,
     )
     engine = ConversationService(
@@ -42,6 +42,7 @@ def build_watch(settings: WatchSettings, res: Resources, background: BackgroundW
             memory_every_turns=settings.MEMORY_EVERY_TURNS,
             memories_in_prompt=settings.MEMORIES_IN_PROMPT,
             max_message_chars=settings.MAX_MESSAGE_CHARS,
+            turn_lease_s=settings.TURN_LEASE_S,
         ),
     )
     res.conversations = engine

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workplace_roleplay.domain.conversation.records import Conversation
-from workplace_roleplay.errors import AnotherTurnInProgress, AppError, ConversationNotFound, TurnInProgress
+from workplace_roleplay.errors import AnotherTurnInProgress, AppError, Conflict, ConversationNotFound, TurnInProgress
 from workplace_roleplay.ports import Clock, DocumentStore
 from workplace_roleplay.ports.store import Transaction
 
@@ -75,7 +75,14 @@ class TurnLeases:
             tx.update(conv.path, {LEASE_FIELD: self._value(lease)})
             return doc
 
-        return lease, await self.store.run_transaction(take, attempts=ATTEMPTS)
+        try:
+            return lease, await self.store.run_transaction(take, attempts=ATTEMPTS)
+        except TurnInProgress:
+            raise
+        except Conflict as exc:
+            # Contention that outlasted every attempt means other lines are taking this conversation
+            # right now: the learner gets the same answer as for a running turn, never a bare conflict.
+            raise AnotherTurnInProgress() from exc
 
     def _value(self, lease: Lease) -> dict[str, Any]:
         return {"turn_id": lease.turn_id, "holder": lease.holder, "expires_at": self.clock.now() + self.lease_s}
