@@ -29,7 +29,7 @@ from workplace_roleplay.ports import Cache
 from workplace_roleplay.ports.cache_keys import watch_channel, watch_lease_key, watch_log_key
 from workplace_roleplay.ports.pubsub import PubSub
 from workplace_roleplay.web.sse import SseEvent
-from workplace_roleplay.web.turn_stream import event_payload
+from workplace_roleplay.web.turn_task import event_payload
 
 log = logging.getLogger(__name__)
 MAX_LOG_EVENTS = 50_000

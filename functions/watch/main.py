@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from functions.watch.live import LiveOptions, LiveRuns
 from functions.watch.live_routes import live_router
+from functions.watch.pages import pages
 from functions.watch.routes import router
 from workplace_roleplay.bootstrap import Resources, build_pubsub, open_resources
 from workplace_roleplay.domain.background import BackgroundWork
@@ -31,7 +32,7 @@ def build_watch(settings: WatchSettings, res: Resources, background: BackgroundW
         clock=res.clock,
         moderator=Moderator.from_files(settings.NG_WORDS_FILE),
         background=background,
-        streams=CacheStreamBuffers(res.cache),
+        streams=CacheStreamBuffers(res.cache, sealer=res.security.sealer, ttl_s=settings.STREAM_BUFFER_TTL_S),
         sealer=res.security.sealer,
     )
     engine = ConversationService(
@@ -72,4 +73,6 @@ def create(settings: WatchSettings | None = None, *, resources: ResourceOpener =
         finally:
             await background.drain(within_s=10.0)
 
-    return create_app(settings, service="watch", routers=[router, live_router], startup=startup, resources=resources)
+    return create_app(
+        settings, service="watch", routers=[router, live_router, pages], startup=startup, resources=resources
+    )
