@@ -49,6 +49,14 @@ def test_a_watch_run_on_the_page(gateway: str, browser: Browser, device: str, op
     page.select_option("#situation", "lunch")
     click("#start-button")
     log = page.locator("#watch-log li.counterpart")
+    expect(log).to_have_count(1, timeout=60000)
+    click("#play-button")  # 一時停止: the line being spoken finishes, then the run waits
+    expect(page.locator("#play-button")).to_have_text("再生", timeout=20000)
+    expect(page.locator("#status")).to_contain_text("一時停止中")
+    spoken = log.count()
+    page.wait_for_timeout(1500)
+    assert log.count() == spoken
+    click("#play-button")
     expect(log).to_have_count(4, timeout=60000)
     expect(page.locator("#quiz")).to_be_visible(timeout=30000)
     names = log.locator(".speaker").all_inner_texts()
@@ -56,8 +64,8 @@ def test_a_watch_run_on_the_page(gateway: str, browser: Browser, device: str, op
     assert all(text.strip() for text in log.locator(".text").all_inner_texts())
     assert page.evaluate("document.body.dataset.transport") == "ws"
 
-    click("#play-button")
     expect(page.locator("#play-button")).to_have_text("再生")
+    expect(page.locator("#leave-button")).to_be_hidden()
     _checked(page, "quiz", audited, device, phone)
 
     click("#quiz-choices button >> nth=0")
