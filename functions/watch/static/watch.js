@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   const API = "/api/v2/watch";
+  const SOCKET_PATIENCE_MS = 5000;
   const $ = (id) => document.getElementById(id);
   const run = { id: null, socket: null, source: null, lastId: "", current: null, playing: false, joined: false,
     ended: false, ping: null, fallback: false, picked: -1 };
@@ -144,8 +145,11 @@
     try { socket = new WebSocket(scheme + location.host + API + "/ws/" + run.id + query); }
     catch (e) { openFallback(first); return; }
     run.socket = socket;
+    // A socket that neither opens nor fails (a proxy holding the upgrade) counts as failed after a while.
+    const patience = setTimeout(() => { if (!opened) socket.close(); }, SOCKET_PATIENCE_MS);
     socket.addEventListener("open", () => {
       opened = true;
+      clearTimeout(patience);
       run.ping = setInterval(() => command({ type: "ping" }), 30000);
       if (first) command(first);
     });
@@ -156,8 +160,9 @@
     });
     socket.addEventListener("close", () => {
       clearInterval(run.ping);
+      clearTimeout(patience);
       run.socket = null;
-      if (run.ended) return;
+      if (run.ended || run.fallback) return;
       if (!opened) openFallback(first);
       else setTimeout(() => connect(null), 1000);
     });

@@ -87,3 +87,31 @@ def test_a_watch_run_on_the_page(gateway: str, browser: Browser, device: str, op
     assert audited == ["start", "quiz", "quiz-result", "joined"]
     context.close()
     assert [line for line in console if line.startswith("error") or "Content Security Policy" in line] == []
+
+
+# Every socket the page opens is refused at the handshake, as behind a proxy that refuses WebSocket upgrades.
+REFUSE_SOCKETS = """
+const RealSocket = window.WebSocket;
+window.WebSocket = function () { return new RealSocket("ws://" + location.host + "/no-such-socket"); };
+window.WebSocket.OPEN = RealSocket.OPEN;
+"""
+
+
+@pytest.mark.timeout(600)
+def test_the_page_falls_back_to_sse_and_post_when_the_socket_fails(gateway: str, browser: Browser) -> None:
+    context = browser.new_context(locale="ja-JP", **PHONE)
+    prepare(context)
+    context.add_init_script(REFUSE_SOCKETS)
+    page = context.new_page()
+    page.goto(gateway + "/watch")
+    page.tap("#start-button")
+    log = page.locator("#watch-log li.counterpart")
+    expect(log).to_have_count(1, timeout=60000)
+    assert page.evaluate("document.body.dataset.transport") == "sse"
+    page.tap("#play-button")
+    expect(page.locator("#play-button")).to_have_text("再生", timeout=20000)
+    spoken = log.count()
+    page.tap("#step-button")
+    expect(log).to_have_count(spoken + 1, timeout=30000)
+    expect(page.locator("#watch-log li.counterpart .speaker").last).to_have_text(["太郎さん", "花子さん"][spoken % 2])
+    context.close()
