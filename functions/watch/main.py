@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from functions.watch.live import LiveOptions, LiveRuns
 from functions.watch.live_routes import live_router
+from functions.watch.pages import pages
 from functions.watch.routes import router
 from workplace_roleplay.bootstrap import Resources, build_pubsub, open_resources
 from workplace_roleplay.domain.background import BackgroundWork
@@ -73,4 +74,6 @@ def create(settings: WatchSettings | None = None, *, resources: ResourceOpener =
         finally:
             await background.drain(within_s=10.0)
 
-    return create_app(settings, service="watch", routers=[router, live_router], startup=startup, resources=resources)
+    return create_app(
+        settings, service="watch", routers=[router, live_router, pages], startup=startup, resources=resources
+    )

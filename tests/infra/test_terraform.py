@@ -73,6 +73,7 @@ def test_a_gradual_move_weights_the_route_and_drops_its_url_test(real_tree: Tree
     tested = {t["path"] for t in rendered["url_tests"]}
     assert "/api/v2/chat" not in tested
     assert "/api/v2/watch" in tested
+    assert "/watch" in tested
 
 
 def test_legacy_fallback_sends_every_path_to_legacy(real_tree: Tree, catalog_path: Path) -> None:

@@ -73,6 +73,11 @@ def test_routing_prefers_the_longest_prefix_and_respects_segment_boundaries() ->
         assert owner is not None
         assert owner.name == "scenario"
     assert catalog.route("/scenario/scenario1") is None  # the legacy play page stays on legacy
+    for path in ("/watch", "/watch/static/watch.js", "/api/v2/watch/ws/c1"):
+        owner = catalog.route(path)
+        assert owner is not None
+        assert owner.name == "watch"
+    assert catalog.route("/watcher") is None
 
 
 def test_malformed_catalog_is_refused_with_a_clear_message() -> None:
