@@ -11,7 +11,6 @@ import base64
 import datetime
 import importlib
 import json
-import os
 import sys
 from concurrent import futures
 from pathlib import Path
@@ -23,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HERE = Path(__file__).resolve().parent
 UNKNOWN = msgpack.ExtType(0, b"\x00")
@@ -166,10 +166,18 @@ def serve(stubs: Path, schema: dict[str, Any], client_cert_pem: str) -> None:
     server.wait_for_termination()
 
 
+class PluginEnvironment(BaseSettings):
+    """What Terraform hands a plugin process: the client certificate of go-plugin's AutoMTLS."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    PLUGIN_CLIENT_CERT: str
+
+
 def main() -> None:
     stubs = Path(sys.argv[1])
     schema = load_schema(HERE / "schema" / "google.json", HERE / "overlay.json")
-    serve(stubs, schema, os.environ["PLUGIN_CLIENT_CERT"])
+    serve(stubs, schema, PluginEnvironment().PLUGIN_CLIENT_CERT)
 
 
 if __name__ == "__main__":
