@@ -90,7 +90,8 @@ async def test_takes_are_played_twice_from_the_same_moment_and_explained_after_t
     systems = [json.dumps(p["systemInstruction"], ensure_ascii=False) for p in prompts]
     contents = [json.dumps(p["contents"], ensure_ascii=False) for p in prompts]
     assert all("あなたは山下 太郎" in s for s in systems)
-    assert "不器用" in systems[0] and "模範的" in systems[1]
+    assert "不器用" in systems[0]
+    assert "模範的" in systems[1]
     assert contents[0] == contents[1]
     assert all(line in contents[0] for line in LINES)
     diff_prompt = json.dumps([r for r in fake_gemini.requests() if r["model"] == "quiz-model"][-1]["body"])
@@ -123,7 +124,11 @@ async def test_takes_are_played_twice_from_the_same_moment_and_explained_after_t
     graded = answered.json()
     assert graded["skilled"] == key
     assert graded["correct"] is True
-    assert graded["answer"] == {"skilled": key, "aspects": ["conclusion_first", "specificity"], "note": "期限を言っている"}
+    assert graded["answer"] == {
+        "skilled": key,
+        "aspects": ["conclusion_first", "specificity"],
+        "note": "期限を言っている",
+    }
     assert [d["aspect"] for d in graded["differences"]] == ["conclusion_first", "consideration"]
     assert graded["differences"][0]["label"] == "結論から話す"
     assert graded["differences"][0]["explanation"] == SECRET
@@ -172,7 +177,9 @@ async def test_over_the_socket_no_event_before_the_answer_tells_the_quiz_answer_
             assert asked == {"quiz_id": "q1", "question": quiz["question"], "choices": quiz["choices"]}
             seen = json.dumps(before_quiz, ensure_ascii=False)
             assert quiz_secret not in seen
-            assert '"correct_index"' not in seen and '"correct"' not in seen and '"explanation"' not in seen
+            assert '"correct_index"' not in seen
+            assert '"correct"' not in seen
+            assert '"explanation"' not in seen
             await send(ws, type="answer", quiz_id="q1", answer=1)
             graded = await read_until(ws, lambda f: f["event"] == "quiz_result")
             assert graded[-1]["data"]["explanation"] == quiz_secret
