@@ -110,11 +110,11 @@ async def test_ending_a_run_stops_it_for_good_over_the_socket_and_http(
         assert status == 409
         assert json.loads(raw)["error"]["code"] == "watch_ended"
         for action in ("play", "resume", "continue"):
-            refused = await client.post(
+            control = await client.post(
                 f"{PREFIX}/conversations/{cid}/control", json={"action": action}, headers=headers
             )
-            assert refused.status_code == 409
-            assert refused.json()["error"]["code"] == "watch_ended"
+            assert control.status_code == 409
+            assert control.json()["error"]["code"] == "watch_ended"
         assert (await client.post(f"{PREFIX}/conversations/{cid}/takes", headers=headers)).status_code == 409
         again = await client.post(f"{PREFIX}/conversations/{cid}/control", json={"action": "end"}, headers=headers)
         assert again.status_code == 200
