@@ -142,6 +142,7 @@ async def join(
     live = _live(request)
     runs.engine.check_line(body.message, conversation_id=conversation_id, client_message_id=body.client_message_id)
     conv = await runs.control(user.user_id, conversation_id, "pause")  # joining pauses a playing run
+    await live.log(conversation_id).ensure(user.user_id)  # the log's owner header comes before any event
     await live.emit(user.user_id, conversation_id, "state", public_state(conv))
     await live.hold(user.user_id, conversation_id, wait_s=30.0)  # the line being spoken ends first
     try:

@@ -262,3 +262,21 @@ async def test_quiz_accuracy_for_the_progress_page_over_recent_runs(
     assert (await client.get(f"{PREFIX}/progress", params={"recent": 0}, headers=headers)).status_code == 422
     _, stranger = await server.sign_in()
     assert (await client.get(f"{PREFIX}/progress", headers=stranger)).json()["runs"] == []
+
+
+async def test_lines_spoken_over_http_are_replayed_to_a_socket_opened_later(start_server: Any) -> None:
+    server: WatchServer = await start_server(**FAST)
+    _, headers = await server.sign_in()
+    async with httpx.AsyncClient(base_url=server.url, timeout=20.0) as client:
+        cid = await start_run(client, headers)
+        body = {"message": "お二人とも、おはようございます。", "client_message_id": "j1"}
+        status, _, raw = await post_stream(client, f"/conversations/{cid}/join", headers, body)
+        assert status == 200, raw
+        await next_line(client, headers, cid)
+        async with socket(server, cid, headers, last_event_id="0") as ws:
+            frames = await read_until(ws, nth_line_done(3))
+        stored = await stored_lines(client, headers, cid)
+    assert next(f["event"] for f in frames) == "state"  # the join paused the run first
+    assert frames[0]["id"] == "1"  # the log starts with its events (its owner header is not an event)
+    shown = [(f["data"]["speaker"], f["data"]["text"]) for f in frames if f["event"] == "line_done"]
+    assert shown == stored[1:]  # the learner's line, then both reactions and the next line, each once
