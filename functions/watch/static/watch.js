@@ -163,6 +163,16 @@
     next.className = "muted";
     next.textContent = "「再生」で会話の続きを聞けます。";
     result.append(verdict, why, next);
+    countAnswer(Boolean(data.correct));
+  }
+
+  function countAnswer(correct) {
+    const line = $("accuracy");
+    const answered = Number(line.dataset.answered || 0) + 1;
+    const right = Number(line.dataset.correct || 0) + (correct ? 1 : 0);
+    line.dataset.answered = String(answered);
+    line.dataset.correct = String(right);
+    line.textContent = "クイズ: " + answered + "問中" + right + "問正解（正答率" + Math.round((right * 100) / answered) + "%）";
   }
 
   // ---- transport: WebSocket first, SSE + POST when it cannot open -------------------------------------

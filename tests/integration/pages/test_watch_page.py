@@ -1,6 +1,8 @@
 """The /watch page in Chromium, on a phone (390x844, touch) and a desktop: start a run, four lines stream with the
-speakers' names, pause, answer the quiz (result and explanation), join with a line and both characters react, stop;
-axe-core on each state, sizes on the phone, no console error or CSP violation; screenshots in docs/screenshots."""
+speakers' names, pause, answer the quiz (result and explanation), join with a line and both characters react, a quiz
+on demand, take over 花子さん's role from a line (太郎さん answers the learner), end; the past runs list, reopen, summary
+and delete; 続ける after the line budget; axe-core on each state, sizes on the phone, no console error or CSP
+violation; screenshots in docs/screenshots."""
 
 from __future__ import annotations
 
@@ -44,10 +46,14 @@ def test_a_watch_run_on_the_page(gateway: str, browser: Browser, device: str, op
 
     page.goto(gateway + "/watch")
     expect(page.locator("#setup-title")).to_be_visible()
+    expect(page.locator("#runs-list")).to_contain_text("まだ観戦の記録がありません")
     _checked(page, "start", audited, device, phone)
 
     page.select_option("#situation", "lunch")
     click("#start-button")
+    page.wait_for_url("**/watch/runs/*")
+    run_url = page.url
+    assert "play=" not in run_url  # a reload reopens the run, it does not press play again
     log = page.locator("#watch-log li.counterpart")
     expect(log).to_have_count(1, timeout=60000)
     click("#play-button")  # 一時停止: the line being spoken finishes, then the run waits
@@ -82,9 +88,58 @@ def test_a_watch_run_on_the_page(gateway: str, browser: Browser, device: str, op
     expect(page.locator("#leave-button")).to_be_visible()
     _checked(page, "joined", audited, device, phone)
 
+    # The quiz on demand: a non-blocking card, answered like the automatic one.
+    click("#quiz-button")
+    expect(page.locator("#quiz-choices button:not([disabled])")).to_have_count(3, timeout=30000)
+    click("#quiz-choices button >> nth=1")
+    expect(page.locator("#quiz-result .verdict")).to_be_visible(timeout=20000)
+    expect(page.locator("#accuracy")).to_contain_text("2問中")
+
+    # Take over 花子さん from her first line: a new run where the learner speaks as her and 太郎さん answers.
+    hanako = page.locator("#watch-log li.speaker-hanako").first
+    expect(hanako.locator(".takeover")).to_have_text("ここから花子さんとして話す")
+    at_line = int(hanako.get_attribute("data-at") or "0")
+    click("#watch-log li.speaker-hanako >> nth=0 >> .takeover")
+    page.wait_for_url(lambda url: url != run_url and "/watch/runs/" in url)
+    expect(page.locator("#run-title")).to_have_text("花子さんとして話す")
+    expect(page.locator("#watch-log li")).to_have_count(at_line - 1)
+    expect(page.locator(".controls #play-button")).to_be_hidden()
+    page.fill("#join-text", "太郎さん、午後の会議の資料はもう見ましたか？")
+    click("#join-button")
+    expect(page.locator("#watch-log li.learner .speaker")).to_have_text("あなた（花子さん）")
+    expect(page.locator("#watch-log li.counterpart")).to_have_count(at_line, timeout=60000)
+    answer = page.locator("#watch-log li.counterpart").last
+    expect(answer.locator(".speaker")).to_have_text("太郎さん")
+    expect(answer.locator(".text")).not_to_be_empty(timeout=30000)
+    expect(page.locator("#leave-button")).to_be_hidden()
+    _checked(page, "takeover", audited, device, phone)
+
     click("#stop-button")
     expect(page.locator("#status")).to_have_text("観戦を終了しました。")
-    assert audited == ["start", "quiz", "quiz-result", "joined"]
+    _checked(page, "ended", audited, device, phone)
+
+    # Past runs: both runs are listed; the first one reopens with its lines and its quiz accuracy.
+    page.goto(gateway + "/watch")
+    runs = page.locator("#runs-list .runs li")
+    expect(runs).to_have_count(2)
+    expect(runs.first).to_contain_text("花子さんとして参加")
+    _checked(page, "runs", audited, device, phone)
+    click("#runs-list .runs li >> nth=1 >> a.run-link")
+    page.wait_for_url(run_url)
+    expect(page.locator("#watch-log li.counterpart")).to_have_count(6)
+    expect(page.locator("#watch-log li.learner")).to_have_count(1)
+    expect(page.locator("#accuracy")).to_contain_text("2問中")
+    click("#summary-button")
+    expect(page.locator("#summary-title")).to_be_focused(timeout=30000)
+    _checked(page, "reopened", audited, device, phone)
+
+    page.goto(gateway + "/watch")
+    page.once("dialog", lambda dialog: dialog.accept())  # hx-confirm asks before the hx-delete
+    click("#runs-list .runs li >> nth=0 >> button.delete")
+    expect(page.locator("#runs-list")).to_contain_text("観戦の記録を削除しました。")
+    expect(runs).to_have_count(1)
+
+    assert audited == ["start", "quiz", "quiz-result", "joined", "takeover", "ended", "runs", "reopened"]
     context.close()
     assert [line for line in console if line.startswith("error") or "Content Security Policy" in line] == []
 
@@ -105,6 +160,7 @@ def test_the_page_falls_back_to_sse_and_post_when_the_socket_fails(gateway: str,
     page = context.new_page()
     page.goto(gateway + "/watch")
     page.tap("#start-button")
+    page.wait_for_url("**/watch/runs/*")
     log = page.locator("#watch-log li.counterpart")
     expect(log).to_have_count(1, timeout=60000)
     assert page.evaluate("document.body.dataset.transport") == "sse"
