@@ -14,6 +14,7 @@ WebSocket and the SSE fallback of any instance show the same events and resume a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
@@ -22,9 +23,11 @@ from typing import Any
 
 from workplace_roleplay.domain.background import BackgroundWork
 from workplace_roleplay.domain.conversation.events import TurnEvent
+from workplace_roleplay.domain.model_budget import DailyModelBudget
 from workplace_roleplay.domain.modes.watch.run import WatchRuns, public_state
+from workplace_roleplay.domain.modes.watch.takes import takes_answer
 from workplace_roleplay.domain.sealing import TextSealer
-from workplace_roleplay.errors import AppError, EncryptionError, InvalidInput
+from workplace_roleplay.errors import AppError, EncryptionError, InvalidInput, WatchBusy
 from workplace_roleplay.ports import Cache
 from workplace_roleplay.ports.cache_keys import watch_channel, watch_lease_key, watch_log_key
 from workplace_roleplay.ports.pubsub import PubSub
@@ -33,7 +36,23 @@ from workplace_roleplay.web.turn_task import event_payload
 
 log = logging.getLogger(__name__)
 MAX_LOG_EVENTS = 50_000
-COMMANDS = frozenset({"play", "pause", "resume", "step", "speed", "join", "leave", "answer", "quiz", "continue"})
+COMMANDS = frozenset(
+    {
+        "play",
+        "pause",
+        "resume",
+        "step",
+        "speed",
+        "join",
+        "leave",
+        "answer",
+        "quiz",
+        "continue",
+        "takes",
+        "takes_answer",
+        "end",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +114,11 @@ class LiveRuns:
         sealer: TextSealer,
         background: BackgroundWork,
         options: LiveOptions | None = None,
+        budget: DailyModelBudget | None = None,
     ) -> None:
         self.runs, self.cache, self.pubsub, self.sealer = runs, cache, pubsub, sealer
         self.background = background
+        self.budget = budget
         self.options = options or LiveOptions()
 
     def log(self, conversation_id: str) -> RunLog:
@@ -164,6 +185,22 @@ class LiveRuns:
                 await self._pump(o, c, events)
 
             self.background.spawn(self._exclusive(owner, conversation_id, join), name="watch_join")
+        elif kind == "end":
+            conv = await self.runs.control(owner, conversation_id, "end")
+            await self.emit(owner, conversation_id, "state", public_state(conv))
+        elif kind == "takes":
+            await self.emit(owner, conversation_id, "takes", await self.runs.ask_takes(owner, conversation_id))
+            conv = await self.runs.engine.conversation(owner, conversation_id)
+            await self.emit(owner, conversation_id, "state", public_state(conv))
+        elif kind == "takes_answer":
+            take_id = message.get("take_id")
+            if not isinstance(take_id, str):
+                raise InvalidInput("takes_answer needs take_id")
+            answer = takes_answer(message.get("skilled"), message.get("aspects", []), message.get("note"))
+            graded = await self.runs.answer_takes(owner, conversation_id, take_id, answer)
+            await self.emit(owner, conversation_id, "takes_result", graded)
+            conv = await self.runs.engine.conversation(owner, conversation_id)
+            await self.emit(owner, conversation_id, "state", public_state(conv))
         elif kind == "answer":
             quiz_id, choice = message.get("quiz_id"), message.get("answer")
             if not isinstance(quiz_id, str) or not isinstance(choice, int) or isinstance(choice, bool):
@@ -204,12 +241,12 @@ class LiveRuns:
                 break
             await asyncio.sleep(0.1)
         else:
-            await self.emit(owner, conversation_id, "error", {"code": "watch_busy", "message": BUSY_JA})
+            await self.emit(owner, conversation_id, "error", error_data(WatchBusy()))
             return
         try:
             await work(owner, conversation_id)
         except AppError as exc:
-            await self.emit(owner, conversation_id, "error", {"code": exc.code, "message": exc.message_ja})
+            await self.emit(owner, conversation_id, "error", error_data(exc))
         finally:
             await self._release(conversation_id)
 
@@ -225,13 +262,51 @@ class LiveRuns:
                 state = public_state(conv)
                 if state["state"] != "playing":
                     return
+                if self.budget is not None:
+                    await self.budget.spend(owner)  # one unit of the learner's daily budget per line
                 await self._step(owner, conversation_id)
                 await self.cache.touch(watch_lease_key(conversation_id), ttl=self.options.lease_ttl_s)
                 await asyncio.sleep(self.options.line_pause_s / float(state["speed"] or 1.0))
         except AppError as exc:
-            await self.emit(owner, conversation_id, "error", {"code": exc.code, "message": exc.message_ja})
+            await self.emit(owner, conversation_id, "error", error_data(exc))
+            # A run that cannot speak (daily budget, model down...) waits instead of trying again and again.
+            with contextlib.suppress(AppError):
+                conv = await self.runs.control(owner, conversation_id, "pause")
+                await self.emit(owner, conversation_id, "state", public_state(conv))
+        finally:
+            await self._release(conversation_id)
+
+    async def hold(self, owner: str, conversation_id: str, *, wait_s: float) -> None:
+        """Take the run's lease for an HTTP line (``next``/``join``), waiting up to ``wait_s`` for a line being
+        spoken by a step or a stopping driver; ``WatchBusy`` when someone keeps speaking (a playing driver)."""
+        await self.log(conversation_id).ensure(owner)
+        for _ in range(max(1, int(wait_s / 0.1))):
+            if await self._lease(conversation_id):
+                return
+            await asyncio.sleep(0.1)
+        raise WatchBusy()
+
+    async def release(self, conversation_id: str) -> None:
+        await self._release(conversation_id)
+
+    async def logged(
+        self, owner: str, conversation_id: str, events: AsyncGenerator[TurnEvent, None]
+    ) -> AsyncGenerator[TurnEvent, None]:
+        """An HTTP line's events, also recorded in the run's log (so socket clients see each line once), with
+        the lease taken by ``hold`` released at the end."""
+        try:
+            async for event in events:
+                name, data = event_payload(event)
+                await self.emit(owner, conversation_id, name, data)
+                yield event
         finally:
             await self._release(conversation_id)
 
 
-BUSY_JA = "ほかの操作の処理中です。少し待ってからもう一度お試しください。"
+def error_data(exc: AppError) -> dict[str, Any]:
+    """An error event's data: code, the Japanese message and the error's public fields (e.g. ``resets_at``)."""
+    data: dict[str, Any] = {"code": exc.code, "message": exc.message_ja}
+    data.update({k: exc.extra.get(k) for k in exc.public_extra})
+    if "retry_after" in exc.extra:
+        data["retry_after"] = exc.extra["retry_after"]
+    return data

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from starlette.status import WS_1008_POLICY_VIOLATION, WS_1009_MESSAGE_TOO_BIG, WS_1013_TRY_AGAIN_LATER
 
 from functions.watch.deps import RequestAllowed
-from functions.watch.live import LiveRuns
+from functions.watch.live import LiveRuns, error_data
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.errors import AppError, ConversationNotFound, InvalidInput, RateLimited
 from workplace_roleplay.settings import WatchSettings
@@ -40,18 +40,24 @@ def _after(value: str | None) -> int:
 
 
 # Commands that make the model speak spend the learner's "model" rate limit, like the HTTP routes that do.
-MODEL_COMMANDS = frozenset({"play", "resume", "leave", "continue", "step", "join", "quiz"})
+MODEL_COMMANDS = frozenset({"play", "resume", "leave", "continue", "step", "join", "quiz", "takes"})
+# Commands that call the model themselves also spend the daily budget; play/resume/leave/continue only start
+# the driver, which spends one unit per line it speaks (live.py).
+BUDGET_COMMANDS = frozenset({"step", "join", "quiz", "takes"})
 
 
 async def spend_model_call(app: Any, user_id: str, message: dict[str, Any]) -> None:
-    """One hit on ``user:{id}:model`` for a command that calls the model (RateLimited when over)."""
+    """One hit on ``user:{id}:model`` for a command that calls the model (RateLimited when over), then one unit
+    of the daily model budget for a command that calls the model itself (DailyBudgetExceeded when used up)."""
     settings: WatchSettings = app.state.settings
-    if message.get("type") not in MODEL_COMMANDS or not settings.RATE_LIMIT_ENABLED:
-        return
-    limit, period = settings.rate_rule("model", "user")
-    decision = await app.state.resources.rate_limiter.hit(f"user:{user_id}:model", limit=limit, period_s=period)
-    if not decision.allowed:
-        raise RateLimited(decision.retry_after_header, detail="user limit of route class model (watch command)")
+    kind = message.get("type")
+    if kind in MODEL_COMMANDS and settings.RATE_LIMIT_ENABLED:
+        limit, period = settings.rate_rule("model", "user")
+        decision = await app.state.resources.rate_limiter.hit(f"user:{user_id}:model", limit=limit, period_s=period)
+        if not decision.allowed:
+            raise RateLimited(decision.retry_after_header, detail="user limit of route class model (watch command)")
+    if kind in BUDGET_COMMANDS:
+        await app.state.resources.model_budget.spend(user_id)
 
 
 def _frame(event: SseEvent) -> str:
@@ -138,8 +144,7 @@ async def _handle(websocket: WebSocket, live: LiveRuns, owner: str, conversation
             json.dumps({"event": "error", "data": {"code": "invalid_input", "message": "JSON を送ってください。"}})
         )
     except AppError as exc:
-        body = {"code": exc.code, "message": exc.message_ja, **{k: exc.extra.get(k) for k in exc.public_extra}}
-        await websocket.send_text(json.dumps({"event": "error", "data": body}, ensure_ascii=False))
+        await websocket.send_text(json.dumps({"event": "error", "data": error_data(exc)}, ensure_ascii=False))
 
 
 @live_router.get(

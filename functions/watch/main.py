@@ -18,6 +18,7 @@ from workplace_roleplay.domain.conversation.service import ConversationService, 
 from workplace_roleplay.domain.modes.watch import WatchMode
 from workplace_roleplay.domain.modes.watch.quiz import QuizBook
 from workplace_roleplay.domain.modes.watch.run import RunOptions, WatchRuns
+from workplace_roleplay.domain.modes.watch.takes import TakesBook
 from workplace_roleplay.settings import WatchSettings, load_settings
 from workplace_roleplay.web.app import ResourceOpener, create_app
 from workplace_roleplay.web.sse import CacheStreamBuffers
@@ -48,8 +49,12 @@ def build_watch(settings: WatchSettings, res: Resources, background: BackgroundW
     )
     res.conversations = engine
     quizzes = QuizBook(res.store, res.model, res.clock, res.security.sealer)
+    takes = TakesBook(res.store, res.model, res.clock, res.security.sealer)
     return WatchRuns(
-        engine, quizzes, RunOptions(settings.WATCH_LINE_BUDGET, settings.WATCH_QUIZ_EVERY, settings.WATCH_MAX_PLAYING)
+        engine,
+        quizzes,
+        RunOptions(settings.WATCH_LINE_BUDGET, settings.WATCH_QUIZ_EVERY, settings.WATCH_MAX_PLAYING),
+        takes=takes,
     )
 
 
@@ -68,6 +73,7 @@ def create(settings: WatchSettings | None = None, *, resources: ResourceOpener =
             sealer=res.security.sealer,
             background=background,
             options=LiveOptions(settings.WATCH_LINE_PAUSE_S, settings.WATCH_LOG_TTL_S),
+            budget=res.model_budget,
         )
         try:
             yield

@@ -8,13 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from functions.watch.deps import EngineDep, ModelCallAllowed, RequestAllowed, ResourcesDep, RunsDep, SettingsDep
+from functions.watch.live import LiveRuns
 from functions.watch.schemas import (
     Accuracy,
     AnswerRequest,
     ControlRequest,
     GradedQuiz,
+    GradedTakes,
     JoinRequest,
     MessageOut,
+    Progress,
     QuizOut,
     RunDetail,
     RunItem,
@@ -22,10 +25,13 @@ from functions.watch.schemas import (
     RunState,
     StartRequest,
     TakeOverRequest,
+    TakesAnswerRequest,
+    TakesOut,
 )
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.domain.conversation.records import Conversation
-from workplace_roleplay.domain.modes.watch.run import public_state
+from workplace_roleplay.domain.modes.watch.run import public_state, run_counts
+from workplace_roleplay.domain.modes.watch.takes import takes_answer
 from workplace_roleplay.errors import ReportNotFound
 from workplace_roleplay.web.auth import CurrentUser
 from workplace_roleplay.web.service_index import ServiceIndex, service_index
@@ -40,9 +46,12 @@ LINE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "pauses for one), `state`, `done` (or `error`); ids `<turn_id>.<n>`, resumable with Last-Event-ID.",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
-    409: {"description": "The run is paused for a quiz (`reason: quiz`) or its line budget is spent (`budget`)."},
+    409: {
+        "description": "The run is paused for a quiz (`watch_paused`, `reason: quiz`) or its line budget is spent "
+        "(`budget`), it has ended (`watch_ended`), or another request is speaking it (`watch_busy`: a playing run)."
+    },
     422: {"description": "Invalid input, empty, too long or moderated line (Japanese reason)."},
-    429: {"description": "Rate limited (Retry-After)."},
+    429: {"description": "Rate limited, or the daily model budget is used up (`daily_budget_exceeded`, Retry-After)."},
     503: {"description": "The model failed before any text."},
 }
 
@@ -57,6 +66,11 @@ def _item(conv: Conversation) -> RunItem:
         parent_id=conv.parent_id,
         run=RunState.model_validate(public_state(conv)),
     )
+
+
+def _live(request: Request) -> LiveRuns:
+    live: LiveRuns = request.app.state.watch_live
+    return live
 
 
 async def _stream(
@@ -96,8 +110,17 @@ async def start(body: StartRequest, user: CurrentUser, runs: RunsDep) -> RunItem
 async def next_line(
     conversation_id: str, request: Request, user: CurrentUser, runs: RunsDep, res: ResourcesDep, settings: SettingsDep
 ) -> Response:
-    _, events = await runs.step(user.user_id, conversation_id)
-    return await _stream(request, events, user.user_id, res, settings, runs)
+    # The line is spoken under the run's lease and recorded in its log, exactly like a socket step: a socket
+    # driver and this request never speak the same line twice, and socket clients see this line once.
+    live = _live(request)
+    await runs.engine.conversation(user.user_id, conversation_id)  # ownership before touching the lease
+    await live.hold(user.user_id, conversation_id, wait_s=3.0)
+    try:
+        _, events = await runs.step(user.user_id, conversation_id)
+    except BaseException:
+        await live.release(conversation_id)
+        raise
+    return await _stream(request, live.logged(user.user_id, conversation_id, events), user.user_id, res, settings, runs)
 
 
 @router.post(
@@ -116,8 +139,17 @@ async def join(
     res: ResourcesDep,
     settings: SettingsDep,
 ) -> Response:
-    _, events = await runs.join(user.user_id, conversation_id, body.message, body.client_message_id)
-    return await _stream(request, events, user.user_id, res, settings, runs)
+    live = _live(request)
+    runs.engine.check_line(body.message, conversation_id=conversation_id, client_message_id=body.client_message_id)
+    conv = await runs.control(user.user_id, conversation_id, "pause")  # joining pauses a playing run
+    await live.emit(user.user_id, conversation_id, "state", public_state(conv))
+    await live.hold(user.user_id, conversation_id, wait_s=30.0)  # the line being spoken ends first
+    try:
+        _, events = await runs.join(user.user_id, conversation_id, body.message, body.client_message_id)
+    except BaseException:
+        await live.release(conversation_id)
+        raise
+    return await _stream(request, live.logged(user.user_id, conversation_id, events), user.user_id, res, settings, runs)
 
 
 @router.get(
@@ -146,7 +178,7 @@ async def resume_stream(
 
 @router.post(
     "/conversations/{conversation_id}/control",
-    summary="play / pause / resume / continue (another line budget) / speed",
+    summary="play / pause / resume / continue (another line budget) / speed / end (終了する, final)",
     dependencies=[RequestAllowed],
 )
 async def control(conversation_id: str, body: ControlRequest, user: CurrentUser, runs: RunsDep) -> RunState:
@@ -185,6 +217,49 @@ async def answer_quiz(
     return GradedQuiz.model_validate(await runs.answer(user.user_id, conversation_id, quiz_id, body.answer))
 
 
+@router.post(
+    "/conversations/{conversation_id}/takes",
+    status_code=201,
+    summary="Good and bad takes of the next moment (which one is skilled stays server-side until answered)",
+    responses={409: {"description": "The run has ended (`watch_ended`)."}, 429: {"description": "Rate or budget."}},
+    dependencies=[ModelCallAllowed],
+)
+async def ask_takes(conversation_id: str, request: Request, user: CurrentUser, runs: RunsDep) -> TakesOut:
+    public = await runs.ask_takes(user.user_id, conversation_id)
+    live = _live(request)
+    await live.log(conversation_id).ensure(user.user_id)
+    await live.emit(user.user_id, conversation_id, "takes", public)
+    conv = await runs.engine.conversation(user.user_id, conversation_id)
+    await live.emit(user.user_id, conversation_id, "state", public_state(conv))
+    return TakesOut.model_validate(public)
+
+
+@router.post(
+    "/conversations/{conversation_id}/takes/{take_id}/answer",
+    summary="Answer good and bad takes: which is skilled, what differs; graded and explained (no model call)",
+    responses={404: {"description": "`takes_not_found`"}, 409: {"description": "`takes_already_answered`"}},
+    dependencies=[RequestAllowed],
+)
+async def answer_takes(
+    conversation_id: str, take_id: str, body: TakesAnswerRequest, request: Request, user: CurrentUser, runs: RunsDep
+) -> GradedTakes:
+    answer = takes_answer(body.skilled, list(body.aspects), body.note)
+    graded = await runs.answer_takes(user.user_id, conversation_id, take_id, answer)
+    live = _live(request)
+    await live.log(conversation_id).ensure(user.user_id)
+    await live.emit(user.user_id, conversation_id, "takes_result", graded)
+    return GradedTakes.model_validate(graded)
+
+
+@router.get(
+    "/progress",
+    summary="The learner's watch quiz accuracy and takes over their most recently updated runs (progress page)",
+    dependencies=[RequestAllowed],
+)
+async def progress(user: CurrentUser, runs: RunsDep, recent: Annotated[int, Query(ge=1, le=50)] = 10) -> Progress:
+    return Progress.model_validate(await runs.progress(user.user_id, recent))
+
+
 @router.get(
     "/conversations/{conversation_id}/accuracy", summary="The learner's quiz accuracy", dependencies=[RequestAllowed]
 )
@@ -210,6 +285,7 @@ async def get_run(conversation_id: str, user: CurrentUser, runs: RunsDep) -> Run
     conv = await runs.engine.conversation(user.user_id, conversation_id)
     messages = await runs.engine.repo.messages(conv)
     quizzes = await runs.quizzes.all(conv)
+    takes = await runs.takes.all(conv)
     return RunDetail(
         run=_item(conv),
         messages=[
@@ -227,6 +303,7 @@ async def get_run(conversation_id: str, user: CurrentUser, runs: RunsDep) -> Run
         ],
         # An open quiz shows only its question and choices; an answered one its grading too.
         quizzes=[q.graded() if q.answer is not None else q.public() for q in quizzes],
+        takes=[t.graded() if t.answer is not None else t.public() for t in takes],
     )
 
 
@@ -244,7 +321,8 @@ async def delete_run(conversation_id: str, user: CurrentUser, runs: RunsDep) -> 
     dependencies=[ModelCallAllowed],
 )
 async def summarise(conversation_id: str, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
-    return await engine.summary(user.user_id, conversation_id)
+    report = await engine.summary(user.user_id, conversation_id)
+    return {**report, "watch": run_counts(await engine.conversation(user.user_id, conversation_id))}
 
 
 @router.get(
@@ -256,7 +334,7 @@ async def stored_summary(conversation_id: str, user: CurrentUser, engine: Engine
     found = await engine.stored_summary(user.user_id, conversation_id)
     if found is None:
         raise ReportNotFound()
-    return found
+    return {**found, "watch": run_counts(await engine.conversation(user.user_id, conversation_id))}
 
 
 @router.post(
@@ -265,4 +343,5 @@ async def stored_summary(conversation_id: str, user: CurrentUser, engine: Engine
     dependencies=[ModelCallAllowed],
 )
 async def feedback(conversation_id: str, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
-    return await engine.feedback(user.user_id, conversation_id)
+    report = await engine.feedback(user.user_id, conversation_id)
+    return {**report, "watch": run_counts(await engine.conversation(user.user_id, conversation_id))}

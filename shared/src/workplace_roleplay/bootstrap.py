@@ -17,6 +17,7 @@ from workplace_roleplay.domain.conversation.service import ConversationService
 from workplace_roleplay.domain.identity.encrypted_fields import CipherSealer
 from workplace_roleplay.domain.identity.refresh_tokens import RefreshTokens
 from workplace_roleplay.domain.identity.users import IdentityService
+from workplace_roleplay.domain.model_budget import DailyModelBudget
 from workplace_roleplay.domain.speech import SpeechService
 from workplace_roleplay.ports import Cache, Clock, DocumentStore, RateLimiter, SystemClock
 from workplace_roleplay.ports.cipher import FieldCipher
@@ -49,6 +50,11 @@ class Resources:
     # The conversation engine of the service's mode, set by the service's startup (None in services
     # without conversations, e.g. migrate_session).
     conversations: ConversationService | None = None
+
+    @cached_property
+    def model_budget(self) -> DailyModelBudget:
+        """The learner's daily model budget (no I/O to build; every spend is one cache append)."""
+        return DailyModelBudget(self.cache, self.clock, per_user=self.settings.MODEL_DAILY_BUDGET_USER)
 
     @cached_property
     def security(self) -> Security:

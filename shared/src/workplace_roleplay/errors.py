@@ -28,12 +28,21 @@
     │   ├── MemoryNotFound         memory_not_found
     │   ├── ReportNotFound         report_not_found   (no summary / feedback report made yet)
     │   ├── MessageNotFound        message_not_found  (no such reply in the conversation: rating)
+    │   ├── QuizNotFound           quiz_not_found
+    │   ├── TakesNotFound          takes_not_found    (good and bad takes of a watch run)
     │   └── LegacySessionNotFound  legacy_session_not_found (absent or expired legacy session)
     ├── Conflict                   conflict
     │   ├── AlreadyExists          already_exists
-    │   └── TurnInProgress         turn_in_progress   (the same client_message_id is still streaming)
+    │   ├── TurnInProgress         turn_in_progress   (the same client_message_id is still streaming)
+    │   ├── WatchPaused            watch_paused       (a watch run waits for a quiz or a new line budget)
+    │   ├── WatchEnded             watch_ended        (a watch run was ended: 終了する)
+    │   ├── WatchBusy              watch_busy         (another request is speaking the watch run's line)
+    │   ├── TooManyWatchRuns       too_many_watch_runs
+    │   ├── QuizAlreadyAnswered    quiz_already_answered
+    │   └── TakesAlreadyAnswered   takes_already_answered
     ├── RateLimited                rate_limited     (carries retry_after seconds)
-    │   └── SpeechBudgetExceeded   tts_budget_exceeded (daily text-to-speech characters used up)
+    │   ├── SpeechBudgetExceeded   tts_budget_exceeded (daily text-to-speech characters used up)
+    │   └── DailyBudgetExceeded    daily_budget_exceeded (the learner's model calls of the day; carries resets_at)
     ├── DependencyUnavailable      dependency_unavailable
     │   ├── ServerBusy             server_busy      (this process is at capacity; carries retry_after)
     │   ├── StoreUnavailable       store_unavailable
@@ -288,6 +297,34 @@ class TooManyWatchRuns(Conflict):
     public_extra = ("max_playing",)
 
 
+class WatchEnded(Conflict):
+    """The watch run was ended (終了する): no more lines; reopening, quizzes and reports still work."""
+
+    code = "watch_ended"
+    message_ja = "この観戦は終了しています。振り返りやレポートを見るか、新しい観戦を始めてください。"
+    message_en = "This watch run has ended: review it or start a new one."
+
+
+class WatchBusy(Conflict):
+    """Another request (the playing driver, a step or a join) is speaking this run's line right now."""
+
+    code = "watch_busy"
+    message_ja = "ほかの操作の処理中です。少し待ってからもう一度お試しください。"
+    message_en = "Another request is speaking this run right now. Please try again shortly."
+
+
+class TakesNotFound(NotFound):
+    code = "takes_not_found"
+    message_ja = "比較する場面（2通りの演技）が見つかりませんでした。"
+    message_en = "The good and bad takes were not found."
+
+
+class TakesAlreadyAnswered(Conflict):
+    code = "takes_already_answered"
+    message_ja = "この比較にはすでに回答しています。"
+    message_en = "These takes were answered already."
+
+
 class QuizNotFound(NotFound):
     code = "quiz_not_found"
     message_ja = "クイズが見つかりませんでした。"
@@ -316,6 +353,19 @@ class SpeechBudgetExceeded(RateLimited):
     code = "tts_budget_exceeded"
     message_ja = "本日の音声読み上げの上限に達しました。明日またお試しください。"
     message_en = "You have used today's text-to-speech allowance. Please try again tomorrow."
+
+
+class DailyBudgetExceeded(RateLimited):
+    """The learner's model calls of the day (Asia/Tokyo) are used up; ``resets_at`` is the next midnight."""
+
+    code = "daily_budget_exceeded"
+    message_ja = "本日のAI利用回数の上限に達しました。日本時間の午前0時にリセットされます。明日またお試しください。"
+    message_en = "You have used today's AI allowance. It resets at midnight Japan time."
+    public_extra = ("resets_at", "limit")
+
+    def __init__(self, retry_after: int, *, resets_at: str, limit: int, detail: str | None = None) -> None:
+        super().__init__(retry_after, detail)
+        self.extra.update(resets_at=resets_at, limit=limit)
 
 
 class DependencyUnavailable(AppError):

@@ -95,6 +95,13 @@ class AuthSettings(BaseSettings):
         "6000/60", description="Requests/seconds per client IP, ordinary routes (200 learners x 30/min)."
     )
     RATE_LIMIT_MODEL_USER: str = Field("20/60", description="Requests/seconds per user, model-calling routes.")
+    MODEL_DAILY_BUDGET_USER: int = Field(
+        400,
+        ge=0,
+        le=100000,
+        description="Model-calling requests and watch lines per learner per Asia/Tokyo day (0: no budget); "
+        "over it: 429 daily_budget_exceeded until midnight JST.",
+    )
     RATE_LIMIT_MODEL_IP: str = Field(
         "1200/60", description="Requests/seconds per client IP, model-calling (200 learners x 6 turns/min)."
     )

@@ -2,7 +2,9 @@
 
 ``dependencies=[rate_limit("model")]`` on a route (after or beside ``CurrentUser``) spends one hit on
 ``ip:{addr}:{class}`` and one on ``user:{user_id}:{class}``; a refusal is ``RateLimited`` (429 with
-``Retry-After`` and the Japanese message, from the error map). The limiter behind it is Redis (shared
+``Retry-After`` and the Japanese message, from the error map). Model-calling routes then spend one unit of
+the learner's daily model budget (``domain.model_budget``; ``DailyBudgetExceeded``, 429 until midnight JST).
+The limiter behind it is Redis (shared
 by every instance, GCRA in one Lua script) or in-process; during a Redis outage the Redis adapter
 decides locally per instance, so limits never fall away and requests never fail because of it.
 """
@@ -50,9 +52,11 @@ def _in_networks(address: str, networks: tuple[IPNetwork, ...]) -> bool:
 
 async def _spend(request: Request, route_class: RouteClass, user_id: str | None) -> None:
     settings = settings_of(request)
-    if not settings.RATE_LIMIT_ENABLED:
-        return
     resources: Resources = request.app.state.resources
+    if not settings.RATE_LIMIT_ENABLED:
+        if route_class == "model" and user_id:
+            await resources.model_budget.spend(user_id)  # the daily budget is not a rate limit: always on
+        return
     address = client_ip(request, settings.trusted_proxy_networks, settings.FORWARDED_CLIENT_POSITION)
     keys: list[tuple[RateScope, str]] = [("ip", f"ip:{address}:{route_class}")]
     if user_id:
@@ -62,6 +66,9 @@ async def _spend(request: Request, route_class: RouteClass, user_id: str | None)
         decision = await resources.rate_limiter.hit(key, limit=limit, period_s=period)
         if not decision.allowed:
             raise RateLimited(decision.retry_after_header, detail=f"{scope} limit of route class {route_class}")
+    if route_class == "model" and user_id:
+        # One cache round trip after the limits allowed the call (a refused call spends no budget).
+        await resources.model_budget.spend(user_id)
 
 
 def rate_limit(route_class: RouteClass) -> Any:

@@ -3,7 +3,9 @@ line when they join (both characters react), a line budget, and a quiz every few
 
 The run's state is ``conv.extra["watch"]`` in the store (no process memory), so any instance continues a run:
 ``next`` (whose line is due), ``lines`` (character lines spoken), ``budget`` (lines before it pauses and asks),
-``state`` (playing / paused / quiz / budget), ``quiz`` (the id of the open quiz) and ``speed``. A step's turn id
+``state`` (playing / paused / quiz / budget / ended), ``quiz`` (the id of the open quiz), ``take`` (the id of
+open good and bad takes), ``speed``, ``ended_at``, and the counters the progress page reads (``quizzes`` asked,
+``quiz_answered``, ``quiz_correct``, ``takes`` asked, ``takes_answered``, ``takes_correct``). A step's turn id
 derives from the line number, so two instances stepping the same run at once overwrite one line instead of
 storing it twice (docs/architecture.md, Modes; ADR 0031).
 """
@@ -17,11 +19,13 @@ from typing import Any
 from workplace_roleplay.domain.conversation.events import ModeEvent, TurnDone, TurnEvent
 from workplace_roleplay.domain.conversation.records import Conversation, Message, Role
 from workplace_roleplay.domain.conversation.service import ConversationService
-from workplace_roleplay.domain.modes.watch.mode import WatchMode
+from workplace_roleplay.domain.modes.watch.mode import WatchMode, next_index, pair
 from workplace_roleplay.domain.modes.watch.quiz import QuizBook, accuracy
-from workplace_roleplay.errors import InvalidInput, TooManyWatchRuns, WatchPaused
+from workplace_roleplay.domain.modes.watch.takes import Moment, TakesAnswer, TakesBook
+from workplace_roleplay.errors import InvalidInput, TooManyWatchRuns, WatchEnded, WatchPaused
 
-STATES = ("playing", "paused", "quiz", "budget")
+STATES = ("playing", "paused", "quiz", "budget", "ended")
+COUNTERS = ("quizzes", "quiz_answered", "quiz_correct", "takes", "takes_answered", "takes_correct")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +44,29 @@ def run_state(conv: Conversation) -> dict[str, Any]:
     state.setdefault("state", "playing")
     state.setdefault("quiz", "")
     state.setdefault("speed", 1.0)
-    state.setdefault("quizzes", 0)
+    state.setdefault("take", "")
+    state.setdefault("ended_at", None)
+    for counter in COUNTERS:
+        state.setdefault(counter, 0)
     return state
+
+
+def ratio(correct: int, answered: int) -> float | None:
+    return round(correct / answered, 3) if answered else None
+
+
+def run_counts(conv: Conversation) -> dict[str, Any]:
+    """The run's quiz and takes counts (kept on the run, so the progress page reads no quiz documents)."""
+    s = run_state(conv)
+    return {
+        "quizzes": {
+            "asked": s["quizzes"],
+            "answered": s["quiz_answered"],
+            "correct": s["quiz_correct"],
+            "accuracy": ratio(s["quiz_correct"], s["quiz_answered"]),
+        },
+        "takes": {"asked": s["takes"], "answered": s["takes_answered"], "correct": s["takes_correct"]},
+    }
 
 
 def public_state(conv: Conversation) -> dict[str, Any]:
@@ -52,7 +77,9 @@ def public_state(conv: Conversation) -> dict[str, Any]:
         "lines": s["lines"],
         "budget": s["budget"],
         "quiz_id": s["quiz"] or None,
+        "take_id": s["take"] or None,
         "speed": s["speed"],
+        "ended_at": s["ended_at"],
         "learner_role": conv.settings.get("learner_role") or None,
     }
 
@@ -60,10 +87,18 @@ def public_state(conv: Conversation) -> dict[str, Any]:
 class WatchRuns:
     """Start, step, join, control and quiz watch runs of one learner."""
 
-    def __init__(self, engine: ConversationService, quizzes: QuizBook, options: RunOptions | None = None) -> None:
+    def __init__(
+        self,
+        engine: ConversationService,
+        quizzes: QuizBook,
+        options: RunOptions | None = None,
+        *,
+        takes: TakesBook | None = None,
+    ) -> None:
         if not isinstance(engine.mode, WatchMode):
             raise TypeError("WatchRuns needs the engine in watch mode")
         self.engine, self.mode, self.quizzes = engine, engine.mode, quizzes
+        self.takes = takes or TakesBook(quizzes.store, quizzes.model, quizzes.clock, quizzes.sealer)
         self.options = options or RunOptions()
 
     async def start(self, user_id: str, settings: Mapping[str, str | None]) -> Conversation:
@@ -87,10 +122,15 @@ class WatchRuns:
     async def control(
         self, user_id: str, conversation_id: str, action: str, *, speed: float | None = None
     ) -> Conversation:
-        """play / pause / resume / continue (extends the budget) / speed."""
+        """play / pause / resume / continue (extends the budget) / speed / end (終了する: final)."""
         conv = await self.engine.conversation(user_id, conversation_id)
         state = run_state(conv)
-        if action == "pause":
+        if state["state"] == "ended" and action in ("play", "resume", "continue"):
+            raise WatchEnded()
+        if action == "end":
+            if state["state"] != "ended":
+                state["state"], state["ended_at"] = "ended", self.engine.ctx.clock.now()
+        elif action == "pause":
             state["state"] = "paused" if state["state"] == "playing" else state["state"]
         elif action in ("play", "resume"):
             if state["state"] == "quiz":
@@ -122,6 +162,8 @@ class WatchRuns:
             raise TooManyWatchRuns(extra={"max_playing": self.options.max_playing})
 
     def _check_can_speak(self, state: Mapping[str, Any]) -> None:
+        if state["state"] == "ended":
+            raise WatchEnded()
         if state["state"] == "quiz":
             raise WatchPaused(extra={"reason": "quiz", "quiz_id": state["quiz"]})
         if state["lines"] >= state["budget"]:
@@ -142,6 +184,8 @@ class WatchRuns:
         self.engine.check_line(text, conversation_id=conversation_id, client_message_id=client_message_id)
         conv = await self.engine.conversation(user_id, conversation_id)
         state = run_state(conv)
+        if state["state"] == "ended":
+            raise WatchEnded()
         if state["state"] == "quiz":
             raise WatchPaused(extra={"reason": "quiz", "quiz_id": state["quiz"]})
         events = self.engine.turn(conv, text=text, client_message_id=client_message_id)
@@ -166,7 +210,9 @@ class WatchRuns:
             state["next"] = (state["next"] + 1) % speakers
         out: list[ModeEvent] = []
         every = self.options.quiz_every
-        if not learner and every and state["lines"] % every == 0:
+        if state["state"] == "ended":
+            pass  # ended while this line was spoken: the line is kept, the run stays ended
+        elif not learner and every and state["lines"] % every == 0:
             quiz = await self._quiz(fresh, state)
             out.append(ModeEvent("quiz", quiz))
         elif state["lines"] >= state["budget"]:
@@ -190,6 +236,8 @@ class WatchRuns:
         state = run_state(conv)
         if state["state"] == "quiz":
             return (await self.quizzes.get(conv, state["quiz"])).public()
+        if state["state"] == "ended":
+            raise WatchEnded()
         public = await self._quiz(conv, state)
         await self._save(conv, state)
         return public
@@ -198,15 +246,88 @@ class WatchRuns:
         conv = await self.engine.conversation(user_id, conversation_id)
         graded = (await self.quizzes.answer(conv, quiz_id, choice)).graded()
         state = run_state(conv)
+        state["quiz_answered"] += 1
+        state["quiz_correct"] += 1 if graded["correct"] else 0
         if state["quiz"] == quiz_id:
             state["quiz"] = ""
-            state["state"] = "budget" if state["lines"] >= state["budget"] else "paused"
-            await self._save(conv, state)
+            if state["state"] == "quiz":
+                state["state"] = "budget" if state["lines"] >= state["budget"] else "paused"
+        await self._save(conv, state)
         return graded
+
+    async def ask_takes(self, user_id: str, conversation_id: str) -> dict[str, Any]:
+        """Good and bad takes of the next moment (a playing run pauses; an open one is returned again)."""
+        conv = await self.engine.conversation(user_id, conversation_id)
+        state = run_state(conv)
+        if state["take"]:
+            return (await self.takes.get(conv, state["take"])).public()
+        if state["state"] == "ended":
+            raise WatchEnded()
+        speakers = [c for c in pair() if c.id in {p.key for p in self.mode.cast(conv).characters}] or list(pair())
+        speaker = speakers[next_index(conv) % len(speakers)]
+        other = next(c for c in pair() if c.id != speaker.id)
+        lines = await self.engine.repo.messages(conv)
+        brief = self.mode.brief(conv, next(p for p in self.mode.cast(conv).characters if p.key == speaker.id))
+        moment = Moment(speaker=speaker.name, other=other.name, speaker_brief=brief, lines=lines)
+        made = await self.takes.make(conv, moment, state["takes"] + 1)
+        state["takes"] += 1
+        state["take"] = made.id
+        if state["state"] == "playing":
+            state["state"] = "paused"
+        await self._save(conv, state)
+        return made.public()
+
+    async def answer_takes(
+        self, user_id: str, conversation_id: str, take_id: str, answer: TakesAnswer
+    ) -> dict[str, Any]:
+        conv = await self.engine.conversation(user_id, conversation_id)
+        graded = (await self.takes.answer(conv, take_id, answer)).graded()
+        state = run_state(conv)
+        state["takes_answered"] += 1
+        state["takes_correct"] += 1 if graded["correct"] else 0
+        if state["take"] == take_id:
+            state["take"] = ""
+        await self._save(conv, state)
+        return graded
+
+    async def progress(self, user_id: str, recent: int) -> dict[str, Any]:
+        """Quiz accuracy and takes over the learner's ``recent`` newest runs (one list read, no quiz documents)."""
+        runs = await self.engine.repo.list_recent(user_id, limit=recent, mode=self.mode.mode)
+        rows = []
+        totals = dict.fromkeys(COUNTERS, 0)
+        for conv in runs:
+            state = run_state(conv)
+            for counter in COUNTERS:
+                totals[counter] += int(state[counter])
+            if state["quizzes"] or state["takes"]:
+                rows.append(
+                    {
+                        "conversation_id": conv.id,
+                        "title": conv.title,
+                        "created_at": conv.created_at,
+                        "state": state["state"],
+                        **run_counts(conv),
+                    }
+                )
+        return {
+            "recent": recent,
+            "quizzes": {
+                "asked": totals["quizzes"],
+                "answered": totals["quiz_answered"],
+                "correct": totals["quiz_correct"],
+                "accuracy": ratio(totals["quiz_correct"], totals["quiz_answered"]),
+            },
+            "takes": {
+                "asked": totals["takes"],
+                "answered": totals["takes_answered"],
+                "correct": totals["takes_correct"],
+            },
+            "runs": rows,
+        }
 
     async def accuracy(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         conv = await self.engine.conversation(user_id, conversation_id)
-        return accuracy(await self.quizzes.all(conv))
+        return {**accuracy(await self.quizzes.all(conv)), "takes": run_counts(conv)["takes"]}
 
     async def take_over(self, user_id: str, conversation_id: str, *, role: str, at_line: int) -> Conversation:
         """A new run continuing from before character line ``at_line`` (1-based) where the learner plays ``role``."""
@@ -229,6 +350,7 @@ class WatchRuns:
     async def delete(self, user_id: str, conversation_id: str) -> None:
         conv = await self.engine.conversation(user_id, conversation_id)
         await self.quizzes.delete_all(conv)
+        await self.takes.delete_all(conv)
         await self.engine.delete(user_id, conversation_id)
 
 
