@@ -21,10 +21,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from functions.watch.deps import ModelCallAllowed, RequestAllowed, ResourcesDep, RunsDep
+from functions.watch.live import LiveRuns
 from workplace_roleplay.domain.conversation.records import Conversation
 from workplace_roleplay.domain.modes.chat import SITUATIONS, TOPICS
 from workplace_roleplay.domain.modes.watch.mode import pair
 from workplace_roleplay.domain.modes.watch.run import WatchRuns, public_state
+from workplace_roleplay.domain.modes.watch.takes import Takes, takes_answer
 from workplace_roleplay.domain.scenario.catalog import load_catalog
 from workplace_roleplay.domain.speech import JST
 from workplace_roleplay.errors import InvalidInput
@@ -38,6 +40,7 @@ TEMPLATES = (str(HERE / "templates"),)
 # The kit's scripts plus this page's own live script, fingerprinted, under this page's prefix.
 ASSETS = PageAssets("/watch/static", files={"watch.js": HERE / "static" / "watch.js"})
 RUNS_PAGE = 10
+PROGRESS_RUNS = 10  # the newest runs the progress card counts
 # htmx listens for this on <body> to reload the past-runs list.
 RUNS_CHANGED = {"HX-Trigger": "watch-runs-changed"}
 STATE_LABELS = {
@@ -100,12 +103,14 @@ async def _run_view(runs: WatchRuns, conv: Conversation, res: ResourcesDep) -> d
     quizzes = await runs.quizzes.all(conv)
     state = public_state(conv)
     open_quiz = next((q.public() for q in quizzes if q.id == state["quiz_id"] and q.answer is None), None)
+    open_takes = await runs.takes.get(conv, state["take_id"]) if state["take_id"] else None
     played = runs.mode.played_character(conv)
     return {
         "conv": conv,
         "run": state,
         "messages": messages,
         "open_quiz": open_quiz,
+        "t": _takes_view(conv, open_takes) if open_takes else None,
         "played": played.name if played else "",
         "accuracy": await runs.accuracy(conv.user_id, conv.id),
         "last_event_id": await _last_event_id(res, conv.id),
@@ -170,6 +175,51 @@ async def take_over(
         raise InvalidInput(f"unknown role: {role!r}")
     fork = await runs.take_over(user.user_id, conversation_id, role=role, at_line=at_line)
     return HTMLResponse("", headers={"HX-Redirect": f"/watch/runs/{fork.id}"})
+
+
+def _takes_view(conv: Conversation, takes: Takes) -> dict[str, Any]:
+    return {"conv": conv, **(takes.graded() if takes.answer is not None else takes.public())}
+
+
+@pages.get("/watch/runs/{conversation_id}/takes/{take_id}", response_class=HTMLResponse, dependencies=[RequestAllowed])
+async def takes_fragment(
+    request: Request, conversation_id: str, take_id: str, user: CurrentUser, runs: RunsDep
+) -> HTMLResponse:
+    """The good and bad takes card (the live script loads it when a ``takes`` event arrives)."""
+    conv = await runs.engine.conversation(user.user_id, conversation_id)
+    return _html(request, "_takes.html", {"t": _takes_view(conv, await runs.takes.get(conv, take_id))})
+
+
+@pages.post(
+    "/watch/runs/{conversation_id}/takes/{take_id}/answer", response_class=HTMLResponse, dependencies=[RequestAllowed]
+)
+async def answer_takes(
+    request: Request,
+    conversation_id: str,
+    take_id: str,
+    user: CurrentUser,
+    runs: RunsDep,
+    skilled: Annotated[str, Form(max_length=1)] = "",
+    aspects: Annotated[list[str] | None, Form(max_length=16)] = None,
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    """Which take was skilled and what differs: graded, the differences explained (no model call); the run's
+    other clients see the result in its live log too."""
+    if skilled not in ("A", "B"):
+        raise InvalidInput("skilled must be A or B")
+    graded = await runs.answer_takes(user.user_id, conversation_id, take_id, takes_answer(skilled, aspects or [], note))
+    live: LiveRuns = request.app.state.watch_live
+    await live.log(conversation_id).ensure(user.user_id)
+    await live.emit(user.user_id, conversation_id, "takes_result", graded)
+    conv = await runs.engine.conversation(user.user_id, conversation_id)
+    return _html(request, "_takes.html", {"t": {"conv": conv, **graded}})
+
+
+@pages.get("/watch/progress", response_class=HTMLResponse, dependencies=[RequestAllowed])
+async def progress_fragment(request: Request, user: CurrentUser, runs: RunsDep) -> HTMLResponse:
+    """Quiz accuracy and takes over the learner's recent runs: the progress page (scenario service) loads this
+    card with htmx, so the numbers stay the watch service's own."""
+    return _html(request, "_progress.html", {"p": await runs.progress(user.user_id, PROGRESS_RUNS), "when": _when})
 
 
 @pages.post("/watch/runs/{conversation_id}/summary", response_class=HTMLResponse, dependencies=[ModelCallAllowed])

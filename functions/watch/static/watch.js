@@ -95,9 +95,20 @@
     done(data) { if (run.current) finishLine(run.solo, data.text); },
     quiz(data) { showQuiz(data); },
     quiz_result(data) { showResult(data); },
+    takes(data) { loadTakes(data.take_id, true); },
+    takes_result(data) { loadTakes(data.take_id, false); },
     state(data) { showState(data); },
-    error(data) { say(data.message || "エラーが発生しました。"); },
+    error(data) { showError(data.message || "エラーが発生しました。"); },
   };
+
+  // An error stays until the learner's next action (a state event must not wipe it, e.g. the daily budget's).
+  function showError(text) {
+    const box = $("run-error");
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  function clearError() { $("run-error").hidden = true; }
 
   function dispatch(event, data, id) {
     if (id) run.lastId = id;
@@ -108,15 +119,50 @@
   const STATE_WORDS = { playing: "再生中", paused: "一時停止中", quiz: "クイズに答えると続きを再生できます",
     budget: "ひと区切りです。「続ける」で続きを聞けます", ended: "観戦を終了しました。" };
 
+  function stateWords(data) {
+    if (data.state === "paused" && run.role) return "あなたの番です。" + (speakers.learner || "") + "として話しましょう";
+    if (data.state === "paused" && data.take_id) return "一時停止中。2つの例を比べてみましょう";
+    return STATE_WORDS[data.state] || data.state;
+  }
+
   function showState(data) {
     run.state = data.state;
     $("watch-run").dataset.state = data.state;
+    if (data.state === "ended") { showEnded(); return; }
     const button = $("play-button");
     const playing = data.state === "playing";
     // After the line budget the run needs "continue" (another budget), not "play".
     button.textContent = playing ? "一時停止" : data.state === "budget" ? "続ける" : "再生";
     button.setAttribute("aria-pressed", playing ? "true" : "false");
-    say((STATE_WORDS[data.state] || data.state) + "（" + (data.lines || 0) + "行）");
+    say(stateWords(data) + "（" + (data.lines || 0) + "行）");
+  }
+
+  // 終了する is final: nothing speaks any more; the review (accuracy, summary) and taking over a role remain.
+  function showEnded() {
+    run.ended = true;
+    $("watch-run").querySelectorAll(".controls button, .join button, .join textarea, #speed")
+      .forEach((el) => { el.disabled = true; });
+    $("leave-button").hidden = true;
+    $("ended-note").hidden = false;
+    say(STATE_WORDS.ended);
+    document.body.dataset.ended = "true";
+    if (run.socket) run.socket.close();
+    if (run.source) run.source.close();
+    if (run.ending) { run.ending = false; $("review-title").focus(); }
+  }
+
+  // ---- good and bad takes: a server-rendered card (htmx), loaded when the live log says they exist --------
+  function loadTakes(takeId, asked) {
+    const card = document.querySelector("#takes .takes-card");
+    if (!takeId || !window.htmx) return;
+    if (card && card.dataset.takeId === takeId && (asked || card.dataset.answered === "true")) return;
+    window.htmx.ajax("GET", "/watch/runs/" + run.id + "/takes/" + encodeURIComponent(takeId),
+      { target: "#takes", swap: "innerHTML" }).then(() => {
+      // Focus moves only when this learner asked here (not for another tab's takes or a reconnect).
+      if (asked && run.askedTakes && window.PageKit) window.PageKit.focusOn($("takes-title"));
+      run.askedTakes = false;
+    });
+    if (asked) announce("同じ場面の2つの例が届きました。");
   }
 
   // ---- the quiz card -------------------------------------------------------------------------------
@@ -177,6 +223,7 @@
 
   // ---- transport: WebSocket first, SSE + POST when it cannot open -------------------------------------
   function command(message) {
+    if (message.type !== "ping") clearError();
     if (run.socket && run.socket.readyState === WebSocket.OPEN) { run.socket.send(JSON.stringify(message)); return; }
     post(API + "/conversations/" + run.id + "/commands", message).then(async (response) => {
       if (!response.ok) say(await problem(response));
@@ -259,15 +306,8 @@
   }
 
   function stop() {
-    command({ type: "pause" });
-    run.ended = true;
-    if (run.socket) run.socket.close();
-    if (run.source) run.source.close();
-    $("watch-run").querySelectorAll(".controls button, .join button, .join textarea, #speed")
-      .forEach((el) => { el.disabled = true; });
-    say("観戦を終了しました。");
-    document.body.dataset.ended = "true";
-    $("review-title").focus();
+    run.ending = true;  // the ended state event moves focus to the review
+    command({ type: "end" });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -280,11 +320,12 @@
     run.state = view.dataset.state || "paused";
     run.role = view.dataset.learnerRole || "";
     run.solo = view.dataset.solo || "";
-    showState({ state: run.state, lines: Number(view.dataset.lines || 0) });
+    showState({ state: run.state, lines: Number(view.dataset.lines || 0), take_id: view.dataset.takeId });
     $("play-button").addEventListener("click", togglePlay);
     $("step-button").addEventListener("click", () => command({ type: "step" }));
     $("speed").addEventListener("change", () => command({ type: "speed", speed: Number($("speed").value) }));
     $("quiz-button").addEventListener("click", () => command({ type: "quiz" }));
+    $("takes-button").addEventListener("click", () => { run.askedTakes = true; say("2つの例を作っています…"); command({ type: "takes" }); });
     $("quiz-choices").addEventListener("click", (event) => {
       const button = event.target.closest("button[data-index]");
       if (button && !button.disabled) answer(Number(button.dataset.index));
@@ -294,6 +335,6 @@
     $("stop-button").addEventListener("click", stop);
     const autoplay = view.dataset.autoplay === "true";
     if (autoplay) history.replaceState(null, "", location.pathname);  // a reload reopens, it does not restart
-    connect(autoplay ? { type: "play" } : null);
+    if (!run.ended) connect(autoplay ? { type: "play" } : null);
   });
 })();

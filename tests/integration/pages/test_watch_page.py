@@ -1,17 +1,22 @@
 """The /watch page in Chromium, on a phone (390x844, touch) and a desktop: start a run, four lines stream with the
-speakers' names, pause, answer the quiz (result and explanation), join with a line and both characters react, a quiz
-on demand, take over 花子さん's role from a line (太郎さん answers the learner), end; the past runs list, reopen, summary
-and delete; 続ける after the line budget; axe-core on each state, sizes on the phone, no console error or CSP
-violation; screenshots in docs/screenshots."""
+speakers' names, pause, answer the quiz (result and explanation), join with a line and both characters react, a
+quiz on demand, good and bad takes (pick, mark, explained), take over 花子さん's role from a line (太郎さん answers
+the learner), end (ended state); the past runs list, reopen, summary and delete; the watch quiz accuracy on the
+progress page; 続ける after the line budget; the daily budget's message; axe-core on each state, sizes on the phone,
+no console error or CSP violation; screenshots in docs/screenshots."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
+from tests.integration.pages.conftest import model_env
+from tests.support.fake_gemini import FakeGeminiControl
+from tests.support.local_gateway import run_gateway
 from tests.support.pagecheck import assert_accessible, prepare, size_problems
 
 pytestmark = pytest.mark.integration
@@ -93,7 +98,30 @@ def test_a_watch_run_on_the_page(gateway: str, browser: Browser, device: str, op
     expect(page.locator("#quiz-choices button:not([disabled])")).to_have_count(3, timeout=30000)
     click("#quiz-choices button >> nth=1")
     expect(page.locator("#quiz-result .verdict")).to_be_visible(timeout=20000)
+    correct = int(page.locator("#accuracy").get_attribute("data-correct") or "-1")
     expect(page.locator("#accuracy")).to_contain_text("2問中")
+
+    # Good and bad takes: the same moment played twice; the learner picks the skilled one and marks what differs.
+    click("#takes-button")
+    card = page.locator("#takes .takes-card")
+    expect(card.locator(".take")).to_have_count(2, timeout=30000)
+    expect(page.locator("#takes-title")).to_be_focused()
+    for take in card.locator(".take").all():
+        expect(take.locator(".log li")).to_have_count(2)
+        assert all(text.strip() for text in take.locator(".text").all_inner_texts())
+    assert card.locator(".skilled").count() == 0  # which one is skilled is not on the page before answering
+    expect(page.locator("#status")).to_contain_text("2つの例を比べて")
+    _checked(page, "takes", audited, device, phone)
+    click("#takes-form input[name=skilled][value=A]")
+    click("#takes-form input[name=aspects] >> nth=0")
+    page.fill("#takes-note", "Bは結論が後回しだった")
+    click("#takes-submit")
+    expect(card.locator(".verdict")).to_be_visible(timeout=20000)
+    expect(card.locator(".take.skilled")).to_have_count(1)
+    assert card.locator(".differences li").count() >= 1
+    assert all(text.strip() for text in card.locator(".differences .quote").all_inner_texts())
+    expect(card).to_contain_text("あなたのメモ: Bは結論が後回しだった")
+    _checked(page, "takes-result", audited, device, phone)
 
     # Take over 花子さん from her first line: a new run where the learner speaks as her and 太郎さん answers.
     hanako = page.locator("#watch-log li.speaker-hanako").first
@@ -114,8 +142,14 @@ def test_a_watch_run_on_the_page(gateway: str, browser: Browser, device: str, op
     expect(page.locator("#leave-button")).to_be_hidden()
     _checked(page, "takeover", audited, device, phone)
 
-    click("#stop-button")
+    click("#stop-button")  # 終了する: the run ends for good
     expect(page.locator("#status")).to_have_text("観戦を終了しました。")
+    expect(page.locator("#review-title")).to_be_focused()
+    expect(page.locator("#ended-note")).to_be_visible()
+    expect(page.locator("#join-button")).to_be_disabled()
+    page.reload()  # the ended state is the run's, not the page's
+    expect(page.locator("#status")).to_have_text("観戦を終了しました。")
+    expect(page.locator("#play-button")).to_be_disabled()
     _checked(page, "ended", audited, device, phone)
 
     # Past runs: both runs are listed; the first one reopens with its lines and its quiz accuracy.
@@ -123,23 +157,46 @@ def test_a_watch_run_on_the_page(gateway: str, browser: Browser, device: str, op
     runs = page.locator("#runs-list .runs li")
     expect(runs).to_have_count(2)
     expect(runs.first).to_contain_text("花子さんとして参加")
+    expect(runs.first).to_contain_text("終了")
     _checked(page, "runs", audited, device, phone)
     click("#runs-list .runs li >> nth=1 >> a.run-link")
     page.wait_for_url(run_url)
     expect(page.locator("#watch-log li.counterpart")).to_have_count(6)
     expect(page.locator("#watch-log li.learner")).to_have_count(1)
     expect(page.locator("#accuracy")).to_contain_text("2問中")
+
     click("#summary-button")
     expect(page.locator("#summary-title")).to_be_focused(timeout=30000)
     _checked(page, "reopened", audited, device, phone)
 
+    # The progress page (scenario service) shows the watch quiz accuracy, rendered by the watch service.
+    page.goto(gateway + "/progress")
+    expect(page.locator("#watch-accuracy")).to_have_text(
+        "観戦クイズ: 2問中" + str(correct) + "問正解（正答率" + str(correct * 50) + "%）"
+    )
+    expect(page.locator("#watch-progress")).to_contain_text("見分け: 1回中")
+    _checked(page, "progress", audited, device, phone)
+
     page.goto(gateway + "/watch")
     page.once("dialog", lambda dialog: dialog.accept())  # hx-confirm asks before the hx-delete
-    click("#runs-list .runs li >> nth=0 >> button.delete")
+    click("#runs-list .runs li:has-text('花子さんとして参加') button.delete")
     expect(page.locator("#runs-list")).to_contain_text("観戦の記録を削除しました。")
     expect(runs).to_have_count(1)
+    expect(runs).not_to_contain_text("花子さんとして参加")
 
-    assert audited == ["start", "quiz", "quiz-result", "joined", "takeover", "ended", "runs", "reopened"]
+    assert audited == [
+        "start",
+        "quiz",
+        "quiz-result",
+        "joined",
+        "takes",
+        "takes-result",
+        "takeover",
+        "ended",
+        "runs",
+        "reopened",
+        "progress",
+    ]
     context.close()
     assert [line for line in console if line.startswith("error") or "Content Security Policy" in line] == []
 
@@ -171,3 +228,47 @@ def test_the_page_falls_back_to_sse_and_post_when_the_socket_fails(gateway: str,
     expect(log).to_have_count(spoken + 1, timeout=30000)
     expect(page.locator("#watch-log li.counterpart .speaker").last).to_have_text(["太郎さん", "花子さん"][spoken % 2])
     context.close()
+
+
+@pytest.fixture
+def short_gateway(fake_gemini: FakeGeminiControl, tmp_path: Path) -> Iterator[str]:
+    """Two lines per budget, no automatic quiz, and five model calls a day per learner."""
+    env = {**model_env(fake_gemini), "WATCH_LINE_BUDGET": "2", "WATCH_QUIZ_EVERY": "0", "MODEL_DAILY_BUDGET_USER": "5"}
+    with run_gateway(tmp_path, **env) as base:
+        yield base
+
+
+@pytest.mark.timeout(600)
+def test_continue_after_the_line_budget_then_the_daily_budget_message(short_gateway: str, browser: Browser) -> None:
+    context = browser.new_context(locale="ja-JP", device_scale_factor=2, **PHONE)
+    prepare(context)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if _worth(m) else None)
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
+    audited: list[str] = []
+    page.goto(short_gateway + "/watch")
+    page.tap("#start-button")
+    log = page.locator("#watch-log li.counterpart")
+    expect(log).to_have_count(2, timeout=60000)
+    # The budget pause asks to continue: the button says 続ける and sends "continue" (a "play" would be refused).
+    expect(page.locator("#play-button")).to_have_text("続ける", timeout=20000)
+    expect(page.locator("#status")).to_contain_text("ひと区切り")
+    _checked(page, "budget", audited, "phone", True)
+    page.tap("#play-button")
+    expect(log).to_have_count(4, timeout=60000)
+    expect(page.locator("#play-button")).to_have_text("続ける", timeout=20000)
+    assert sum('"type":"continue"' in frame for frame in sent) == 1
+    assert sum('"type":"play"' in frame for frame in sent) == 1  # only the start's
+    expect(page.locator("#run-error")).to_be_hidden()
+
+    # The fifth line spends the last model call of the day; the sixth is refused with the API's Japanese message.
+    page.tap("#play-button")
+    expect(page.locator("#run-error")).to_contain_text("本日のAI利用回数の上限に達しました", timeout=60000)
+    expect(log).to_have_count(5)
+    expect(page.locator("#play-button")).to_have_text("再生", timeout=20000)
+    expect(page.locator("#run-error")).to_be_visible()  # the pause that follows does not wipe the message
+    _checked(page, "daily-budget", audited, "phone", True)
+    context.close()
+    assert [line for line in console if line.startswith("error") or "Content Security Policy" in line] == []
