@@ -129,12 +129,20 @@
     run.state = data.state;
     $("watch-run").dataset.state = data.state;
     if (data.state === "ended") { showEnded(); return; }
+    if (data.state === "playing") putAwayAnswered();
     const button = $("play-button");
     const playing = data.state === "playing";
     // After the line budget the run needs "continue" (another budget), not "play".
     button.textContent = playing ? "一時停止" : data.state === "budget" ? "続ける" : "再生";
     button.setAttribute("aria-pressed", playing ? "true" : "false");
     say(stateWords(data) + "（" + (data.lines || 0) + "行）");
+  }
+
+  // Once the run plays on, an answered quiz or takes card is put away (the review keeps the accuracy).
+  function putAwayAnswered() {
+    if ($("quiz-result").childElementCount) { $("quiz").hidden = true; $("quiz-result").replaceChildren(); }
+    const takes = document.querySelector("#takes .takes-card[data-answered]");
+    if (takes) $("takes").replaceChildren();
   }
 
   // 終了する is final: nothing speaks any more; the review (accuracy, summary) and taking over a role remain.

@@ -110,6 +110,7 @@ def test_a_watch_run_on_the_page(gateway: str, browser: Browser, device: str, op
         expect(take.locator(".log li")).to_have_count(2)
         assert all(text.strip() for text in take.locator(".text").all_inner_texts())
     assert card.locator(".skilled").count() == 0  # which one is skilled is not on the page before answering
+    page.wait_for_function("document.getAnimations().every((a) => a.playState === 'finished')")  # A, then B
     expect(page.locator("#status")).to_contain_text("2つの例を比べて")
     _checked(page, "takes", audited, device, phone)
     click("#takes-form input[name=skilled][value=A]")
