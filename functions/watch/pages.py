@@ -212,6 +212,7 @@ async def answer_takes(
     await live.log(conversation_id).ensure(user.user_id)
     await live.emit(user.user_id, conversation_id, "takes_result", graded)
     conv = await runs.engine.conversation(user.user_id, conversation_id)
+    await live.emit(user.user_id, conversation_id, "state", public_state(conv))
     return _html(request, "_takes.html", {"t": {"conv": conv, **graded}})
 
 
