@@ -284,3 +284,63 @@ def test_continue_after_the_line_budget_then_the_daily_budget_message(short_gate
     _checked(page, "daily-budget", audited, "phone", True)
     context.close()
     assert [line for line in console if line.startswith("error") or "Content Security Policy" in line] == []
+
+
+@pytest.fixture
+def offline_gateway(tmp_path: Path) -> Iterator[str]:
+    """``make run`` offline: no model configured, so every line, quiz and take comes from the simple-response mode."""
+    with run_gateway(tmp_path) as base:
+        yield base
+
+
+@pytest.mark.timeout(600)
+def test_the_journey_offline_in_simple_response_mode(offline_gateway: str, browser: Browser) -> None:
+    context = browser.new_context(locale="ja-JP", device_scale_factor=2, **PHONE)
+    prepare(context)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if _worth(m) else None)
+    audited: list[str] = []
+    page.goto(offline_gateway + "/watch")
+    page.select_option("#topic", "food")
+    page.tap("#start-button")
+    log = page.locator("#watch-log li.counterpart")
+    expect(log).to_have_count(4, timeout=60000)
+    expect(page.locator("#quiz")).to_be_visible(timeout=30000)
+    texts = log.locator(".text").all_inner_texts()
+    assert len(set(texts)) >= 3  # not one canned phrase (the simple mode's small phrase book may repeat one line)
+    assert log.locator(".speaker").all_inner_texts() == ["太郎さん", "花子さん", "太郎さん", "花子さん"]
+    question = page.locator("#quiz-question").inner_text()
+    assert any(text in question for text in texts)  # the quiz is about the actual dialogue
+    page.tap("#quiz-choices button >> nth=0")
+    expect(page.locator("#quiz-result .verdict")).to_be_visible(timeout=20000)
+    assert page.locator("#quiz-result").inner_text().strip()
+    _checked(page, "offline-quiz-result", audited, "phone", True)
+
+    page.tap("#takes-button")
+    card = page.locator("#takes .takes-card")
+    expect(card.locator(".take")).to_have_count(2, timeout=30000)
+    _played(page)
+    takes = [t.locator(".text").all_inner_texts() for t in card.locator(".take").all()]
+    assert takes[0] != takes[1]
+    page.tap("#takes-form input[name=skilled][value=B]")
+    page.tap("#takes-form input[name=aspects] >> nth=0")
+    page.tap("#takes-submit")
+    expect(card.locator(".differences li").first).to_be_visible(timeout=20000)
+    _checked(page, "offline-takes-result", audited, "phone", True)
+
+    page.tap("#watch-log li.speaker-hanako >> nth=1 >> .takeover")
+    expect(page.locator("#run-title")).to_have_text("花子さんとして話す", timeout=20000)
+    page.fill("#join-text", "太郎さん、おすすめのお店はありますか？")
+    page.tap("#join-button")
+    answer = page.locator("#watch-log li.counterpart").last
+    # Lines 1-3 were copied (花子さん's line 2 is now the learner's), then 太郎さん answers the learner.
+    expect(page.locator("#watch-log li.learner")).to_have_count(2)
+    expect(page.locator("#watch-log li.counterpart")).to_have_count(3, timeout=60000)
+    expect(answer.locator(".speaker")).to_have_text("太郎さん")
+    expect(answer.locator(".text")).not_to_be_empty(timeout=30000)
+    _checked(page, "offline-takeover", audited, "phone", True)
+    page.tap("#stop-button")
+    expect(page.locator("#status")).to_have_text("観戦を終了しました。")
+    context.close()
+    assert [line for line in console if line.startswith("error") or "Content Security Policy" in line] == []
