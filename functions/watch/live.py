@@ -249,6 +249,7 @@ class LiveRuns:
             await self.emit(owner, conversation_id, "error", error_data(exc))
         finally:
             await self._release(conversation_id)
+            await self._resume_driver(owner, conversation_id)
 
     async def _ensure_driver(self, owner: str, conversation_id: str) -> None:
         if await self._lease(conversation_id):
@@ -301,6 +302,15 @@ class LiveRuns:
                 yield event
         finally:
             await self._release(conversation_id)
+            await self._resume_driver(owner, conversation_id)
+
+    async def _resume_driver(self, owner: str, conversation_id: str) -> None:
+        """After a step or an HTTP line released the lease: a ``play`` that came meanwhile found the lease taken
+        and started no driver, so start it now if the run is playing."""
+        with contextlib.suppress(AppError):
+            conv = await self.runs.engine.conversation(owner, conversation_id)
+            if public_state(conv)["state"] == "playing":
+                await self._ensure_driver(owner, conversation_id)
 
 
 def error_data(exc: AppError) -> dict[str, Any]:

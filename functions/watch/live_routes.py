@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.status import WS_1008_POLICY_VIOLATION, WS_1009_MESSAGE_TOO_BIG, WS_1013_TRY_AGAIN_LATER
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.watch.deps import RequestAllowed
 from functions.watch.live import LiveRuns, error_data
@@ -24,6 +26,43 @@ from workplace_roleplay.web.sse import SSE_HEADERS, SseEvent, with_heartbeats
 live_router = APIRouter(prefix=load_catalog().get("watch").api_prefix, tags=["watch"])
 IDLE_CLOSE = 4408  # no message from the client within WATCH_SOCKET_IDLE_S
 NOT_FOUND_CLOSE = 4404
+SOCKET_HIGH_WATER_BYTES = 64 * 1024  # unsent bytes of one socket before its events wait in its queue
+
+
+TRANSPORT_SCOPE_KEY = "watch.transport"
+
+
+class SocketTransportProbe:
+    """ASGI middleware (outermost): notes the server's transport under a WebSocket in its scope, to read how much
+    it has not sent yet. uvicorn's ``send`` is a method of its protocol object, which holds the transport; a
+    server that exposes none leaves the socket without backpressure (as ASGI itself has none)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            if isinstance(transport, asyncio.WriteTransport):
+                scope[TRANSPORT_SCOPE_KEY] = transport
+        await self.app(scope, receive, send)
+
+
+def socket_transport(websocket: WebSocket) -> asyncio.WriteTransport | None:
+    transport = websocket.scope.get(TRANSPORT_SCOPE_KEY)
+    return transport if isinstance(transport, asyncio.WriteTransport) else None
+
+
+async def writable(transport: asyncio.WriteTransport | None, *, within_s: float) -> bool:
+    """True once ``transport`` holds at most SOCKET_HIGH_WATER_BYTES unsent, False if it still holds more after
+    ``within_s`` (polled every 50 ms: asyncio offers no event for it)."""
+    if transport is None:
+        return True
+    for _ in range(max(1, math.ceil(within_s / 0.05))):
+        if transport.get_write_buffer_size() <= SOCKET_HIGH_WATER_BYTES or transport.is_closing():
+            return True
+        await asyncio.sleep(0.05)
+    return transport.get_write_buffer_size() <= SOCKET_HIGH_WATER_BYTES
 
 
 def _live(app: Any) -> LiveRuns:
@@ -84,19 +123,32 @@ async def watch_socket(
         return not stop.is_set()
 
     async def produce() -> None:
+        # The run's log in Redis is the backlog: events are read from it at the client's pace (a full queue
+        # waits), so a reconnect replaying a long run is not mistaken for a slow client.
         async for event in live.follow(user.user_id, conversation_id, after, alive=alive):
-            try:
-                queue.put_nowait(_frame(event))
-            except asyncio.QueueFull:
-                # A slow client: close it rather than buffer without bound; it resumes from its last id.
+            frame = _frame(event)
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(queue.put(frame), timeout=0.5)
+                    break
+                except TimeoutError:
+                    continue
+
+    transport = socket_transport(websocket)
+
+    async def send() -> None:
+        while True:
+            frame = await queue.get()
+            # ASGI has no backpressure (uvicorn's default WebSocket protocol writes into an unbounded transport
+            # buffer): wait while the socket's own buffer is full, and close a client whose socket takes
+            # nothing for WATCH_SOCKET_STALL_S instead of buffering for it without bound; it resumes from its
+            # last id.
+            if not await writable(transport, within_s=settings.WATCH_SOCKET_STALL_S):
                 stop.set()
                 with contextlib.suppress(Exception):
                     await websocket.close(WS_1013_TRY_AGAIN_LATER, reason="client too slow")
                 return
-
-    async def send() -> None:
-        while True:
-            await websocket.send_text(await queue.get())
+            await websocket.send_text(frame)
 
     producer, sender = asyncio.create_task(produce()), asyncio.create_task(send())
     try:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from functions.watch.live import LiveOptions, LiveRuns
-from functions.watch.live_routes import live_router
+from functions.watch.live_routes import SocketTransportProbe, live_router
 from functions.watch.pages import pages
 from functions.watch.routes import router
 from workplace_roleplay.bootstrap import Resources, build_pubsub, open_resources
@@ -80,6 +80,8 @@ def create(settings: WatchSettings | None = None, *, resources: ResourceOpener =
         finally:
             await background.drain(within_s=10.0)
 
-    return create_app(
+    app = create_app(
         settings, service="watch", routers=[router, live_router, pages], startup=startup, resources=resources
     )
+    app.add_middleware(SocketTransportProbe)  # outermost: sees the server's own send (socket backpressure)
+    return app

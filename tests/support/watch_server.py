@@ -4,6 +4,7 @@ emulator, the fake Gemini server), and helpers that read its line streams."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -65,11 +66,21 @@ class WatchServer:
 
 
 @asynccontextmanager
-async def run_watch_server(settings: WatchSettings, *, redis_url: str, namespace: str) -> AsyncIterator[WatchServer]:
+async def run_watch_server(
+    settings: WatchSettings, *, redis_url: str, namespace: str, send_buffer_bytes: int | None = None
+) -> AsyncIterator[WatchServer]:
+    """``send_buffer_bytes``: the kernel send buffer of every accepted socket (inherited from the listening one),
+    to stand for a constrained network path where a client that stops reading fills the buffers quickly."""
     app = create(settings, resources=namespaced_resources(redis_url, namespace))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
+    listening = None
+    if send_buffer_bytes is not None:
+        listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)
+        listening.bind(("127.0.0.1", port))
+    task = asyncio.create_task(server.serve(sockets=[listening] if listening else None))
     for _ in range(500):
         if server.started or task.done():
             break

@@ -28,7 +28,7 @@ async def start_server(
     """Start a watch service instance (Firestore emulator, real Redis, fake Gemini); call twice for two instances."""
     async with AsyncExitStack() as stack:
 
-        async def start(**overrides: Any) -> WatchServer:
+        async def start(send_buffer_bytes: int | None = None, **overrides: Any) -> WatchServer:
             values: dict[str, Any] = {
                 "STORE_BACKEND": "firestore",
                 "FIRESTORE_EMULATOR_HOST": firestore_emulator_clean.address,
@@ -38,7 +38,9 @@ async def start_server(
             }
             settings = watch_test_settings(fake_gemini.url, **values)
             return await stack.enter_async_context(
-                run_watch_server(settings, redis_url=redis_url, namespace=redis_namespace)
+                run_watch_server(
+                    settings, redis_url=redis_url, namespace=redis_namespace, send_buffer_bytes=send_buffer_bytes
+                )
             )
 
         yield start

@@ -166,7 +166,13 @@ async def test_a_quiz_keeps_its_answer_server_side_until_answered(
     again = await client.post(f"{PREFIX}/conversations/{cid}/quizzes/q1/answer", json={"answer": 1}, headers=headers)
     assert again.status_code == 409
     accuracy = (await client.get(f"{PREFIX}/conversations/{cid}/accuracy", headers=headers)).json()
-    assert accuracy == {"asked": 1, "total": 1, "correct": 1, "accuracy": 1.0}
+    assert accuracy == {
+        "asked": 1,
+        "total": 1,
+        "correct": 1,
+        "accuracy": 1.0,
+        "takes": {"asked": 0, "answered": 0, "correct": 0},
+    }
     stored = (await client.get(f"{PREFIX}/conversations/{cid}", headers=headers)).json()["quizzes"]
     assert stored[0]["answer"] == 2
     assert stored[0]["explanation"] == secret

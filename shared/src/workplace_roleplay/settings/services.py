@@ -50,7 +50,13 @@ class WatchSettings(ServiceSettings, ConversationSettings):
         8192, ge=256, le=65536, description="Largest client message on the watch WebSocket (larger: close 1009)."
     )
     WATCH_SEND_QUEUE: int = Field(
-        512, ge=16, le=100000, description="Events queued for one watch client; a client further behind is closed."
+        512, ge=16, le=100000, description="Events queued in the process for one watch client (more wait in the log)."
+    )
+    WATCH_SOCKET_STALL_S: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="A watch client whose socket takes no data for this long while events wait is closed (1013).",
     )
 
 

@@ -94,9 +94,9 @@ class Reports:
         self.store, self.cache, self.model, self.repo, self.clock = store, cache, model, repo, clock
         self.sealer: TextSealer = sealer or PlainSealer()
 
-    async def _transcript(self, conv: Conversation) -> list[Message]:
+    async def _transcript(self, conv: Conversation, *, learner_needed: bool = True) -> list[Message]:
         messages = [m for m in await self.repo.messages(conv) if m.text]
-        if not any(m.role is Role.LEARNER for m in messages):
+        if not any(m.role is Role.LEARNER for m in messages) if learner_needed else not messages:
             raise InvalidInput("nothing to review yet")
         return messages
 
@@ -127,9 +127,10 @@ class Reports:
             user_id=conv.user_id,
         )
 
-    async def summary(self, conv: Conversation, *, rank: str) -> dict[str, Any]:
-        """Summary, key points and learning points of a conversation."""
-        messages = await self._transcript(conv)
+    async def summary(self, conv: Conversation, *, rank: str, learner_needed: bool = True) -> dict[str, Any]:
+        """Summary, key points and learning points of a conversation (of a watched one: ``learner_needed``
+        false, as the learner may only have watched)."""
+        messages = await self._transcript(conv, learner_needed=learner_needed)
         key = cache_key("summary", conv, messages)
         cached = await self._cached(key)
         if cached is None:

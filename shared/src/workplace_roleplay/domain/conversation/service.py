@@ -17,7 +17,7 @@ from workplace_roleplay.domain.coaching.reports import Reports
 from workplace_roleplay.domain.conversation import forks
 from workplace_roleplay.domain.conversation.events import TurnDone, TurnEvent
 from workplace_roleplay.domain.conversation.hot_session import HotSession
-from workplace_roleplay.domain.conversation.mode import ConversationMode, counterpart_rank
+from workplace_roleplay.domain.conversation.mode import ConversationMode, Mode, counterpart_rank
 from workplace_roleplay.domain.conversation.paging import Page, page
 from workplace_roleplay.domain.conversation.ratings import Rating, Ratings
 from workplace_roleplay.domain.conversation.ratings import check as check_rating
@@ -198,7 +198,9 @@ class ConversationService:
     async def summary(self, user_id: str, conversation_id: str) -> dict[str, Any]:
         conv = await self.conversation(user_id, conversation_id)
         self.product.report_requested(mode=self.mode.mode, kind="summary")
-        return await self.reports.summary(conv, rank=counterpart_rank(self.mode, conv))
+        # A watch run is reviewed even if the learner only watched (the feedback report grades the learner).
+        watched = self.mode.mode == Mode.WATCH.value
+        return await self.reports.summary(conv, rank=counterpart_rank(self.mode, conv), learner_needed=not watched)
 
     async def stored_summary(self, user_id: str, conversation_id: str) -> dict[str, Any] | None:
         """The summary made earlier, read back without a model call (None if there is none yet)."""
