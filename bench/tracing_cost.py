@@ -59,6 +59,7 @@ def variant_env(name: str, data_dir: Path, gemini_url: str, base: Path | None) -
         "GEMINI_API_KEY": "bench-key",
         "GEMINI_BASE_URL": gemini_url,
         "RATE_LIMIT_ENABLED": "false",
+        "MODEL_DAILY_BUDGET_USER": "0",  # a load test is not a learner's day (ADR 0034)
         "DATA_DIR": str(data_dir),
         "MEMORY_EVERY_TURNS": "0",
         "TRACE_EXPORTER": "file" if name == "on" else "none",

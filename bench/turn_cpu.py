@@ -113,6 +113,7 @@ def server_env(
         "GEMINI_API_KEY": "bench-key",
         "GEMINI_BASE_URL": gemini_url,
         "RATE_LIMIT_ENABLED": "false",
+        "MODEL_DAILY_BUDGET_USER": "0",  # a load test is not a learner's day (ADR 0034)
         "DATA_DIR": str(data_dir),
         "MEMORY_EVERY_TURNS": "0",
         "MODEL_FIRST_TOKEN_TIMEOUT_S": "60",

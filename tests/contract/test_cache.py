@@ -170,3 +170,18 @@ async def test_health_is_ok_and_names_the_backend(case: CacheCase) -> None:
     assert status.status == "ok"
     assert status.backend == case.cache.backend
     assert case.cache.backend in {"memory", "redis"}
+
+
+async def test_incr_counts_from_one_and_keeps_the_first_ttl(case: CacheCase) -> None:
+    key = f"ratelimit:{{user:{uuid.uuid4().hex}}}:budget20261203"
+    assert [await case.cache.incr(key, ttl=1) for _ in range(3)] == [1, 2, 3]
+    await case.wait(0.6)
+    assert await case.cache.incr(key, ttl=1) == 4  # a later call does not extend the day's expiry
+    await case.wait(0.6)
+    assert await case.cache.incr(key, ttl=60) == 1  # expired with its first TTL: a new day starts at 1
+
+
+async def test_incr_refuses_a_list_like_redis(case: CacheCase, key: str) -> None:
+    await case.cache.append(key, b"i", ttl=60)
+    assert await case.cache.incr(key, ttl=60) is None
+    assert await case.cache.read_list(key) == [b"i"]

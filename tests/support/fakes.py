@@ -46,6 +46,13 @@ class FakeCache:
         del items[:-max_items]
         return len(items)
 
+    async def incr(self, key: str, *, ttl: int) -> int | None:
+        if self.down:
+            return None
+        value = int(self.data.get(key, b"0")) + 1
+        self.data[key] = str(value).encode()
+        return value
+
     async def read_list(self, key: str, start: int = 0) -> list[bytes]:
         return [] if self.down else list(self.lists.get(key, [])[start:])
 

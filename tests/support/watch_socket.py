@@ -61,9 +61,9 @@ async def stored_lines(client: httpx.AsyncClient, headers: dict[str, str], cid: 
 
 
 class StalledClient:
-    """A WebSocket client (blocking: use it from a thread) that opens the socket (a real handshake over a raw TCP socket with a small receive
+    """A WebSocket client that opens the socket (a real handshake over a raw TCP socket with a small receive
     buffer) and then stops reading, like a phone that went to sleep; ``frames()`` later reads what the server
-    sent, up to and including its close frame."""
+    sent, up to and including its close frame. Blocking: build it and read it from a thread."""
 
     def __init__(self, server: WatchServer, cid: str, headers: dict[str, str], *, receive_buffer: int = 4096) -> None:
         host, port = server.url.removeprefix("http://").split(":")

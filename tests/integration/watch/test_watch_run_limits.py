@@ -36,38 +36,48 @@ def nth_line_done(n: int) -> Any:
 async def test_an_http_next_racing_a_socket_play_logs_each_line_exactly_once(
     start_server: Any, fake_gemini: FakeGeminiControl
 ) -> None:
-    server: WatchServer = await start_server(**FAST, WATCH_LINE_BUDGET=4)
-    fake_gemini.configure(text="では、来週の会議までに資料をまとめておきますね。", chunk_chars=3, chunk_delay_ms=40)
+    server: WatchServer = await start_server(**FAST, WATCH_LINE_BUDGET=12)
+    fake_gemini.configure(text="では、来週の会議までに資料をまとめておきますね。", chunk_chars=3, chunk_delay_ms=60)
     _, headers = await server.sign_in()
     async with httpx.AsyncClient(base_url=server.url, timeout=30.0) as client:
         cid = await start_run(client, headers)
         async with socket(server, cid, headers) as ws:
             first = asyncio.create_task(post_stream(client, f"/conversations/{cid}/next", headers))
-            await asyncio.sleep(0.2)  # the HTTP line is being spoken (about 0.6 s) when play arrives
+            await asyncio.sleep(0.2)  # the HTTP line is being spoken (about 0.5 s) when play arrives
             await send(ws, type="play")
-            early = await read_until(ws, state_is("playing"))
-            later = await asyncio.gather(
+            frames = await read_until(ws, state_is("playing"))
+            racing = await asyncio.gather(
                 *(post_stream(client, f"/conversations/{cid}/next", headers) for _ in range(2))
             )
             status, events, raw = await first
-            frames = early + await read_until(ws, state_is("budget"), timeout_s=30)
+            http_line = next(e.data for e in events if e.name == "line")
+            # Once the driver speaks, a plain next is refused rather than speaking (or logging) a line twice.
+            frames += await read_until(
+                ws, lambda f: f["event"] == "line" and f["data"]["message_id"] != http_line["message_id"]
+            )
+            status_mid, _, raw_mid = await post_stream(client, f"/conversations/{cid}/next", headers)
+            frames += await read_until(ws, state_is("budget"), timeout_s=30)
         stored = (await client.get(f"{PREFIX}/conversations/{cid}", headers=headers)).json()["messages"]
-    # The HTTP line came first; the play found it speaking and the driver took over once it ended.
     assert status == 200, raw
-    http_line = next(e.data for e in events if e.name == "line")
-    assert len(stored) == 4
+    assert status_mid == 409, raw_mid
+    assert json.loads(raw_mid)["error"]["code"] == "watch_busy"
+    assert "少し待って" in json.loads(raw_mid)["error"]["message"]
+    assert len(stored) == 12
     started = [f["data"]["message_id"] for f in frames if f["event"] == "line"]
     assert started == [m["id"] for m in stored]  # every stored line once in the log, in order, none twice
-    assert started.count(http_line["message_id"]) == 1  # the HTTP client's line is the logged one
     done = [f for f in frames if f["event"] == "line_done"]
     assert [(f["data"]["speaker"], f["data"]["text"]) for f in done] == [(m["speaker"], m["text"]) for m in stored]
     ids = [int(f["id"]) for f in frames if f.get("id")]
     assert ids == sorted(set(ids))
-    # While the driver speaks, a plain next is refused rather than speaking (or logging) a line twice.
-    for status, _, raw in later:
-        assert status == 409, raw
-        assert json.loads(raw)["error"]["code"] in ("watch_busy", "watch_paused"), raw
-    assert "watch_busy" in [json.loads(raw)["error"]["code"] for _, _, raw in later]
+    # The HTTP line came first and is the logged one; nexts racing the play either spoke a line of their own
+    # (logged once too) or were refused.
+    assert started[0] == http_line["message_id"]
+    for status, events, raw in racing:
+        if status == 200:
+            assert started.count(next(e.data for e in events if e.name == "line")["message_id"]) == 1
+        else:
+            assert status == 409, raw
+            assert json.loads(raw)["error"]["code"] in ("watch_busy", "watch_paused"), raw
 
 
 async def test_ending_a_run_stops_it_for_good_over_the_socket_and_http(
@@ -100,11 +110,11 @@ async def test_ending_a_run_stops_it_for_good_over_the_socket_and_http(
         assert status == 409
         assert json.loads(raw)["error"]["code"] == "watch_ended"
         for action in ("play", "resume", "continue"):
-            refused = await client.post(
+            control = await client.post(
                 f"{PREFIX}/conversations/{cid}/control", json={"action": action}, headers=headers
             )
-            assert refused.status_code == 409
-            assert refused.json()["error"]["code"] == "watch_ended"
+            assert control.status_code == 409
+            assert control.json()["error"]["code"] == "watch_ended"
         assert (await client.post(f"{PREFIX}/conversations/{cid}/takes", headers=headers)).status_code == 409
         again = await client.post(f"{PREFIX}/conversations/{cid}/control", json={"action": "end"}, headers=headers)
         assert again.status_code == 200

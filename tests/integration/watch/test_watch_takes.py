@@ -51,7 +51,7 @@ def script_takes(fake: FakeGeminiControl) -> None:
 
 
 def skilled_key(public: dict[str, Any]) -> str:
-    return next(t["key"] for t in public["takes"] if t["lines"][0]["text"] == SKILLED["line"])
+    return str(next(t["key"] for t in public["takes"] if t["lines"][0]["text"] == SKILLED["line"]))
 
 
 def assert_secret_absent(text: str) -> None:

@@ -133,6 +133,17 @@ class MemoryCache:
         self._evict()
         return len(items) if key in self._entries else None
 
+    async def incr(self, key: str, *, ttl: int) -> int | None:
+        check_ttl(ttl)
+        entry = self._live(key)
+        if entry is None or not isinstance(entry.value, bytes) or not entry.value.isdigit():
+            if entry is not None:
+                return None  # Redis refuses INCR on a list or a non-number; behave the same
+            self._store(key, b"1", ttl)
+            return 1 if key in self._entries else None
+        entry.value = str(int(entry.value) + 1).encode()
+        return int(entry.value)
+
     async def read_list(self, key: str, start: int = 0) -> list[bytes]:
         if start < 0:
             raise ValueError("start must be >= 0")

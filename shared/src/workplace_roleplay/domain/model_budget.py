@@ -1,10 +1,10 @@
 """The learner's daily model budget: model-calling requests (and watch lines) per Asia/Tokyo day.
 
-One Redis round trip per spend: an atomic append (RPUSH + LTRIM + EXPIRE in one MULTI) to
-``ratelimit:{user:<id>}:budget<yyyymmdd>``, whose reply is the count so far (capped at budget + 1, so the list
-never holds more than that many one-byte items). The key shares its cluster slot with the learner's rate-limit
-keys and expires just after the Tokyo midnight that resets it. While Redis is unreachable the budget is not
-enforced (the rate limits still are, per instance), so an outage never blocks learners (ADR 0034).
+One Redis round trip per spend: ``Cache.incr`` (one EVALSHA: INCR, and EXPIRE when the counter is new) on
+``ratelimit:{user:<id>}:budget<yyyymmdd>``, whose reply is the count so far. The key shares its cluster slot with
+the learner's rate-limit keys and expires just after the Tokyo midnight that resets it. While Redis is unreachable
+the budget is not enforced (the rate limits still are, per instance), so an outage never blocks learners
+(ADR 0034).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class DailyModelBudget:
         if self.per_user <= 0 or not user_id:
             return
         midnight, ttl = self.resets()
-        count = await self.cache.append(self.key(user_id), b"1", ttl=ttl, max_items=self.per_user + 1)
+        count = await self.cache.incr(self.key(user_id), ttl=ttl)
         if count is None:
             log.warning("model budget not enforced: cache unavailable")
             return

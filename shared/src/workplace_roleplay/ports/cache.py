@@ -47,6 +47,11 @@ class Cache(Protocol):
         """Append to a list kept under ``key`` (resets its TTL); returns the new length, None on outage."""
         ...
 
+    async def incr(self, key: str, *, ttl: int) -> int | None:
+        """Add one to the counter under ``key`` and return it; a new counter starts at 1 with ``ttl`` (the TTL is
+        not renewed by later calls). None on outage."""
+        ...
+
     async def read_list(self, key: str, start: int = 0) -> list[bytes]:
         """Items of the list from index ``start`` ([] when missing or on outage)."""
         ...

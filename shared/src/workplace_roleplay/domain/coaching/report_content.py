@@ -75,6 +75,16 @@ def simple_advice(judgements: Sequence[rubric.Judgement]) -> tuple[list[str], li
 def simple_summary(messages: Sequence[Message], rank: str) -> ConversationSummary:
     learner = [m.text.strip().replace("\n", " ") for m in messages if m.role is Role.LEARNER]
     counterpart = [m for m in messages if m.role is Role.COUNTERPART]
+    if not learner:  # a watch run the learner only watched: summarise what the characters said
+        said = [f"{m.speaker}: {m.text.strip().replace(chr(10), ' ')}"[:60] for m in counterpart]
+        return ConversationSummary(
+            summary=f"{len(counterpart)}回のやり取りを観戦しました。最初の発言:「{said[0] if said else ''}」",
+            key_points=said[:3],
+            learning_points=[
+                "相手の直前の発言にどう反応しているかに注目しましょう",
+                "次は会話に参加して試してみましょう",
+            ],
+        )
     judgements = rubric.rule_based_judgements(learner, [m.text for m in counterpart], rank)
     tips = [rubric.CHECKS_BY_ID[j.check_id].tip for j in judgements if not j.passed][:2]
     return ConversationSummary(
