@@ -1,13 +1,16 @@
-// The /watch page (会話観戦): start a run, follow it live on the WebSocket (or the SSE + POST fallback when the
-// socket cannot open), play / pause / step / speed, answer quizzes, join in. Protocol: docs/watch-protocol.md.
+// The run view of the /watch page (会話観戦): follow a run live on the WebSocket (or the SSE + POST fallback when
+// the socket cannot open), play / pause / continue / step / speed, quizzes (on demand too), join in, end.
+// The page itself (start form, past runs, reopening, taking over a role, the summary) is server-rendered and
+// driven by htmx; this script only carries the live stream. Protocol: docs/watch-protocol.md.
 (function () {
   "use strict";
   const API = "/api/v2/watch";
   const SOCKET_PATIENCE_MS = 5000;
   const $ = (id) => document.getElementById(id);
-  const run = { id: null, socket: null, source: null, lastId: "", current: null, playing: false, joined: false,
-    ended: false, ping: null, fallback: false, picked: -1 };
+  const run = { id: null, socket: null, source: null, lastId: "", current: null, state: "paused", joined: false,
+    ended: false, ping: null, fallback: false, picked: -1, solo: "", role: "", reconnects: 0 };
   let speakers = {};
+  let roles = {};
 
   function csrf() {
     const meta = document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -40,8 +43,11 @@
 
   // ---- the message list ------------------------------------------------------------------------------
   function addLine(speaker, text) {
+    const log = $("watch-log");
     const li = document.createElement("li");
-    li.className = speaker === "learner" ? "learner" : "counterpart";
+    const role = roles[speaker] || "";
+    li.className = speaker === "learner" ? "learner" : "counterpart" + (role ? " speaker-" + role : "");
+    li.dataset.at = String(log.querySelectorAll("li[data-at]").length + 1);
     const name = document.createElement("span");
     name.className = "speaker";
     name.textContent = speakers[speaker] || speaker;
@@ -49,26 +55,60 @@
     body.className = "text";
     body.textContent = text || "";
     li.append(name, body);
-    $("watch-log").append(li);
+    log.append(li);
     li.scrollIntoView({ block: "nearest" });
     return body;
+  }
+
+  // 「ここから花子さんとして話す」 under a finished character line (htmx posts it; the server opens the new run).
+  function offerTakeOver(body, speaker) {
+    const role = roles[speaker];
+    const li = body.parentElement;
+    if (!role || run.role || !li || li.querySelector(".takeover")) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link takeover";
+    button.textContent = "ここから" + speaker + "として話す";
+    button.setAttribute("hx-post", "/watch/runs/" + run.id + "/takeover");
+    button.setAttribute("hx-vals", JSON.stringify({ role: role, at_line: Number(li.dataset.at) }));
+    li.append(button);
+    if (window.htmx) window.htmx.process(button);
+  }
+
+  function finishLine(speaker, text) {
+    if (!run.current) run.current = addLine(speaker, "");
+    run.current.textContent = text || run.current.textContent;
+    announce((speakers[speaker] || speaker || "") + "：" + run.current.textContent);
+    offerTakeOver(run.current, speaker);
+    run.current = null;
   }
 
   // ---- events (the same shapes on the socket and the SSE fallback) ------------------------------------
   const handlers = {
     line(data) { run.current = addLine(data.speaker, ""); },
-    token(data) { if (run.current) run.current.textContent += data.text || ""; },
-    line_done(data) {
-      if (!run.current) run.current = addLine(data.speaker, "");
-      run.current.textContent = data.text || run.current.textContent;
-      announce((speakers[data.speaker] || "") + "：" + run.current.textContent);
-      run.current = null;
+    // A run where the learner plays one character has a cast of one: its lines come without line events.
+    token(data) {
+      if (!run.current && run.solo) run.current = addLine(run.solo, "");
+      if (run.current) run.current.textContent += data.text || "";
     },
+    line_done(data) { finishLine(data.speaker, data.text); },
+    done(data) { if (run.current) finishLine(run.solo, data.text); },
     quiz(data) { showQuiz(data); },
     quiz_result(data) { showResult(data); },
+    takes(data) { loadTakes(data.take_id, true); },
+    takes_result(data) { loadTakes(data.take_id, false); },
     state(data) { showState(data); },
-    error(data) { say(data.message || "エラーが発生しました。"); },
+    error(data) { showError(data.message || "エラーが発生しました。"); },
   };
+
+  // An error stays until the learner's next action (a state event must not wipe it, e.g. the daily budget's).
+  function showError(text) {
+    const box = $("run-error");
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  function clearError() { $("run-error").hidden = true; }
 
   function dispatch(event, data, id) {
     if (id) run.lastId = id;
@@ -76,32 +116,79 @@
     if (handle) handle(data || {});
   }
 
+  const STATE_WORDS = { playing: "再生中", paused: "一時停止中", quiz: "クイズに答えると続きを再生できます",
+    budget: "ひと区切りです。「続ける」で続きを聞けます", ended: "観戦を終了しました。" };
+
+  function stateWords(data) {
+    if (data.state === "paused" && run.role) return "あなたの番です。" + (speakers.learner || "") + "として話しましょう";
+    if (data.state === "paused" && data.take_id) return "一時停止中。2つの例を比べてみましょう";
+    return STATE_WORDS[data.state] || data.state;
+  }
+
   function showState(data) {
-    run.playing = data.state === "playing";
+    run.state = data.state;
+    $("watch-run").dataset.state = data.state;
+    if (data.state === "ended") { showEnded(); return; }
+    if (data.state === "playing") putAwayAnswered();
     const button = $("play-button");
-    button.textContent = run.playing ? "一時停止" : "再生";
-    button.setAttribute("aria-pressed", run.playing ? "true" : "false");
-    const words = { playing: "再生中", paused: "一時停止中", quiz: "クイズに答えると続きます", budget: "ひと区切りです。再生で続きを聞けます" };
-    say((words[data.state] || data.state) + "（" + (data.lines || 0) + "行）");
+    const playing = data.state === "playing";
+    // After the line budget the run needs "continue" (another budget), not "play".
+    button.textContent = playing ? "一時停止" : data.state === "budget" ? "続ける" : "再生";
+    button.setAttribute("aria-pressed", playing ? "true" : "false");
+    say(stateWords(data) + "（" + (data.lines || 0) + "行）");
+  }
+
+  // Once the run plays on, an answered quiz or takes card is put away (the review keeps the accuracy).
+  function putAwayAnswered() {
+    if ($("quiz-result").childElementCount) { $("quiz").hidden = true; $("quiz-result").replaceChildren(); }
+    const takes = document.querySelector("#takes .takes-card[data-answered]");
+    if (takes) $("takes").replaceChildren();
+  }
+
+  // 終了する is final: nothing speaks any more; the review (accuracy, summary) and taking over a role remain.
+  function showEnded() {
+    run.ended = true;
+    $("watch-run").querySelectorAll(".controls button, .join button, .join textarea, #speed")
+      .forEach((el) => { el.disabled = true; });
+    $("leave-button").hidden = true;
+    $("ended-note").hidden = false;
+    say(STATE_WORDS.ended);
+    document.body.dataset.ended = "true";
+    if (run.socket) run.socket.close();
+    if (run.source) run.source.close();
+    if (run.ending) { run.ending = false; $("review-title").focus(); }
+  }
+
+  // ---- good and bad takes: a server-rendered card (htmx), loaded when the live log says they exist --------
+  function loadTakes(takeId, asked) {
+    const card = document.querySelector("#takes .takes-card");
+    if (!takeId || !window.htmx) return;
+    if (card && card.dataset.takeId === takeId && (asked || card.dataset.answered === "true")) return;
+    window.htmx.ajax("GET", "/watch/runs/" + run.id + "/takes/" + encodeURIComponent(takeId),
+      { target: "#takes", swap: "innerHTML" }).then(() => {
+      // Focus moves only when this learner asked here (not for another tab's takes or a reconnect).
+      if (asked && run.askedTakes && window.PageKit) window.PageKit.focusOn($("takes-title"));
+      run.askedTakes = false;
+    });
+    if (asked) announce("同じ場面の2つの例が届きました。");
   }
 
   // ---- the quiz card -------------------------------------------------------------------------------
+  function choiceButton(choice, index) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = choice;
+    button.dataset.index = String(index);
+    return button;
+  }
+
   function showQuiz(data) {
     const card = $("quiz");
     card.hidden = false;
     card.dataset.quizId = data.quiz_id;
     $("quiz-question").textContent = data.question || "";
     $("quiz-result").textContent = "";
-    const choices = $("quiz-choices");
-    choices.replaceChildren();
-    (data.choices || []).forEach((choice, index) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = choice;
-      button.dataset.index = String(index);
-      button.addEventListener("click", () => answer(index));
-      choices.append(button);
-    });
+    $("quiz-choices").replaceChildren(...(data.choices || []).map(choiceButton));
     announce("クイズ：" + (data.question || ""));
   }
 
@@ -126,11 +213,25 @@
     verdict.textContent = data.correct ? "正解です！" : "残念、不正解です。";
     const why = document.createElement("p");
     why.textContent = data.explanation || "";
-    result.append(verdict, why);
+    const next = document.createElement("p");
+    next.className = "muted";
+    next.textContent = "「再生」で会話の続きを聞けます。";
+    result.append(verdict, why, next);
+    countAnswer(Boolean(data.correct));
+  }
+
+  function countAnswer(correct) {
+    const line = $("accuracy");
+    const answered = Number(line.dataset.answered || 0) + 1;
+    const right = Number(line.dataset.correct || 0) + (correct ? 1 : 0);
+    line.dataset.answered = String(answered);
+    line.dataset.correct = String(right);
+    line.textContent = "クイズ: " + answered + "問中" + right + "問正解（正答率" + Math.round((right * 100) / answered) + "%）";
   }
 
   // ---- transport: WebSocket first, SSE + POST when it cannot open -------------------------------------
   function command(message) {
+    if (message.type !== "ping") clearError();
     if (run.socket && run.socket.readyState === WebSocket.OPEN) { run.socket.send(JSON.stringify(message)); return; }
     post(API + "/conversations/" + run.id + "/commands", message).then(async (response) => {
       if (!response.ok) say(await problem(response));
@@ -145,10 +246,12 @@
     try { socket = new WebSocket(scheme + location.host + API + "/ws/" + run.id + query); }
     catch (e) { openFallback(first); return; }
     run.socket = socket;
+    document.body.dataset.transport = "ws";
     // A socket that neither opens nor fails (a proxy holding the upgrade) counts as failed after a while.
     const patience = setTimeout(() => { if (!opened) socket.close(); }, SOCKET_PATIENCE_MS);
     socket.addEventListener("open", () => {
       opened = true;
+      run.reconnects = 0;
       clearTimeout(patience);
       run.ping = setInterval(() => command({ type: "ping" }), 30000);
       if (first) command(first);
@@ -164,7 +267,7 @@
       run.socket = null;
       if (run.ended || run.fallback) return;
       if (!opened) openFallback(first);
-      else setTimeout(() => connect(null), 1000);
+      else setTimeout(() => connect(null), Math.min(1000 * 2 ** run.reconnects++, 30000));
     });
   }
 
@@ -185,27 +288,11 @@
   }
 
   // ---- the learner's actions ---------------------------------------------------------------------------
-  async function start(event) {
-    event.preventDefault();
-    const button = $("start-button");
-    button.disabled = true;
-    const body = { situation: $("situation").value, topic: $("topic").value };
-    try {
-      const response = await post(API + "/conversations", body);
-      if (!response.ok) { say(await problem(response)); $("watch-run").hidden = false; return; }
-      const created = await response.json();
-      run.id = created.id;
-      $("watch-setup").hidden = true;
-      $("watch-run").hidden = false;
-      $("run-title").focus();
-      document.body.dataset.transport = "ws";
-      connect({ type: "play" });
-    } finally {
-      button.disabled = false;
-    }
+  function togglePlay() {
+    if (run.state === "playing") command({ type: "pause" });
+    else if (run.state === "budget") command({ type: "continue" });
+    else command({ type: "play" });
   }
-
-  function togglePlay() { command({ type: run.playing ? "pause" : "play" }); }
 
   function join(event) {
     event.preventDefault();
@@ -214,8 +301,10 @@
     addLine("learner", text);
     $("join-text").value = "";
     command({ type: "join", text: text, client_message_id: newId() });
-    run.joined = true;
-    $("leave-button").hidden = false;
+    if (!run.role) {
+      run.joined = true;
+      $("leave-button").hidden = false;
+    }
   }
 
   function leave() {
@@ -225,26 +314,35 @@
   }
 
   function stop() {
-    command({ type: "pause" });
-    run.ended = true;
-    if (run.socket) run.socket.close();
-    if (run.source) run.source.close();
-    $("watch-run").querySelectorAll(".controls button, .join button, .join textarea, #speed")
-      .forEach((el) => { el.disabled = true; });
-    say("観戦を終了しました。");
-    document.body.dataset.ended = "true";
+    run.ending = true;  // the ended state event moves focus to the review
+    command({ type: "end" });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
     const view = $("watch-run");
-    if (!view) return;
+    if (!view || !view.dataset.runId) return;
     try { speakers = JSON.parse(view.dataset.speakers || "{}"); } catch (e) { speakers = {}; }
-    $("start-form").addEventListener("submit", start);
+    try { roles = JSON.parse(view.dataset.roles || "{}"); } catch (e) { roles = {}; }
+    run.id = view.dataset.runId;
+    run.lastId = view.dataset.lastEventId || "";
+    run.state = view.dataset.state || "paused";
+    run.role = view.dataset.learnerRole || "";
+    run.solo = view.dataset.solo || "";
+    showState({ state: run.state, lines: Number(view.dataset.lines || 0), take_id: view.dataset.takeId });
     $("play-button").addEventListener("click", togglePlay);
     $("step-button").addEventListener("click", () => command({ type: "step" }));
     $("speed").addEventListener("change", () => command({ type: "speed", speed: Number($("speed").value) }));
+    $("quiz-button").addEventListener("click", () => command({ type: "quiz" }));
+    $("takes-button").addEventListener("click", () => { run.askedTakes = true; say("2つの例を作っています…"); command({ type: "takes" }); });
+    $("quiz-choices").addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-index]");
+      if (button && !button.disabled) answer(Number(button.dataset.index));
+    });
     $("join-form").addEventListener("submit", join);
     $("leave-button").addEventListener("click", leave);
     $("stop-button").addEventListener("click", stop);
+    const autoplay = view.dataset.autoplay === "true";
+    if (autoplay) history.replaceState(null, "", location.pathname);  // a reload reopens, it does not restart
+    if (!run.ended) connect(autoplay ? { type: "play" } : null);
   });
 })();
