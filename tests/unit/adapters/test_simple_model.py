@@ -77,12 +77,28 @@ async def test_a_scenario_hint_plays_the_scenarios_own_lines() -> None:
     assert unknown.text  # an unknown id falls back to the generic phrases
 
 
-async def test_watch_lines_address_the_other_speaker() -> None:
-    hints = {"speaker": "太郎", "other_speaker": "花子", "topic": "新しい企画"}
-    lines = [
-        (await SimpleModel().generate(_request(ModelTask.WATCH_LINE, *["x"] * n, hints=hints))).text for n in range(4)
+def _watch_request(dialogue: list[tuple[str, str]], speaker: str, other: str) -> GenerationRequest:
+    """A watch line's request as the engine renders it (``render_messages``): each line names its speaker,
+    the speaker's own lines are ``model`` turns, and an instruction opens a transcript that would start
+    with the speaker's own line."""
+    messages = [
+        ChatMessage("model" if who == speaker else "user", text if who == speaker else f"{who}: {text}", speaker=who)
+        for who, text in dialogue
     ]
-    assert len(set(lines)) == 4, "consecutive watch lines differ"
+    if not messages or messages[0].role == "model":
+        messages.insert(0, ChatMessage("user", "（会話を始めてください）"))
+    hints = {"mode": "watch", "speaker": speaker, "watch_speakers": f"{speaker},{other}", "topic": "新しい企画"}
+    return GenerationRequest(task=ModelTask.WATCH_LINE, system="", messages=messages, hints=hints)
+
+
+async def test_watch_lines_address_the_other_speaker_and_never_repeat_within_a_run() -> None:
+    dialogue: list[tuple[str, str]] = []
+    for n in range(12):  # a run's line budget
+        speaker, other = ("太郎", "花子") if n % 2 == 0 else ("花子", "太郎")
+        line = (await SimpleModel().generate(_watch_request(dialogue, speaker, other))).text
+        dialogue.append((speaker, line))
+    lines = [text for _, text in dialogue]
+    assert len(set(lines)) == 12, f"a watch line came round again within one run: {lines}"
     assert "花子" in lines[0]
 
 

@@ -167,7 +167,10 @@ def reply_text(request: GenerationRequest) -> str:
     watching = request.hints.get("mode") == "watch" and "last_learner_line" not in request.hints
     if request.task is ModelTask.WATCH_LINE or watching:
         other = _bare_name(_other_watch_speaker(request.hints) or "相手の方")
-        return scene.fill(WATCH_LINES[turn % len(WATCH_LINES)], other=other)
+        # Count the dialogue's lines (every one names its speaker), not the rendered messages: the opening
+        # instruction a speaker's request may start with would make two successive lines pick the same phrase.
+        spoken = sum(1 for m in request.messages if m.speaker)
+        return scene.fill(WATCH_LINES[spoken % len(WATCH_LINES)], other=other)
     scripted = _scenario_reply(request)
     if scripted:
         return scripted

@@ -194,10 +194,20 @@ REPLIES: dict[Voice, dict[Kind, tuple[str, ...]]] = {
     },
 }
 # Watch mode: {other} is the other speaker's name without さん (the template adds it), {topic} a noun phrase.
+# Line i of the dialogue says WATCH_LINES[i % len]: an even count, so with two speakers taking turns a line
+# that comes round again is said by the same speaker (a "who said it?" quiz stays unambiguous).
 WATCH_LINES = (
     "{other}さん、{topic}について少し相談してもいいですか。",
-    "なるほど、{other}さんはどう考えていますか。",
-    "それなら、まず関係者に共有してから進めましょう。",
+    "はい、もちろんです。{topic}のどのあたりが気になっていますか。",
+    "進め方を決める前に、{other}さんの意見を聞いておきたくて。",
+    "なるほど。私は、まず関係者に共有してから進めるのがいいと思います。",
+    "それなら、今週中に共有の場を設けましょうか。",
+    "いいですね。必要な資料は私のほうで用意しておきます。",
+    "助かります。気になる点があれば、早めに教えてください。",
+    "わかりました。期限はいつまでにしましょうか。",
+    "金曜日までに一度まとめて、{other}さんに見てもらえますか。",
+    "承知しました。金曜日の午後に確認しますね。",
     "ありがとうございます。では、その方向で準備してみます。",
+    "こちらこそ、声をかけてもらえてよかったです。",
 )
 ANALYSIS = "簡易応答モードのため、この発言の詳しい分析は行っていません。"
