@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from tests.support.fake_store import FakeStore
@@ -45,6 +46,18 @@ class FakeCache:
         items.append(item)
         del items[:-max_items]
         return len(items)
+
+    async def extend(
+        self, key: str, items: Sequence[bytes], *, ttl: int, max_items: int = 1000, fresh: bool = False
+    ) -> int | None:
+        if self.down:
+            return None
+        if fresh:
+            self.lists.pop(key, None)
+        stored = self.lists.setdefault(key, [])
+        stored.extend(items)
+        del stored[:-max_items]
+        return len(stored)
 
     async def read_list(self, key: str, start: int = 0) -> list[bytes]:
         return [] if self.down else list(self.lists.get(key, [])[start:])
