@@ -168,12 +168,15 @@ class SqliteDocumentStore:
         reusable = False
         try:
             for attempt in range(attempts):
-                await self._pool.begin(conn)
                 now = self._clock.now()
-                tx = SqliteTransaction(functools.partial(self._tx_read, conn, now=now))
+                reads = _LockedReads(self._pool, conn, now=now)
+                tx = SqliteTransaction(reads.read)
                 try:
                     result = await fn(tx)
-                    await self._pool.on(conn, functools.partial(_commit, writes=tx.writes, now=now))
+                    if reads.begun:
+                        await self._pool.on(conn, functools.partial(_commit, writes=tx.writes, now=now))
+                    else:  # no reads: take the lock and commit in one hop
+                        await self._pool.begin(conn, functools.partial(_commit, writes=tx.writes, now=now))
                 except sqlite3.Error as exc:
                     await self._pool.on(conn, _rollback)
                     if not rows.is_busy(exc):
@@ -194,9 +197,6 @@ class SqliteDocumentStore:
         finally:
             await self._pool.checkin(conn, reusable=reusable and not self._closed)
 
-    async def _tx_read(self, conn: Connection, path: str, *, now: float) -> dict[str, JsonValue] | None:
-        return await self._pool.on(conn, lambda db: rows.read(db, path, now=now))
-
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute("SELECT 1 FROM documents LIMIT 1").fetchall())
 
@@ -213,6 +213,21 @@ class SqliteDocumentStore:
                 conn.discard()
 
         await asyncio.to_thread(shutdown)
+
+
+class _LockedReads:
+    """A transaction's reads: the first takes the write lock (BEGIN IMMEDIATE) in the same thread hop."""
+
+    def __init__(self, pool: TransactionConnections, conn: Connection, *, now: float) -> None:
+        self.pool, self.conn, self.now = pool, conn, now
+        self.begun = False
+
+    async def read(self, path: str) -> dict[str, JsonValue] | None:
+        now = self.now
+        if self.begun:
+            return await self.pool.on(self.conn, lambda db: rows.read(db, path, now=now))
+        self.begun = True
+        return await self.pool.begin(self.conn, lambda db: rows.read(db, path, now=now))
 
 
 def _atomically(change: rows.Write, *, now: float) -> Callable[[sqlite3.Connection], None]:
