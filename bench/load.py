@@ -92,6 +92,27 @@ class Connection:
             result.broken = result.broken_mid_stream = True
         return result
 
+    async def post_json(self, path: str, body: dict[str, object], token: str) -> tuple[int, dict[str, object]]:
+        """POST ``body`` as JSON and read a JSON answer (status, decoded body; ``{}`` when it is not JSON)."""
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
+            f"Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        ).encode()
+        reader, writer = await self._ensure()
+        writer.write(head + payload)
+        await writer.drain()
+        status = int((await reader.readuntil(b"\r\n")).split()[1])
+        headers = await _headers(reader)
+        raw = await reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        try:
+            decoded = json.loads(raw) if raw else {}
+        except ValueError:
+            decoded = {}
+        return status, decoded if isinstance(decoded, dict) else {}
+
 
 async def _headers(reader: asyncio.StreamReader) -> dict[str, str]:
     headers: dict[str, str] = {}

@@ -63,6 +63,15 @@ REPLY = (
     "天気が良い日は気持ちがいいですよね。今度おすすめの場所を教えてください。"
 )[:80]
 CHAT_PATH = "/api/v2/chat"
+SCENARIO_PATH = "/api/v2/scenarios"
+# A regular scenario (no consent needed) whose counterpart speaks first: the opening is streamed when the
+# session is opened, before the measured phase; every measured turn is a learner line and its streamed reply.
+BENCH_SCENARIO = "vague_request_from_boss"
+# --mode: which service (module, API prefix) the ``service`` target runs; ``run`` serves every mode.
+MODES = {
+    "chat": ("functions.chat.main:create", CHAT_PATH),
+    "scenario": ("functions.scenario.main:create", SCENARIO_PATH),
+}
 
 
 def hide_accelerators(directory: Path) -> dict[str, str]:
@@ -91,11 +100,11 @@ def fake_gemini(ttft_ms: float, chunk_delay_ms: float, env: dict[str, str]) -> I
         process.wait(timeout=10)
 
 
-def server_command(target: str, port: int) -> list[str]:
+def server_command(target: str, port: int, mode: str = "chat") -> list[str]:
     if target == "run":
         return [sys.executable, "-m", "workplace_roleplay.web.gateway"]
     return [
-        sys.executable, "-m", "uvicorn", "--factory", "functions.chat.main:create", "--host", "127.0.0.1",
+        sys.executable, "-m", "uvicorn", "--factory", MODES[mode][0], "--host", "127.0.0.1",
         "--port", str(port), "--no-server-header", "--log-level", "warning",
     ]  # fmt: skip
 
@@ -126,13 +135,13 @@ def server_env(
 
 @contextmanager
 def server(
-    target: str, gemini_url: str, data_dir: Path, redis_url: str, extra: dict[str, str]
+    target: str, gemini_url: str, data_dir: Path, redis_url: str, extra: dict[str, str], mode: str = "chat"
 ) -> Iterator[tuple[int, int]]:
     """(port, pid) of a healthy server."""
     port = free_port()
     log = (data_dir / f"{target}.log").open("wb")
     process = subprocess.Popen(
-        server_command(target, port),
+        server_command(target, port, mode),
         cwd=ROOT,
         env=server_env(target, gemini_url, data_dir, port, redis_url, extra),
         stdout=log,
@@ -140,7 +149,7 @@ def server(
     )
     try:
         try:
-            wait_http_ok(f"http://127.0.0.1:{port}{CHAT_PATH}/health", timeout_s=60, process=process)
+            wait_http_ok(f"http://127.0.0.1:{port}{MODES[mode][1]}/health", timeout_s=60, process=process)
         except AssertionError as exc:
             raise SystemExit(f"{exc}\n{(data_dir / f'{target}.log').read_text(errors='replace')[-3000:]}") from None
         yield port, process.pid
@@ -192,22 +201,31 @@ def bearer_tokens(count: int) -> list[str]:
 
 
 class Learner:
-    """One virtual learner: a token, a connection, a conversation."""
+    """One virtual learner: a token, a connection, a conversation (a chat, or a scenario session)."""
 
-    def __init__(self, port: int, token: str, coaching: bool) -> None:
+    def __init__(self, port: int, token: str, coaching: bool, mode: str = "chat") -> None:
         self.conn = Connection("127.0.0.1", port)
         self.token = token
         self.coaching = coaching
+        self.mode = mode
         self.conversation_id = ""
         self.sent = 0
 
+    @property
+    def path(self) -> str:
+        if self.mode == "scenario":
+            return f"{SCENARIO_PATH}/sessions/{self.conversation_id}/turns"
+        return CHAT_PATH
+
     async def call(self, body: dict[str, object]) -> StreamResult:
-        result = await self.conn.stream(CHAT_PATH, body, self.token)
+        result = await self.conn.stream(self.path, body, self.token)
         if result.status == 503:
             await asyncio.sleep(min(5.0, result.retry_after_s or 1.0))
         return result
 
     async def open(self, attempts: int = 30) -> StreamResult:
+        if self.mode == "scenario":
+            return await self.open_scenario(attempts)
         result = StreamResult()
         for _ in range(attempts):
             result = await self.call({"partner_type": "colleague", "coaching": self.coaching})
@@ -216,14 +234,38 @@ class Learner:
                 return result
         return result
 
+    async def open_scenario(self, attempts: int) -> StreamResult:
+        """Start a session of ``BENCH_SCENARIO`` (JSON), then stream the counterpart's opening."""
+        result = StreamResult()
+        for _ in range(attempts):
+            status, body = await self.conn.post_json(
+                f"{SCENARIO_PATH}/{BENCH_SCENARIO}/sessions", {"coaching": self.coaching}, self.token
+            )
+            session = body.get("session")
+            if status != 201 or not isinstance(session, dict):
+                result.status = status
+                await asyncio.sleep(1.0)
+                continue
+            self.conversation_id = str(session["id"])
+            if not body.get("opening_pending"):
+                result.status, result.last_event = 200, "done"
+                return result
+            for _ in range(attempts):
+                result = await self.call({})
+                if result.done:
+                    return result
+            return result
+        return result
+
     async def turn(self) -> StreamResult:
         self.sent += 1
-        body = {
-            "conversation_id": self.conversation_id,
-            "message": f"週末は散歩をしました（{self.sent}）",
+        line = f"承知しました。件数の集計ですね、期限はいつまででしょうか（{self.sent}）"
+        body: dict[str, object] = {
+            "message": line if self.mode == "scenario" else f"週末は散歩をしました（{self.sent}）",
             "client_message_id": uuid.uuid4().hex,
-            "coaching": self.coaching,
         }
+        if self.mode == "chat":  # scenario sessions take coaching when they start
+            body.update(conversation_id=self.conversation_id, coaching=self.coaching)
         return await self.call(body)
 
 
@@ -235,10 +277,10 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def run_level(
-    port: int, pid: int, concurrency: int, turns: int, coaching: bool, *, duration_s: float = 0.0
+    port: int, pid: int, concurrency: int, turns: int, coaching: bool, *, duration_s: float = 0.0, mode: str = "chat"
 ) -> dict[str, Any]:
     """Open ``concurrency`` conversations, then measure about ``turns`` turns (or ``duration_s`` seconds)."""
-    learners = [Learner(port, t, coaching) for t in bearer_tokens(concurrency)]
+    learners = [Learner(port, t, coaching, mode) for t in bearer_tokens(concurrency)]
     opened = await asyncio.gather(*(learner.open() for learner in learners))
     ready = [learner for learner, r in zip(learners, opened, strict=True) if r.done]
     per_learner = max(2, math.ceil(turns / concurrency))
@@ -268,6 +310,7 @@ async def run_level(
             key = "broken" if r.broken else f"http {r.status}" if r.status != 200 else f"event {r.last_event}"
             statuses[key] = statuses.get(key, 0) + 1
     return {
+        "mode": mode,
         "concurrency": concurrency,
         "coaching": coaching,
         "opened": len(ready),
@@ -288,7 +331,7 @@ async def run_level(
     }
 
 
-async def profile_level(port: int, pid: int, label: str, seconds: float) -> dict[str, Any]:
+async def profile_level(port: int, pid: int, label: str, seconds: float, mode: str = "chat") -> dict[str, Any]:
     """One c=100 level under py-spy: flame graph SVG plus collapsed stacks summarized by own time."""
     spy = str(Path(sys.executable).with_name("py-spy"))
     svg, raw = RESULTS / f"profile-{label}.svg", RESULTS / f"profile-{label}.raw.txt"
@@ -297,7 +340,7 @@ async def profile_level(port: int, pid: int, label: str, seconds: float) -> dict
         subprocess.Popen([spy, "record", *common, "--format", fmt, "-o", str(path)], stdout=subprocess.DEVNULL)  # noqa: ASYNC220
         for fmt, path in (("flamegraph", svg), ("raw", raw))
     ]
-    row = await run_level(port, pid, 100, 0, False, duration_s=seconds)
+    row = await run_level(port, pid, 100, 0, False, duration_s=seconds, mode=mode)
     for proc in procs:
         proc.wait(timeout=120)
     text = raw.read_text()
@@ -313,6 +356,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     levels = [*args.levels, *([1000] if args.c1000 else [])]
     out: dict[str, Any] = {
         "label": args.label,
+        "mode": args.mode,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "loadavg_before": loadavg(),
         "fake_model": {"ttft_ms": args.ttft_ms, "chunks": 20, "chunk_delay_ms": args.chunk_delay_ms},
@@ -339,7 +383,7 @@ async def run_targets(
     for target in args.targets:
         data_dir = tmp / target
         data_dir.mkdir()
-        with server(target, gemini_url, data_dir, redis_url, extra) as (port, pid):
+        with server(target, gemini_url, data_dir, redis_url, extra, args.mode) as (port, pid):
             idle = memory_mb(pid, "VmRSS")
             cpu_idle = cpu_seconds(pid)
             await asyncio.sleep(5)
@@ -347,13 +391,15 @@ async def run_targets(
             for coaching in args.coaching if not args.profile_only else []:
                 for level in levels if coaching == "off" else args.levels:
                     seconds = 0.0 if level == 1 else args.seconds * (2 if level >= 1000 else 1)
-                    row = await run_level(port, pid, level, args.turns, coaching == "on", duration_s=seconds)
+                    row = await run_level(
+                        port, pid, level, args.turns, coaching == "on", duration_s=seconds, mode=args.mode
+                    )
                     row.update(target=target, idle_rss_mb=idle, idle_cpu_ms_per_s=idle_cpu)
                     out["rows"].append(row)
                     print(json.dumps(row, ensure_ascii=False), flush=True)
             out.setdefault("cache_outcomes", {})[target] = cache_outcomes(port)
             if args.profile and target == "service":
-                row = await profile_level(port, pid, args.label, args.profile_seconds)
+                row = await profile_level(port, pid, args.label, args.profile_seconds, args.mode)
                 row.update(target=target, profiled=True)
                 out["profile"] = row
                 print("profiled", json.dumps(row, ensure_ascii=False), flush=True)
@@ -361,7 +407,8 @@ async def run_targets(
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        f"`{results['label']}` at {results['when']} (load average before {' '.join(results['loadavg_before'])}, "
+        f"`{results['label']}` ({results.get('mode', 'chat')} turns) at {results['when']} "
+        f"(load average before {' '.join(results['loadavg_before'])}, "
         f"after {' '.join(results['loadavg_after'])}); fake model TTFT {results['fake_model']['ttft_ms']} ms, "
         f"20 chunks × {results['fake_model']['chunk_delay_ms']} ms",
         "",
@@ -394,6 +441,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--label", default="latest", help="names the result files")
     parser.add_argument("--targets", nargs="+", default=["run", "service"], choices=["run", "service"])
+    parser.add_argument(
+        "--mode",
+        default="chat",
+        choices=sorted(MODES),
+        help="chat turns, or scenario turns (a session of a regular scenario)",
+    )
     parser.add_argument("--coaching", nargs="+", default=["off", "on"], choices=["off", "on"])
     parser.add_argument("--levels", nargs="+", type=int, default=[1, 10, 100])
     parser.add_argument("--c1000", action="store_true", help="also c=1000, coaching off (takes minutes)")
