@@ -255,18 +255,53 @@ class GeminiStreamer:
         async with self._client.stream("POST", self.endpoint.url(model), content=body, headers=headers) as response:
             if response.status_code != 200:
                 raise await _status_error(response)
-            data: list[str] = []
-            async for line in response.aiter_lines():
-                if line.startswith("data:"):
-                    data.append(line[5:].lstrip())
-                elif not line and data:
-                    yield parse_chunk(_json("\n".join(data)))
-                    data.clear()
-            if data:
-                yield parse_chunk(_json("\n".join(data)))
+            events = SseLines()
+            async for raw in response.aiter_bytes():
+                for data in events.feed(raw):
+                    yield parse_chunk(_json(data))
+            for data in events.end():
+                yield parse_chunk(_json(data))
 
 
-def _json(text: str) -> dict[str, Any]:
+class SseLines:
+    """The ``data`` of each server-sent event in a byte stream, split on bytes (no text decoding layers).
+
+    Lines end with LF, CRLF or CR (a UTF-8 character never contains those bytes, so splitting before
+    decoding is safe); an event ends with an empty line; its ``data:`` lines are joined with LF.
+    """
+
+    def __init__(self) -> None:
+        self._rest = b""
+        self._data: list[bytes] = []
+
+    def feed(self, raw: bytes) -> list[bytes]:
+        text = self._rest + raw
+        held = b""
+        if text.endswith(b"\r"):  # maybe the first half of a CRLF split between two reads
+            text, held = text[:-1], b"\r"
+        if b"\r" in text:
+            text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = text.split(b"\n")
+        self._rest = lines.pop() + held
+        found: list[bytes] = []
+        for line in lines:
+            if line.startswith(b"data:"):
+                self._data.append(line[5:].lstrip())
+            elif not line and self._data:
+                found.append(b"\n".join(self._data))
+                self._data.clear()
+        return found
+
+    def end(self) -> list[bytes]:
+        """The last event when the stream ended without its empty line."""
+        found = self.feed(b"\n") if self._rest else []
+        if self._data:
+            found.append(b"\n".join(self._data))
+            self._data.clear()
+        return found
+
+
+def _json(text: str | bytes) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as exc:
