@@ -66,6 +66,21 @@ class TransactionConnections:
             raise StoreUnavailable("sqlite store is closed") from exc
         return await future
 
+    async def begin_here(self, conn: Connection, then: Callable[[sqlite3.Connection], T]) -> T:
+        """``begin`` on the event loop itself, for a read: taking the lock never waits inside SQLite
+        (busy timeout 0; a taken lock is waited for with async sleeps) and a read under our own write lock
+        never waits either, so a thread hop would only add its cost (ADR 0030)."""
+        deadline = time.monotonic() + self._lock_timeout_s
+        attempt = 0
+        while True:
+            try:
+                return conn.call(functools.partial(_begin_then, then))
+            except _LockBusy as busy:
+                if time.monotonic() >= deadline:
+                    raise translated(busy.error) from busy.error
+            await asyncio.sleep(backoff(attempt))
+            attempt += 1
+
     async def begin(self, conn: Connection, then: Callable[[sqlite3.Connection], T]) -> T:
         """Take the write lock and run ``then`` under it in the same thread hop, waiting for the lock with
         async sleeps (not a blocked thread) up to the lock timeout."""
