@@ -72,8 +72,8 @@ def instrument(server_port: int, model_port: int, redis_port: int) -> None:
             return "socket writes: -> model"
         return "socket writes: learner -> server (load generator)"
 
-    for name in ("write", "writelines"):
-        count_calls(selector_events._SelectorSocketTransport, name, "", socket_peer)  # type: ignore[attr-defined]
+    # ``writelines`` ends in ``write`` on this transport: counting ``write`` counts every socket write once.
+    count_calls(selector_events._SelectorSocketTransport, "write", "", socket_peer)  # type: ignore[attr-defined]
     count_calls(redis_connection.AbstractConnection, "send_packed_command", "Redis round trips (sends)")
     count_calls(
         redis_connection.AbstractConnection,
@@ -86,7 +86,9 @@ def instrument(server_port: int, model_port: int, redis_port: int) -> None:
         count_calls(store, op, f"store {op}")
     count_calls(store, "_run", "thread hops: store worker (_run)")
     count_calls(sqlite_connections.TransactionConnections, "on", "thread hops: transaction pool (on)")
-    count_calls(sqlite_connections.TransactionConnections, "begin", "transaction BEGIN IMMEDIATE attempts")
+    for name in ("begin", "begin_here"):  # begin_here: on the event loop (this branch)
+        if hasattr(sqlite_connections.TransactionConnections, name):
+            count_calls(sqlite_connections.TransactionConnections, name, f"transaction BEGIN IMMEDIATE ({name})")
     count_calls(field_crypto.AesGcmFieldCipher, "encrypt", "field cipher encrypt (seal)")
     count_calls(field_crypto.AesGcmFieldCipher, "decrypt", "field cipher decrypt (open)")
     count_calls(logging.Logger, "handle", "", lambda logger, record: f"log records: {logger.name}")
