@@ -332,8 +332,10 @@ async def run_level(
     }
 
 
-async def profile_level(port: int, pid: int, label: str, seconds: float, mode: str = "chat") -> dict[str, Any]:
-    """One c=100 level under py-spy: flame graph SVG plus collapsed stacks summarized by own time."""
+async def profile_level(
+    port: int, pid: int, label: str, seconds: float, mode: str = "chat", concurrency: int = 100
+) -> dict[str, Any]:
+    """One level (c=100 unless told) under py-spy: flame graph SVG plus collapsed stacks summarized by own time."""
     spy = str(Path(sys.executable).with_name("py-spy"))
     svg, raw = RESULTS / f"profile-{label}.svg", RESULTS / f"profile-{label}.raw.txt"
     common = ["--pid", str(pid), "--rate", "100", "--nonblocking", "--duration", str(int(seconds))]
@@ -341,7 +343,7 @@ async def profile_level(port: int, pid: int, label: str, seconds: float, mode: s
         subprocess.Popen([spy, "record", *common, "--format", fmt, "-o", str(path)], stdout=subprocess.DEVNULL)  # noqa: ASYNC220
         for fmt, path in (("flamegraph", svg), ("raw", raw))
     ]
-    row = await run_level(port, pid, 100, 0, False, duration_s=seconds, mode=mode)
+    row = await run_level(port, pid, concurrency, 0, False, duration_s=seconds, mode=mode)
     for proc in procs:
         proc.wait(timeout=120)
     text = raw.read_text()
@@ -400,7 +402,9 @@ async def run_targets(
                     print(json.dumps(row, ensure_ascii=False), flush=True)
             out.setdefault("cache_outcomes", {})[target] = cache_outcomes(port)
             if args.profile and target == "service":
-                row = await profile_level(port, pid, args.label, args.profile_seconds, args.mode)
+                row = await profile_level(
+                    port, pid, args.label, args.profile_seconds, args.mode, concurrency=args.profile_level
+                )
                 row.update(target=target, profiled=True)
                 out["profile"] = row
                 print("profiled", json.dumps(row, ensure_ascii=False), flush=True)
@@ -431,7 +435,7 @@ def table(results: dict[str, Any]) -> str:
     if "profile" in results:
         p = results["profile"]
         lines.append(
-            f"\nprofiled run (service, coaching off, c=100, under py-spy): {p['turns']} turns, "
+            f"\nprofiled run (service, coaching off, c={p['concurrency']}, under py-spy): {p['turns']} turns, "
             f"{p['turns_per_s']} turns/s, "
             f"{p['cpu_ms_per_turn']} CPU ms/turn; see profile-{results['label']}.txt / .svg"
         )
@@ -458,6 +462,7 @@ def main() -> None:
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--no-accel", action="store_true", help="hide uvloop/httptools from the server")
     parser.add_argument("--profile-seconds", type=float, default=20.0)
+    parser.add_argument("--profile-level", type=int, default=100, help="concurrency of the profiled run")
     parser.add_argument("--profile-only", action="store_true", help="only the profiled c=100 run of the service")
     args = parser.parse_args()
     # A terminated benchmark still stops the servers it started (the context managers' finally blocks).

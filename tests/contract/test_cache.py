@@ -116,6 +116,35 @@ async def test_append_keeps_only_the_newest_max_items(case: CacheCase) -> None:
     assert await case.cache.read_list(key) == [b"e2", b"e3", b"e4"]
 
 
+async def test_extend_appends_a_batch_in_order_in_one_call(case: CacheCase) -> None:
+    key = f"stream:{uuid.uuid4().hex}"
+    assert await case.cache.append(key, b"e0", ttl=60) == 1
+    assert await case.cache.extend(key, [b"e1", b"e2", b"e3"], ttl=60) == 4
+    assert await case.cache.read_list(key) == [b"e0", b"e1", b"e2", b"e3"]
+    assert await case.cache.extend(key, [b"e4", b"e5"], ttl=60, max_items=3) == 3
+    assert await case.cache.read_list(key) == [b"e3", b"e4", b"e5"]
+
+
+async def test_extend_fresh_replaces_the_list_and_sets_its_ttl(case: CacheCase) -> None:
+    key = f"stream:{uuid.uuid4().hex}"
+    await case.cache.extend(key, [b"old1", b"old2"], ttl=60)
+    assert await case.cache.extend(key, [b"header"], ttl=1, fresh=True) == 1
+    assert await case.cache.read_list(key) == [b"header"]
+    await case.wait(1.2)
+    assert await case.cache.read_list(key) == []
+
+
+async def test_extend_refuses_an_empty_batch_a_missing_ttl_or_max_items_below_one(case: CacheCase) -> None:
+    key = f"stream:{uuid.uuid4().hex}"
+    with pytest.raises(ValueError, match="item"):
+        await case.cache.extend(key, [], ttl=60)
+    with pytest.raises(ValueError, match="ttl"):
+        await case.cache.extend(key, [b"a"], ttl=0)
+    with pytest.raises(ValueError, match="max_items"):
+        await case.cache.extend(key, [b"a"], ttl=60, max_items=0)
+    assert await case.cache.read_list(key) == []
+
+
 async def test_lists_expire_and_append_resets_their_ttl(case: CacheCase) -> None:
     key = f"stream:{uuid.uuid4().hex}"
     await case.cache.append(key, b"a", ttl=1)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from tests.support.fake_store import FakeStore
@@ -52,6 +53,18 @@ class FakeCache:
         value = int(self.data.get(key, b"0")) + 1
         self.data[key] = str(value).encode()
         return value
+
+    async def extend(
+        self, key: str, items: Sequence[bytes], *, ttl: int, max_items: int = 1000, fresh: bool = False
+    ) -> int | None:
+        if self.down:
+            return None
+        if fresh:
+            self.lists.pop(key, None)
+        stored = self.lists.setdefault(key, [])
+        stored.extend(items)
+        del stored[:-max_items]
+        return len(stored)
 
     async def read_list(self, key: str, start: int = 0) -> list[bytes]:
         return [] if self.down else list(self.lists.get(key, [])[start:])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from workplace_roleplay.adapters.gemini_stream import Chunk, Endpoint, parse_chunk
+from workplace_roleplay.adapters.gemini_stream import Chunk, Endpoint, SseLines, parse_chunk
 from workplace_roleplay.errors import ModelCredentialRejected, ModelOverloaded
 from workplace_roleplay.ports.model import Usage
 
@@ -61,3 +63,25 @@ def test_endpoints_follow_the_sdk_defaults() -> None:
 def test_a_model_name_cannot_change_the_path() -> None:
     with pytest.raises(ValueError, match="unexpected model name"):
         Endpoint.gemini_api("", "").url("../other:streamGenerateContent?x=")
+
+
+def _events(reads: list[bytes]) -> list[bytes]:
+    lines = SseLines()
+    found = [data for raw in reads for data in lines.feed(raw)]
+    return found + lines.end()
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_sse_events_are_read_whatever_the_line_ending(newline: bytes) -> None:
+    wire = b"".join(f'data: {{"n": {i}}}'.encode() + newline + newline for i in range(3))
+    assert _events([wire]) == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}']
+    # Every split point between two reads gives the same events (a CRLF or a character cut in two too).
+    for cut in range(1, len(wire)):
+        assert _events([wire[:cut], wire[cut:]]) == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}'], cut
+
+
+def test_sse_data_lines_join_a_multibyte_text_cut_between_reads_and_a_last_event_without_blank_line() -> None:
+    wire = 'data: {"t":\ndata: "こんにちは"}\n\n: comment\nevent: x\ndata: {"t": "最後"}'.encode()
+    events = _events([wire[:20], wire[20:]])
+    assert events == ['{"t":\n"こんにちは"}'.encode(), '{"t": "最後"}'.encode()]
+    assert [json.loads(e) for e in events] == [{"t": "こんにちは"}, {"t": "最後"}]

@@ -4,7 +4,8 @@ The google-genai SDK turns every streamed chunk into pydantic objects and builds
 its own model layer; under load that was most of the CPU of a streamed turn (ADR 0026). A conversation
 line needs only three things from each chunk: its text, the finish reason and the token usage. This
 module sends the same request the SDK sends (same paths, headers and JSON body, captured by the fake
-server's tests) with httpx2 (the SDK's own transport, already a dependency) and reads just those fields.
+server's tests) over a minimal HTTP/1.1 client (``http1_stream``; httpx2, the SDK's own transport, when a
+proxy is configured) and reads just those fields.
 The SDK keeps the unary, structured, embedding and speech calls (``gemini``).
 
 Credentials: the Gemini API key header, or on Vertex AI a Bearer token from google-auth credentials
@@ -17,12 +18,14 @@ import asyncio
 import contextlib
 import json
 import re
+import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from workplace_roleplay.adapters.http1_stream import ProtocolError, StreamingHttp1
 from workplace_roleplay.errors import (
     AppError,
     ModelCredentialRejected,
@@ -144,7 +147,10 @@ def transport_error(exc: BaseException) -> AppError:
         return exc
     if isinstance(exc, TimeoutError | httpx2.TimeoutException):
         return ModelTimeout(f"gemini timed out ({type(exc).__name__})")
-    if isinstance(exc, httpx2.TransportError):
+    if isinstance(
+        exc,
+        httpx2.TransportError | OSError | asyncio.IncompleteReadError | asyncio.LimitOverrunError | ProtocolError,
+    ):
         return ModelOverloaded(f"gemini unreachable ({type(exc).__name__})", status=0)
     return ModelRejected(f"gemini call failed ({type(exc).__name__})")
 
@@ -197,7 +203,12 @@ def parse_chunk(data: dict[str, Any]) -> Chunk:
 
 
 class GeminiStreamer:
-    """Streamed calls over one pooled httpx2 client (built at startup, closed at shutdown)."""
+    """Streamed calls over pooled keep-alive connections (built at startup, closed at shutdown).
+
+    The minimal HTTP/1.1 client of ``http1_stream`` carries them (ADR 0030); when a proxy is configured in the
+    environment (``HTTPS_PROXY`` and friends, read by the standard library as httpx2 reads them) the calls go
+    through httpx2 instead, which speaks proxies.
+    """
 
     def __init__(
         self,
@@ -212,10 +223,19 @@ class GeminiStreamer:
         self.endpoint = endpoint
         self._api_keys = api_keys
         self._vertex = vertex
-        self._client = httpx2.AsyncClient(
-            timeout=httpx2.Timeout(read_timeout_s, connect=connect_timeout_s, pool=read_timeout_s),
-            limits=httpx2.Limits(max_connections=max_connections, max_keepalive_connections=100),
-        )
+        self._http1: StreamingHttp1 | None = None
+        self._client: httpx2.AsyncClient | None = None
+        if _proxied():
+            self._client = httpx2.AsyncClient(
+                timeout=httpx2.Timeout(read_timeout_s, connect=connect_timeout_s, pool=read_timeout_s),
+                limits=httpx2.Limits(max_connections=max_connections, max_keepalive_connections=100),
+            )
+        else:
+            self._http1 = StreamingHttp1(
+                ssl_context=httpx2.create_ssl_context(),  # the trust httpx2 would use
+                connect_timeout_s=connect_timeout_s,
+                read_timeout_s=read_timeout_s,
+            )
 
     @classmethod
     def from_settings(
@@ -236,7 +256,10 @@ class GeminiStreamer:
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+        if self._http1 is not None:
+            await self._http1.aclose()
 
     async def _headers(self, credential: int) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
@@ -252,21 +275,72 @@ class GeminiStreamer:
         """The chunks of one call; HTTP and wire errors raise as our error tree."""
         body = json.dumps(request_body(request, think=think), ensure_ascii=False).encode()
         headers = await self._headers(credential)
-        async with self._client.stream("POST", self.endpoint.url(model), content=body, headers=headers) as response:
-            if response.status_code != 200:
-                raise await _status_error(response)
-            data: list[str] = []
-            async for line in response.aiter_lines():
-                if line.startswith("data:"):
-                    data.append(line[5:].lstrip())
-                elif not line and data:
-                    yield parse_chunk(_json("\n".join(data)))
-                    data.clear()
-            if data:
-                yield parse_chunk(_json("\n".join(data)))
+        url = self.endpoint.url(model)
+        events = SseLines()
+        if self._http1 is not None:
+            async with self._http1.post(url, body, headers) as answer:
+                if answer.status != 200:
+                    raise _answer_error(answer.status, answer.headers.get("retry-after"), await answer.read())
+                async for raw in answer.chunks():
+                    for data in events.feed(raw):
+                        yield parse_chunk(_json(data))
+        else:
+            assert self._client is not None
+            async with self._client.stream("POST", url, content=body, headers=headers) as response:
+                if response.status_code != 200:
+                    raise await _status_error(response)
+                async for raw in response.aiter_bytes():
+                    for data in events.feed(raw):
+                        yield parse_chunk(_json(data))
+        for data in events.end():
+            yield parse_chunk(_json(data))
 
 
-def _json(text: str) -> dict[str, Any]:
+def _proxied() -> bool:
+    """Whether the environment names an HTTP(S) proxy (as httpx2 would read it)."""
+    found = urllib.request.getproxies()
+    return any(found.get(scheme) for scheme in ("http", "https", "all"))
+
+
+class SseLines:
+    """The ``data`` of each server-sent event in a byte stream, split on bytes (no text decoding layers).
+
+    Lines end with LF, CRLF or CR (a UTF-8 character never contains those bytes, so splitting before
+    decoding is safe); an event ends with an empty line; its ``data:`` lines are joined with LF.
+    """
+
+    def __init__(self) -> None:
+        self._rest = b""
+        self._data: list[bytes] = []
+
+    def feed(self, raw: bytes) -> list[bytes]:
+        text = self._rest + raw
+        held = b""
+        if text.endswith(b"\r"):  # maybe the first half of a CRLF split between two reads
+            text, held = text[:-1], b"\r"
+        if b"\r" in text:
+            text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = text.split(b"\n")
+        self._rest = lines.pop() + held
+        found: list[bytes] = []
+        for line in lines:
+            if line.startswith(b"data:"):
+                self._data.append(line[5:].lstrip())
+            elif not line and self._data:
+                found.append(b"\n".join(self._data))
+                self._data.clear()
+        return found
+
+    def end(self) -> list[bytes]:
+        """The last event when the stream ended without its empty line."""
+        found = self.feed(b"\n") if self._rest else []
+        if self._data:
+            found.append(b"\n".join(self._data))
+            self._data.clear()
+        return found
+
+
+def _json(text: str | bytes) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as exc:
@@ -275,11 +349,14 @@ def _json(text: str) -> dict[str, Any]:
 
 
 async def _status_error(response: httpx2.Response) -> AppError:
-    raw = await response.aread()
+    return _answer_error(response.status_code, response.headers.get("retry-after"), await response.aread())
+
+
+def _answer_error(code: int, retry_after: str | None, raw: bytes) -> AppError:
     try:
         details = json.loads(raw)
     except ValueError:
         details = {}
     error = details.get("error") if isinstance(details, dict) else None
     status = str(error.get("status") or "") if isinstance(error, dict) else ""
-    return wire_error(response.status_code, status, response.headers.get("retry-after"), details)
+    return wire_error(code, status, retry_after, details)

@@ -6,11 +6,12 @@ Single event loop, no awaits inside an operation, so every operation is atomic w
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from workplace_roleplay.ports import Clock, HealthStatus
-from workplace_roleplay.ports.cache import check_ttl
+from workplace_roleplay.ports.cache import check_list_write, check_ttl
 from workplace_roleplay.telemetry import CACHE_EVENTS
 
 BACKEND: Final = "memory"
@@ -110,19 +111,28 @@ class MemoryCache:
             entry.expires_at = self._clock.monotonic() + ttl
 
     async def append(self, key: str, item: bytes, *, ttl: int, max_items: int = 1000) -> int | None:
-        check_ttl(ttl)
-        if max_items < 1:
-            raise ValueError("max_items must be >= 1")
+        check_list_write(ttl, max_items)
+        return self._extend(key, [bytes(item)], ttl=ttl, max_items=max_items)
+
+    async def extend(
+        self, key: str, items: Sequence[bytes], *, ttl: int, max_items: int = 1000, fresh: bool = False
+    ) -> int | None:
+        check_list_write(ttl, max_items, items)
+        if fresh:
+            self._drop(key)
+        return self._extend(key, [bytes(item) for item in items], ttl=ttl, max_items=max_items)
+
+    def _extend(self, key: str, new: list[bytes], *, ttl: int, max_items: int) -> int | None:
         entry = self._live(key)
         if entry is None:
-            self._store(key, [bytes(item)], ttl)
-            return 1 if key in self._entries else None
+            self._store(key, new[-max_items:], ttl)
+            return len(new[-max_items:]) if key in self._entries else None
         items = entry.value
         if not isinstance(items, list):
             return None  # Redis refuses RPUSH on a string key (WRONGTYPE); behave the same
-        # In place: a stream buffer gets one append per token, so no copy of the whole list per call.
-        items.append(bytes(item))
-        delta = len(item)
+        # In place: a stream buffer appends a few events at a time, so no copy of the whole list per call.
+        items.extend(new)
+        delta = sum(len(item) for item in new)
         if len(items) > max_items:
             overflow = len(items) - max_items
             delta -= sum(len(old) for old in items[:overflow])

@@ -12,14 +12,14 @@ and ``delete_prefix`` scans every primary.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from workplace_roleplay.adapters.redis_connection import RedisClient, RedisConnection, RedisMode, Unavailable
 from workplace_roleplay.adapters.redis_iam import IamTokenCredentials
 from workplace_roleplay.adapters.redis_scan import SCAN_BATCH, delete_matching, unlink_keys
 from workplace_roleplay.ports import Clock, HealthStatus
-from workplace_roleplay.ports.cache import check_ttl
+from workplace_roleplay.ports.cache import check_list_write, check_ttl
 from workplace_roleplay.telemetry import CACHE_EVENTS
 
 BACKEND: Final = "redis"
@@ -122,9 +122,7 @@ class RedisCache:
         await self._write("touch", run)
 
     async def append(self, key: str, item: bytes, *, ttl: int, max_items: int = 1000) -> int | None:
-        check_ttl(ttl)
-        if max_items < 1:
-            raise ValueError("max_items must be >= 1")
+        check_list_write(ttl, max_items)
         name = self._key(key)
 
         async def run(r: RedisClient) -> int:
@@ -152,6 +150,30 @@ class RedisCache:
         result = await self.connection.call("incr", run)
         if isinstance(result, int):
             CACHE_EVENTS.labels(BACKEND, "incr", "ok").inc()
+            return result
+        return None
+
+    async def extend(
+        self, key: str, items: Sequence[bytes], *, ttl: int, max_items: int = 1000, fresh: bool = False
+    ) -> int | None:
+        check_list_write(ttl, max_items, items)
+        name = self._key(key)
+        batch = list(items)
+
+        async def run(r: RedisClient) -> int:
+            # One MULTI/EXEC for the whole batch (a replay buffer flushes several events at once).
+            async with r.pipeline(transaction=True) as pipe:
+                if fresh:
+                    pipe.delete(name)
+                pipe.rpush(name, *batch)
+                pipe.ltrim(name, -max_items, -1)
+                pipe.expire(name, ttl)
+                replies = await pipe.execute()
+            return min(int(replies[1 if fresh else 0]), max_items)
+
+        result = await self.connection.call("append", run)
+        if isinstance(result, int):
+            CACHE_EVENTS.labels(BACKEND, "append", "ok").inc()
             return result
         return None
 

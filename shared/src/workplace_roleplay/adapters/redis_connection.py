@@ -51,8 +51,11 @@ CALL_ERRORS: Final = (RedisError, RedisClusterException, OSError)
 BACKEND: Final = "redis"
 # A pooled connection idle this long is PINGed before use, so a Redis restart costs no failed call.
 HEALTH_CHECK_INTERVAL_S: Final = 15
-# Per instance; Memorystore's basic tier allows 65 000 clients, Cloud Run scales to tens of instances.
-MAX_CONNECTIONS: Final = 50
+# Per instance; Memorystore's basic tier allows 65 000 clients, Cloud Run scales to tens of instances. Above the
+# admission limit (ADMISSION_MAX_IN_FLIGHT, up to 100 streamed turns, each with at most one replay-buffer flush
+# in flight) plus pages and rate-limit checks: a full pool refuses the call (MaxConnectionsError), which drops a
+# replay-buffer write (ADR 0030). Connections are opened only when needed.
+MAX_CONNECTIONS: Final = 160
 
 
 class Unavailable:

@@ -4,6 +4,7 @@ transactions borrow (each runs on a small thread pool and waits for the write lo
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import sqlite3
 import threading
@@ -65,17 +66,33 @@ class TransactionConnections:
             raise StoreUnavailable("sqlite store is closed") from exc
         return await future
 
-    async def begin(self, conn: Connection) -> None:
-        """Take the write lock, waiting with async sleeps (not a blocked thread) up to the lock timeout."""
+    async def begin_here(self, conn: Connection, then: Callable[[sqlite3.Connection], T]) -> T:
+        """``begin`` on the event loop itself, for a read: taking the lock never waits inside SQLite
+        (busy timeout 0; a taken lock is waited for with async sleeps) and a read under our own write lock
+        never waits either, so a thread hop would only add its cost (ADR 0030)."""
         deadline = time.monotonic() + self._lock_timeout_s
         attempt = 0
         while True:
             try:
-                await self.on(conn, lambda db: db.execute("BEGIN IMMEDIATE"))
-                return
-            except sqlite3.Error as exc:
-                if not rows.is_busy(exc) or time.monotonic() >= deadline:
-                    raise
+                return conn.call(functools.partial(_begin_then, then))
+            except _LockBusy as busy:
+                if time.monotonic() >= deadline:
+                    raise translated(busy.error) from busy.error
+            await asyncio.sleep(backoff(attempt))
+            attempt += 1
+
+    async def begin(self, conn: Connection, then: Callable[[sqlite3.Connection], T]) -> T:
+        """Take the write lock and run ``then`` under it in the same thread hop, waiting for the lock with
+        async sleeps (not a blocked thread) up to the lock timeout."""
+        deadline = time.monotonic() + self._lock_timeout_s
+        attempt = 0
+        while True:
+            try:
+                return await self.on(conn, functools.partial(_begin_then, then))
+            except _LockBusy as busy:
+                if time.monotonic() >= deadline:
+                    # Not a sqlite3.Error: the transaction gives up instead of running its function again.
+                    raise translated(busy.error) from busy.error
             await asyncio.sleep(backoff(attempt))
             attempt += 1
 
@@ -108,6 +125,24 @@ class TransactionConnections:
     def shutdown(self) -> None:
         """Wait for the transaction threads to finish (blocking: call it off the event loop)."""
         self._threads.shutdown(wait=True)
+
+
+class _LockBusy(Exception):
+    """BEGIN IMMEDIATE found the write lock taken (nothing ran): wait and try again."""
+
+    def __init__(self, error: sqlite3.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _begin_then(then: Callable[[sqlite3.Connection], T], db: sqlite3.Connection) -> T:
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        if rows.is_busy(exc):
+            raise _LockBusy(exc) from exc
+        raise
+    return then(db)
 
 
 def backoff(attempt: int) -> float:

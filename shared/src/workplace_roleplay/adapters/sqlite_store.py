@@ -1,7 +1,10 @@
 """The embedded document store: one SQLite file in WAL mode, safe across connections and processes.
 
-Threads: plain operations run on one worker thread that owns the store's main connection (so they never
-block the event loop and never interleave). Each transaction borrows a connection of its own and runs its
+Threads: reads of documents and queries run on the event loop over a read connection of their own (in WAL
+mode a reader never waits for a writer, and a thread hop costs more CPU than the read; a read that finds the
+file busy anyway, e.g. during recovery, goes to the worker thread instead; ADR 0030). Plain writes run on one
+worker thread that owns the store's main connection (so a commit's fsync never blocks the event loop and
+writes never interleave). Each transaction borrows a connection of its own and runs its
 statements on a small transaction pool; it takes SQLite's write lock with ``BEGIN IMMEDIATE`` without
 blocking a thread (the wait is an ``asyncio.sleep`` loop), so any number of concurrent transactions cannot
 starve the threads the lock holder needs to commit.
@@ -48,9 +51,12 @@ class SqliteDocumentStore:
 
     backend = "sqlite"
 
-    def __init__(self, path: Path, main: Connection, *, lock_timeout_s: float, clock: Clock) -> None:
+    def __init__(
+        self, path: Path, main: Connection, *, lock_timeout_s: float, clock: Clock, reader: sqlite3.Connection
+    ) -> None:
         self.path = path
         self._main = main
+        self._reader = reader  # used on the event loop only
         self._clock = clock  # decides which documents have expired (ports.EXPIRES_AT)
         self._main_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._pool = TransactionConnections(path, lock_timeout_s=lock_timeout_s)
@@ -61,23 +67,24 @@ class SqliteDocumentStore:
     async def open(cls, path: Path, *, lock_timeout_s: float = 5.0, clock: Clock | None = None) -> SqliteDocumentStore:
         """Open (creating if needed) the store file and its parent directory; ``clock`` judges expiry."""
 
-        def setup() -> sqlite3.Connection:
+        def setup() -> tuple[sqlite3.Connection, sqlite3.Connection]:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = rows.connect(path, busy_timeout_ms=_MAIN_BUSY_TIMEOUT_MS)
             try:
                 conn.executescript(rows.SCHEMA)
+                # No busy wait on the loop: a busy read is handed to the worker thread (``_read``).
+                return conn, rows.connect(path, busy_timeout_ms=0)
             except BaseException:
                 conn.close()
                 raise
-            return conn
 
         try:
-            conn = await asyncio.to_thread(setup)
+            conn, reader = await asyncio.to_thread(setup)
         except sqlite3.Error as exc:
             raise translated(exc) from exc
         except OSError as exc:
             raise StoreUnavailable(f"cannot open sqlite store at {path}: {exc}") from exc
-        return cls(path, Connection(conn), lock_timeout_s=lock_timeout_s, clock=clock or SystemClock())
+        return cls(path, Connection(conn), lock_timeout_s=lock_timeout_s, clock=clock or SystemClock(), reader=reader)
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on the main connection's worker thread, translating SQLite errors."""
@@ -92,6 +99,17 @@ class SqliteDocumentStore:
             return await future
         except sqlite3.Error as exc:
             raise translated(exc) from exc
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read on the event loop (no thread hop); on the worker thread when the file is busy."""
+        if self._closed:
+            raise StoreUnavailable("sqlite store is closed")
+        try:
+            return fn(self._reader)
+        except sqlite3.Error as exc:
+            if not rows.is_busy(exc):
+                raise translated(exc) from exc
+        return await self._run(fn)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], None]) -> None:
         """Run a write, then (when due) an opportunistic purge of expired rows on the same thread."""
@@ -115,7 +133,7 @@ class SqliteDocumentStore:
     async def get(self, path: str) -> dict[str, JsonValue] | None:
         check_document_path(path)
         now = self._clock.now()
-        return await self._run(lambda conn: rows.read(conn, path, now=now))
+        return await self._read(lambda conn: rows.read(conn, path, now=now))
 
     async def set(self, path: str, data: Mapping[str, JsonValue], *, merge: bool = False) -> None:
         check_document_path(path)
@@ -157,7 +175,7 @@ class SqliteDocumentStore:
         def fetch(conn: sqlite3.Connection) -> list[DocumentSnapshot]:
             return [DocumentSnapshot(path, rows.decode(data)) for path, data in conn.execute(sql, params)]
 
-        return await self._run(fetch)
+        return await self._read(fetch)
 
     async def run_transaction(self, fn: Callable[[Transaction], Awaitable[T]], *, attempts: int = 5) -> T:
         if attempts < 1:
@@ -168,12 +186,15 @@ class SqliteDocumentStore:
         reusable = False
         try:
             for attempt in range(attempts):
-                await self._pool.begin(conn)
                 now = self._clock.now()
-                tx = SqliteTransaction(functools.partial(self._tx_read, conn, now=now))
+                reads = _LockedReads(self._pool, conn, now=now)
+                tx = SqliteTransaction(reads.read)
                 try:
                     result = await fn(tx)
-                    await self._pool.on(conn, functools.partial(_commit, writes=tx.writes, now=now))
+                    if reads.begun:
+                        await self._pool.on(conn, functools.partial(_commit, writes=tx.writes, now=now))
+                    else:  # no reads: take the lock and commit in one hop
+                        await self._pool.begin(conn, functools.partial(_commit, writes=tx.writes, now=now))
                 except sqlite3.Error as exc:
                     await self._pool.on(conn, _rollback)
                     if not rows.is_busy(exc):
@@ -194,9 +215,6 @@ class SqliteDocumentStore:
         finally:
             await self._pool.checkin(conn, reusable=reusable and not self._closed)
 
-    async def _tx_read(self, conn: Connection, path: str, *, now: float) -> dict[str, JsonValue] | None:
-        return await self._pool.on(conn, lambda db: rows.read(db, path, now=now))
-
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute("SELECT 1 FROM documents LIMIT 1").fetchall())
 
@@ -211,8 +229,26 @@ class SqliteDocumentStore:
             self._pool.shutdown()
             for conn in [*idle, self._main]:
                 conn.discard()
+            self._reader.close()
 
         await asyncio.to_thread(shutdown)
+
+
+class _LockedReads:
+    """A transaction's reads, on the event loop: the first takes the write lock (BEGIN IMMEDIATE) with it;
+    only the commit (and its fsync) goes to a transaction thread."""
+
+    def __init__(self, pool: TransactionConnections, conn: Connection, *, now: float) -> None:
+        self.pool, self.conn, self.now = pool, conn, now
+        self.begun = False
+
+    async def read(self, path: str) -> dict[str, JsonValue] | None:
+        now = self.now
+        if self.begun:
+            return self.conn.call(lambda db: rows.read(db, path, now=now))
+        result = await self.pool.begin_here(self.conn, lambda db: rows.read(db, path, now=now))
+        self.begun = True
+        return result
 
 
 def _atomically(change: rows.Write, *, now: float) -> Callable[[sqlite3.Connection], None]:

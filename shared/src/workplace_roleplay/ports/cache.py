@@ -7,6 +7,7 @@ Key names and their Redis Cluster hash tags are listed in docs/redis-keys.md and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -18,6 +19,15 @@ class HealthStatus:
     status: Literal["ok", "degraded", "unavailable"]
     backend: str
     detail: str = ""
+
+
+def check_list_write(ttl: int, max_items: int, items: Sequence[bytes] | None = None) -> None:
+    """Refuse a list write every adapter refuses: a TTL that never expires, ``max_items`` < 1, no items."""
+    check_ttl(ttl)
+    if max_items < 1:
+        raise ValueError("max_items must be >= 1")
+    if items is not None and not items:
+        raise ValueError("extend needs at least one item")
 
 
 def check_ttl(ttl: int) -> None:
@@ -50,6 +60,15 @@ class Cache(Protocol):
     async def incr(self, key: str, *, ttl: int) -> int | None:
         """Add one to the counter under ``key`` and return it; a new counter starts at 1 with ``ttl`` (the TTL is
         not renewed by later calls). None on outage."""
+        ...
+
+    async def extend(
+        self, key: str, items: Sequence[bytes], *, ttl: int, max_items: int = 1000, fresh: bool = False
+    ) -> int | None:
+        """``append`` of several items in one round trip, in order; ``fresh`` drops the list first (atomically).
+
+        ``items`` must not be empty. Returns the new length, None on outage (then nothing was written).
+        """
         ...
 
     async def read_list(self, key: str, start: int = 0) -> list[bytes]:

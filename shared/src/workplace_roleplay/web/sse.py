@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from workplace_roleplay.domain.sealing import TextSealer
@@ -40,15 +40,13 @@ class SseEvent:
     event: str
     data: dict[str, Any]
     id: str = ""
+    encoded: str = field(default="", compare=False, repr=False)  # ``data`` as JSON, when already encoded
 
     def encode(self) -> bytes:
-        lines = []
-        if self.id:
-            lines.append(f"id: {self.id}")
-        lines.append(f"event: {self.event}")
         # JSON never contains a raw newline, so one ``data:`` line carries the whole payload.
-        lines.append("data: " + json.dumps(self.data, ensure_ascii=False, separators=(",", ":")))
-        return ("\n".join(lines) + "\n\n").encode()
+        data = self.encoded or json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
+        head = f"id: {self.id}\n" if self.id else ""
+        return f"{head}event: {self.event}\ndata: {data}\n\n".encode()
 
 
 def parse_event_id(value: str | None) -> tuple[str, int] | None:
@@ -95,7 +93,13 @@ class CacheStreamBuffers:
 
 
 class StreamBuffer:
-    """The replay buffer of one turn's events, each sealed for its owner."""
+    """The replay buffer of one turn's events, each sealed for its owner.
+
+    ``record`` writes one event at once. A turn's stream instead ``stage``s events (numbered and sealed
+    at once) and ``flush``es them in batches: one Redis round trip (one MULTI of RPUSH, LTRIM, EXPIRE)
+    per batch instead of one per event. An event is sent to the learner only after the flush that
+    buffered it, so a resume or a crashed instance never misses what the learner already saw.
+    """
 
     def __init__(self, cache: Cache, turn_id: str, *, ttl_s: int, sealer: TextSealer) -> None:
         self.cache = cache
@@ -105,14 +109,17 @@ class StreamBuffer:
         self.sealer = sealer
         self.seq = 0
         self.owner = ""
+        self._staged: list[SseEvent] = []
+        self._sealed: list[bytes] = []
+        self._flushing = asyncio.Lock()
 
     def _context(self, owner: str, seq: int) -> str:
         return f"{self.key}#{owner}#{seq}"
 
     async def open(self, owner: str) -> None:
+        """Start an empty buffer for ``owner``: one round trip drops an older one and writes the header."""
         self.owner = owner
-        await self.cache.delete(self.key)
-        await self.cache.append(self.key, json.dumps({"owner": owner}).encode(), ttl=self.ttl_s)
+        await self.cache.extend(self.key, [json.dumps({"owner": owner}).encode()], ttl=self.ttl_s, fresh=True)
 
     async def continue_numbering(self, owner: str) -> bool:
         """Append after the events already buffered for ``owner`` (False: no such buffer)."""
@@ -122,13 +129,41 @@ class StreamBuffer:
         self.owner, self.seq = owner, len(items) - 1
         return True
 
-    async def record(self, event: str, data: dict[str, Any]) -> SseEvent:
-        """Number the event, buffer it sealed, and return it ready to send."""
+    def stage(self, event: str, data: dict[str, Any]) -> SseEvent:
+        """Number the event and seal it for the buffer; it is written by the next ``flush``."""
         self.seq += 1
-        item = SseEvent(event, data, f"{self.turn_id}.{self.seq}")
-        plain = json.dumps({"event": event, "data": data}, ensure_ascii=False, separators=(",", ":"))
+        encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        item = SseEvent(event, data, f"{self.turn_id}.{self.seq}", encoded)
+        # The same text as json.dumps({"event": ..., "data": ...}) with these separators, without encoding twice.
+        plain = '{"event":' + json.dumps(event, ensure_ascii=False) + ',"data":' + encoded + "}"
         sealed = self.sealer.seal(plain, context=self._context(self.owner, self.seq))
-        await self.cache.append(self.key, json.dumps(sealed).encode(), ttl=self.ttl_s)
+        self._staged.append(item)
+        self._sealed.append(json.dumps(sealed).encode())
+        return item
+
+    @property
+    def staged(self) -> int:
+        """How many events wait for the next ``flush``."""
+        return len(self._staged)
+
+    async def flush(self) -> list[SseEvent]:
+        """Write every staged event in one round trip; returns them (in order) to be sent.
+
+        Flushes never overlap (a lock), so batches reach the buffer in the order they were staged; a
+        caller that hands the returned events on before its next ``await`` keeps that order too.
+        """
+        async with self._flushing:
+            events, sealed = self._staged, self._sealed
+            if not events:
+                return []
+            self._staged, self._sealed = [], []
+            await self.cache.extend(self.key, sealed, ttl=self.ttl_s)
+            return events
+
+    async def record(self, event: str, data: dict[str, Any]) -> SseEvent:
+        """Number the event, buffer it sealed (with anything staged before it), and return it ready to send."""
+        item = self.stage(event, data)
+        await self.flush()
         return item
 
     async def replay(self, owner: str, after: int) -> list[SseEvent]:
@@ -183,11 +218,14 @@ async def follow(
         waited += poll_s
 
 
-async def with_heartbeats(events: AsyncIterator[SseEvent], *, every_s: float) -> AsyncIterator[bytes]:
-    """Encode events, sending a comment when nothing else was sent for ``every_s`` seconds."""
+async def with_heartbeats(
+    events: AsyncIterator[SseEvent] | AsyncIterator[Sequence[SseEvent]], *, every_s: float
+) -> AsyncIterator[bytes]:
+    """Encode events (or batches of events: one chunk, one socket write each), sending a comment when
+    nothing else was sent for ``every_s`` seconds."""
     # Cloud Run and proxies end idle responses, so ping while the model (or the coach) is thinking.
-    iterator = aiter(events)
-    pending: asyncio.Task[SseEvent] | None = None
+    iterator: AsyncIterator[SseEvent | Sequence[SseEvent]] = aiter(events)
+    pending: asyncio.Task[SseEvent | Sequence[SseEvent]] | None = None
     try:
         while True:
             if pending is None:
@@ -198,10 +236,10 @@ async def with_heartbeats(events: AsyncIterator[SseEvent], *, every_s: float) ->
                 continue
             task, pending = pending, None
             try:
-                event = task.result()
+                item = task.result()
             except StopAsyncIteration:
                 return
-            yield event.encode()
+            yield item.encode() if isinstance(item, SseEvent) else b"".join(event.encode() for event in item)
     finally:
         if pending is not None:
             pending.cancel()

@@ -69,24 +69,33 @@ async def _chain(head: list[SseEvent], rest: AsyncIterator[SseEvent]) -> AsyncIt
         yield event
 
 
-async def _timed_first_token(request: Request, events: AsyncIterator[SseEvent]) -> AsyncIterator[SseEvent]:
-    """Pass events through, observing the learner's wait up to the first ``token`` event sent."""
+async def _batches(head: list[SseEvent], rest: AsyncIterator[list[SseEvent]]) -> AsyncIterator[list[SseEvent]]:
+    yield head
+    async for batch in rest:
+        yield batch
+
+
+async def _timed_first_token(request: Request, batches: AsyncIterator[list[SseEvent]]) -> AsyncIterator[list[SseEvent]]:
+    """Pass batches of events through, observing the learner's wait up to the first ``token`` event sent."""
     state = request.scope.get("state") or {}
     started = state.get("request_started")
     # Without the request middleware (bare apps in tests) the wait starts when the turn does.
     origin = started if isinstance(started, float) else time.perf_counter()
     route = getattr(request.scope.get("route"), "path", None) or request.url.path
     seen = False
-    async for event in events:
-        if not seen and event.event == "token":
-            seen = True
-            # Observed as the event is handed to the response, which writes it before asking for more.
-            STREAM_FIRST_TOKEN.labels(service_var.get() or "unknown", route).observe(
-                time.perf_counter() - origin, exemplar=tracing.exemplar()
-            )
-        elif event.event == "error":  # after the 200: still an error the learner sees (ADR 0028)
-            telemetry.LEARNER_ERRORS.labels(service_var.get() or "unknown", route, str(event.data.get("code"))).inc()
-        yield event
+    async for batch in batches:
+        for event in batch:
+            if not seen and event.event == "token":
+                seen = True
+                # Observed as the batch is handed to the response, which writes it before asking for more.
+                STREAM_FIRST_TOKEN.labels(service_var.get() or "unknown", route).observe(
+                    time.perf_counter() - origin, exemplar=tracing.exemplar()
+                )
+            elif event.event == "error":  # after the 200: still an error the learner sees (ADR 0028)
+                telemetry.LEARNER_ERRORS.labels(
+                    service_var.get() or "unknown", route, str(event.data.get("code"))
+                ).inc()
+        yield batch
 
 
 async def turn_response(
@@ -130,7 +139,7 @@ async def turn_response(
         stream.cancel()
         raise
     return StreamingResponse(
-        with_heartbeats(_timed_first_token(request, _chain(head, stream.rest())), every_s=heartbeat_s),
+        with_heartbeats(_timed_first_token(request, _batches(head, stream.batches())), every_s=heartbeat_s),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )

@@ -9,7 +9,9 @@ its original buffered events, so their numbering never changes under a resuming 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import asdict
 from typing import Any
 
@@ -32,6 +34,8 @@ from workplace_roleplay.ports import Cache
 from workplace_roleplay.web.sse import TERMINAL, SseEvent, StreamBuffer
 
 _END = object()
+FLUSH_S = 0.1  # the longest a token after the first waits for the batch it is buffered and sent with
+FLUSH_MAX = 16  # ... or until this many events are staged
 
 
 def event_payload(event: TurnEvent) -> tuple[str, dict[str, Any]]:
@@ -60,7 +64,13 @@ def event_payload(event: TurnEvent) -> tuple[str, dict[str, Any]]:
 
 
 class TurnStream:
-    """Runs a turn's events through the replay buffer into a queue the response reads."""
+    """Runs a turn's events through the replay buffer into a queue the response reads.
+
+    Events go to the buffer in batches (ADR 0030): ``start`` waits for the first model event, the first
+    token goes out at once, later tokens wait up to ``FLUSH_S`` (or until ``FLUSH_MAX`` are staged) and
+    any other event flushes what is staged with it. Each batch is one Redis round trip, then one item of
+    the queue (one chunk, one socket write); nothing reaches the learner before it is in the buffer.
+    """
 
     def __init__(
         self,
@@ -79,12 +89,43 @@ class TurnStream:
         self.sealer = sealer
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self.buffer: StreamBuffer | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timed_flush: asyncio.Task[None] | None = None
         self.task = background.spawn(self._produce(), name="turn_stream")
+
+    async def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.buffer is not None:
+            events = await self.buffer.flush()
+            if events:  # handed on before the next await: batches queue in the order they were buffered
+                self.queue.put_nowait(events)
+
+    def _flush_later(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(FLUSH_S, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timed_flush = asyncio.ensure_future(self._flush())
+
+    def _stage(self, name: str, data: dict[str, Any], *, tokens_sent: bool) -> bool:
+        """Stage the event; True when it must be flushed now."""
+        assert self.buffer is not None
+        self.buffer.stage(name, data)
+        if name == "start":
+            return False  # nothing is sent before the first model event anyway (TurnStream.first)
+        if name == "token" and tokens_sent and self.buffer.staged < FLUSH_MAX:
+            self._flush_later()
+            return False
+        return True
 
     async def _produce(self) -> None:
         text: list[str] = []
         started: TurnStarted | None = None
         finished = False
+        tokens_sent = False
         try:
             async for event in self.events:
                 if isinstance(event, TurnStarted):
@@ -98,12 +139,17 @@ class TurnStream:
                 if isinstance(event, Token):
                     text.append(event.text)
                 name, data = event_payload(event)
-                item = SseEvent(name, data) if self.buffer is None else await self.buffer.record(name, data)
                 finished = name in TERMINAL
-                self.queue.put_nowait(item)
+                if self.buffer is None:
+                    self.queue.put_nowait([SseEvent(name, data)])
+                elif self._stage(name, data, tokens_sent=tokens_sent):
+                    tokens_sent = tokens_sent or name == "token"
+                    await self._flush()
+            await self._flush()
             self.queue.put_nowait(_END)
         except (asyncio.CancelledError, GeneratorExit):
             # The client left: let the pipeline store its partial reply, then close the buffer.
+            self._cancel_timer()
             await self.events.aclose()
             if started is not None and self.buffer is not None and not finished:
                 await self.buffer.record(
@@ -120,7 +166,14 @@ class TurnStream:
                 )
             raise
         except Exception as exc:  # handed to the reader, which raises it in the request
+            with contextlib.suppress(Exception):
+                await self._flush()  # what was produced before the failure still reaches the learner
             self.queue.put_nowait(exc)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     async def _serve_recorded(self, buffer: StreamBuffer) -> bool:
         """Answer a replayed turn with its original buffered events, numbering untouched (False: none).
@@ -134,9 +187,12 @@ class TurnStream:
             return False
         if not recorded or recorded[-1].event not in TERMINAL or recorded[-1].data.get("code") == "stream_unreadable":
             return False
-        for item in recorded:
-            data = {**item.data, "replayed": True} if item.event == "done" else item.data
-            self.queue.put_nowait(SseEvent(item.event, data, item.id))
+        self.queue.put_nowait(
+            [
+                SseEvent(item.event, {**item.data, "replayed": True} if item.event == "done" else item.data, item.id)
+                for item in recorded
+            ]
+        )
         return True
 
     async def _next(self) -> object:
@@ -149,37 +205,46 @@ class TurnStream:
         """Events up to the first model event, read before the response commits to 200.
 
         A failure before any reply text (or any error the pipeline raised) is raised here, so the
-        client gets a plain HTTP error instead of a 200 stream that only says "error".
+        client gets a plain HTTP error instead of a 200 stream that only says "error". Events of the
+        same batch after the first model event stay in ``head`` (nothing is lost or reordered).
         """
         head: list[SseEvent] = []
         while True:
             item = await self._next()
             if item is _END:
                 return head
-            assert isinstance(item, SseEvent)
-            head.append(item)
-            if item.event == "error" and not item.data.get("partial_text"):
-                error = error_for_code(str(item.data.get("code", "")))
-                raise error(extra={"turn_id": item.data.get("turn_id")})
-            if item.event != "start":
+            assert isinstance(item, list)
+            for event in item:
+                head.append(event)
+                if event.event == "error" and not event.data.get("partial_text"):
+                    error = error_for_code(str(event.data.get("code", "")))
+                    raise error(extra={"turn_id": event.data.get("turn_id")})
+            if any(event.event != "start" for event in item):
                 return head
 
-    async def rest(self) -> AsyncIterator[SseEvent]:
-        """The remaining events; leaving early (client gone) cancels the turn."""
+    async def batches(self) -> AsyncGenerator[list[SseEvent], None]:
+        """The remaining events, a buffered batch at a time; leaving early (client gone) cancels the turn."""
         try:
             while True:
                 try:
                     item = await self._next()
                 except AppError as exc:  # after the 200: the failure travels as an event
-                    yield SseEvent("error", {"code": exc.code, "message": exc.message_ja})
+                    yield [SseEvent("error", {"code": exc.code, "message": exc.message_ja})]
                     return
                 if item is _END:
                     return
-                assert isinstance(item, SseEvent)
+                assert isinstance(item, list)
                 yield item
         finally:
             if not self.task.done():
                 self.task.cancel()
+
+    async def rest(self) -> AsyncIterator[SseEvent]:
+        """The remaining events one by one (see ``batches``)."""
+        async with aclosing(self.batches()) as batches:
+            async for batch in batches:
+                for event in batch:
+                    yield event
 
     def cancel(self) -> None:
         if not self.task.done():

@@ -7,7 +7,7 @@ records and their ids are in ``model.py``, their document form and sealing in ``
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from workplace_roleplay.domain.conversation.documents import DocumentCodec
@@ -113,10 +113,17 @@ class ConversationRepository:
             stored["title"] = self.sealer.seal(str(stored["title"]), context=f"{conv.path}#title")
         await self.store.update(conv.path, {**stored, "updated_at": conv.updated_at})
 
-    async def finish_turn(self, conv: Conversation, *, learner: Message | None) -> None:
+    async def finish_turn(
+        self,
+        conv: Conversation,
+        *,
+        learner: Message | None,
+        also: Callable[[Mapping[str, Any]], Mapping[str, JsonValue]] | None = None,
+    ) -> None:
         """Count the learner's line and title the conversation after its first one, atomically.
 
-        The counters are read inside the transaction, never from ``conv`` (which may be stale).
+        The counters are read inside the transaction, never from ``conv`` (which may be stale). ``also``
+        adds fields computed from the document read in the transaction (the turn lease clears itself so).
         """
         now = self.clock.now()
 
@@ -126,7 +133,7 @@ class ConversationRepository:
                 raise ConversationNotFound()
             count = int(doc.get("turn_count", 0)) + (1 if learner is not None else 0)
             title = self.sealer.open(doc.get("title", ""), context=f"{conv.path}#title")
-            fields: dict[str, JsonValue] = {"turn_count": count, "updated_at": now}
+            fields: dict[str, JsonValue] = {**(also(doc) if also else {}), "turn_count": count, "updated_at": now}
             if learner is not None and not title:
                 title = learner.text.strip().replace("\n", " ")[:30]
                 fields["title"] = self.sealer.seal(title, context=f"{conv.path}#title")

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,17 +135,42 @@ class TurnLeases:
 
 
 class HeldLease:
-    """A lease being renewed in the background until ``release`` (idempotent)."""
+    """A lease being renewed in the background until ``release`` or ``finish`` (idempotent)."""
 
     def __init__(self, leases: TurnLeases, conv: Conversation, lease: Lease) -> None:
         self.leases, self.conv, self.lease = leases, conv, lease
         self._keeper: asyncio.Task[None] | None = asyncio.create_task(leases.keep(conv, lease), name="turn_lease")
+        self._cleared = False
 
-    async def release(self) -> None:
+    async def _stop_renewing(self) -> None:
         keeper, self._keeper = self._keeper, None
         if keeper is None:
             return
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
+
+    def clearing(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields that clear this lease in a transaction that read the conversation as ``doc``
+        (nothing when the lease was lost to another holder meanwhile)."""
+        current = doc.get(LEASE_FIELD)
+        if isinstance(current, dict) and current.get("holder") == self.lease.holder:
+            return {LEASE_FIELD: None}
+        return {}
+
+    async def finish(self, write: Callable[[Callable[[Mapping[str, Any]], dict[str, Any]]], Awaitable[None]]) -> None:
+        """Clear the lease inside ``write``, a transaction on the conversation the turn does anyway (it
+        applies ``clearing`` to the document it read), instead of a transaction of its own."""
+        await self._stop_renewing()
+        if self._cleared:
+            await write(lambda _doc: {})
+            return
+        await write(self.clearing)
+        self._cleared = True
+
+    async def release(self) -> None:
+        await self._stop_renewing()
+        if self._cleared:
+            return
+        self._cleared = True
         await self.leases.release(self.conv, self.lease)

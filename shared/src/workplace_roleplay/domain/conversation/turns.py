@@ -52,7 +52,7 @@ from workplace_roleplay.domain.conversation.replays import (
     replies_of,
     settle_abandoned,
 )
-from workplace_roleplay.domain.conversation.turn_lease import TurnLeases
+from workplace_roleplay.domain.conversation.turn_lease import HeldLease, TurnLeases
 from workplace_roleplay.domain.memory.book import MemoryBook
 from workplace_roleplay.errors import AlreadyExists, AppError, TurnInProgress
 from workplace_roleplay.ports.model import LanguageModel
@@ -79,6 +79,7 @@ class _Spoken:
     ended: bool = False
     coach: Callable[[], asyncio.Task[dict[str, Any] | None]] | None = None  # starts the learner line's analysis
     analysis: asyncio.Task[dict[str, Any] | None] | None = None
+    held: HeldLease | None = None  # the turn's lease, cleared with the turn's counters when nothing else waits
 
 
 class TurnPipeline:
@@ -135,7 +136,7 @@ class TurnPipeline:
         lease, doc = await self.leases.acquire(conv, turn_id)
         async with self.leases.held(conv, lease) as held:
             self.repo.refresh(conv, doc)
-            async with aclosing(self._leased(conv, turn_id, text, client_message_id, learner)) as events:
+            async with aclosing(self._leased(conv, turn_id, text, client_message_id, learner, held)) as events:
                 async for event in events:
                     if isinstance(event, TurnDone | TurnFailed):
                         await held.release()  # the conversation is free once the learner reads the end
@@ -152,7 +153,13 @@ class TurnPipeline:
         return replay_events(conv, learner, replies, multi=self._multi(conv))
 
     async def _leased(
-        self, conv: Conversation, turn_id: str, text: str | None, client_message_id: str, learner: Message | None
+        self,
+        conv: Conversation,
+        turn_id: str,
+        text: str | None,
+        client_message_id: str,
+        learner: Message | None,
+        held: HeldLease,
     ) -> AsyncGenerator[TurnEvent, None]:
         history = await self.repo.messages(conv)
         if learner is not None:
@@ -170,7 +177,7 @@ class TurnPipeline:
             learner = await self._take_learner_line(conv, turn_id, text, client_message_id, history)
         yield TurnStarted(conv.id, turn_id, learner.id if learner else None)
         nudge = learner.notice if learner else ""
-        async with aclosing(self._generate(conv, turn_id, history, learner, nudge)) as events:
+        async with aclosing(self._generate(conv, turn_id, history, learner, nudge, held)) as events:
             async for event in events:
                 yield event
 
@@ -201,9 +208,15 @@ class TurnPipeline:
         return learner
 
     async def _generate(
-        self, conv: Conversation, turn_id: str, history: Sequence[Message], learner: Message | None, nudge: str
+        self,
+        conv: Conversation,
+        turn_id: str,
+        history: Sequence[Message],
+        learner: Message | None,
+        nudge: str,
+        held: HeldLease | None = None,
     ) -> AsyncGenerator[TurnEvent, None]:
-        spoken = _Spoken(seen=list(history))
+        spoken = _Spoken(seen=list(history), held=held)
         if learner is not None and conv.coaching:
             # Coaching runs beside the replies (started once the first prompt is built, so the memory
             # recall goes first) and never delays the first reply token.
@@ -214,7 +227,7 @@ class TurnPipeline:
                     yield event
             if spoken.ended or spoken.reply is None or spoken.window is None:
                 return
-            await self._after_turn(conv, learner, spoken.window)
+            await self._after_turn(conv, learner, spoken.window, spoken)
             if spoken.analysis is not None and learner is not None:
                 analysis, spoken.analysis = await spoken.analysis, None
                 if analysis is not None:
@@ -254,7 +267,7 @@ class TurnPipeline:
             if out.broken_off:
                 # The model broke off mid-line: keep what arrived, tell the learner, stay usable.
                 spoken.ended = True
-                await self._after_turn(conv, learner, spoken.window)
+                await self._after_turn(conv, learner, spoken.window, spoken)
                 kept = out.reply.id if out.reply.text else None
                 yield self._failed(conv, turn_id, learner, out.broken_off, kept, out.reply.text)
                 return
@@ -274,8 +287,15 @@ class TurnPipeline:
             conv.id, turn_id, error.code, error.message_ja, learner.id if learner else None, reply_id, text
         )
 
-    async def _after_turn(self, conv: Conversation, learner: Message | None, window: context_window.Window) -> None:
-        await self.repo.finish_turn(conv, learner=learner)
+    async def _after_turn(
+        self, conv: Conversation, learner: Message | None, window: context_window.Window, spoken: _Spoken
+    ) -> None:
+        if spoken.held is not None and spoken.analysis is None:
+            # Nothing else of the turn waits (no coaching analysis): the lease is cleared in the same
+            # transaction as the counters, one store transaction per turn fewer (ADR 0030).
+            await spoken.held.finish(lambda clearing: self.repo.finish_turn(conv, learner=learner, also=clearing))
+        else:
+            await self.repo.finish_turn(conv, learner=learner)
         if context_window.needs_summary(window, conv.summary_through):
             self.background.spawn(
                 rolling_summary.refresh(self.repo, self.model, conv, window.older), name="rolling_summary"
