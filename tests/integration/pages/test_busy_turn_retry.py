@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect
 
 from tests.integration.pages.conftest import model_env
 from tests.support.fake_gemini import FakeGeminiControl
@@ -26,8 +26,9 @@ from tests.support.pagecheck import assert_accessible, prepare
 pytestmark = pytest.mark.integration
 
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE_SIZE: ViewportSize = {"width": 390, "height": 844}
+PHONE: dict[str, Any] = {"viewport": PHONE_SIZE, "is_mobile": True, "has_touch": True}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 REPLY = "お疲れさまです。混雑していましたね。"
 RETRY_AFTER_S = 2
 
@@ -80,7 +81,8 @@ class Holder:
     def finish(self, timeout_s: float = 60) -> None:
         self._thread.join(timeout_s)
         self._client.close()
-        assert self.status == 200 and "event: done" in self.tail, (self.status, self.tail)
+        assert self.status == 200, (self.status, self.tail)
+        assert "event: done" in self.tail, self.tail
 
 
 def _turns_with(fake_gemini: FakeGeminiControl, text: str) -> int:
@@ -103,7 +105,7 @@ def _busy_then_sent(page: Page, fake_gemini: FakeGeminiControl, holder: Holder, 
     page.set_viewport_size(DESKTOP)
     expect(status).to_contain_text("ただいま混雑しています")
     page.screenshot(path=str(SHOTS / f"busy-{shot}-desktop.png"))
-    page.set_viewport_size(PHONE["viewport"])
+    page.set_viewport_size(PHONE_SIZE)
     holder.finish()
     # The automatic resend after Retry-After streams the reply; the box empties only now.
     expect(page.locator("#message")).to_have_value("", timeout=30000)
@@ -124,7 +126,8 @@ def _busy_until_given_up(page: Page, holder: Holder, text: str) -> None:
     expect(page.locator("#message")).to_have_value(text)
     expect(page.locator("#send")).to_be_enabled()
     expect(page.locator("#log li.learner")).to_have_count(learners)  # nothing half-sent is left in the log
-    assert holder.running and "event: done" not in holder.tail, "the slot was meant to stay taken throughout"
+    assert holder.running, "the slot was meant to stay taken throughout"
+    assert "event: done" not in holder.tail
 
 
 def _context(browser: Browser) -> BrowserContext:
@@ -189,9 +192,11 @@ def test_the_scenario_play_page_waits_out_a_busy_service_and_sends_again(
     assert started.status_code == 201, started.text
     session = started.json()
     turns = f"/api/v2/scenarios/sessions/{session['session']['id']}/turns"
-    line = {} if session["opening_pending"] else {"message": "失礼します。", "client_message_id": "holder-1"}  # the counterpart's opening first
+    # The counterpart speaks first in this scenario: its opening is a model call like a learner's line.
+    line = {} if session["opening_pending"] else {"message": "失礼します。", "client_message_id": "holder-1"}
     holder = Holder(busy_gateway, context, turns, line).start(fake_gemini, 5000)
-    _busy_then_sent(page, fake_gemini, holder, "ご報告があります。請求書の金額を間違えて送ってしまいました。", "scenario")
+    text = "ご報告があります。請求書の金額を間違えて送ってしまいました。"
+    _busy_then_sent(page, fake_gemini, holder, text, "scenario")
     context.close()
     problems = [line for line in console if "Content Security Policy" in line or line.startswith(("error", "page"))]
     assert problems == [], console

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from workplace_roleplay.bootstrap import Resources
 from workplace_roleplay.errors import AppError
-from workplace_roleplay.web.heap import release_free_memory
 from workplace_roleplay.ports import HealthStatus
+from workplace_roleplay.web.heap import release_free_memory
 
 
 class Health(BaseModel):

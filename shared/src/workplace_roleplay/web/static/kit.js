@@ -166,7 +166,7 @@
     if (box) {
       box.replaceChildren(document.createTextNode("ただいま混雑しています。" + seconds + "秒後に自動でもう一度送信します（" +
         round + "/" + BUSY_RETRIES + "回目）。入力した文はそのまま残っています。"), count);
-      box.classList.add("error");
+      box.classList.remove("error"); // a wait, not a mistake: the plain (amber) notice
       box.hidden = false;
     }
     turnStatus("混雑のため待っています…");
