@@ -20,7 +20,6 @@ from workplace_roleplay.web.compression import ReadCompressionMiddleware
 from workplace_roleplay.web.errors import install_error_handlers
 from workplace_roleplay.web.grammar import strict_path_params
 from workplace_roleplay.web.health import health_router
-from workplace_roleplay.web.heap import release_free_memory
 from workplace_roleplay.web.logs import configure_logging
 from workplace_roleplay.web.metrics import metrics_endpoint
 from workplace_roleplay.web.middleware import RequestContextMiddleware
@@ -108,12 +107,9 @@ def _lifespan(
             async with resources(settings) as res:
                 app.state.resources = res
                 if startup is None:
-                    release_free_memory()
                     yield
                 else:
                     async with startup(app, res):
-                        # The imports' scratch memory back to the system: ≈ 10 MB of idle RSS (ADR 0032).
-                        release_free_memory()
                         yield
         finally:
             if traced:
