@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -46,18 +47,24 @@ class FirestoreDocumentStore:
     backend = "firestore"
 
     def __init__(self, client: Any | Callable[[], Any], *, timeout_s: float = 10.0) -> None:
-        # A client, or a builder called once on the first call that needs the client.
+        # A client, or a builder called once, by the first call that needs the client.
         self._built: Any | None = None if callable(client) else client
         self._builder: Callable[[], Any] | None = client if callable(client) else None
+        self._building = threading.Lock()
         self._timeout_s = timeout_s
+
+    def _build(self) -> Any:
+        """Build the client once (two first calls at once: the second waits for the first's client)."""
+        with self._building:
+            if self._built is None:
+                assert self._builder is not None
+                self._built = self._builder()
+        return self._built
 
     @property
     def _client(self) -> Any:
-        """The SDK client, built on first use (synchronously: one event-loop step, so never built twice)."""
-        if self._built is None:
-            assert self._builder is not None
-            self._built = self._builder()
-        return self._built
+        """The SDK client (every call site is inside ``_boundary``, which has built it off the event loop)."""
+        return self._built if self._built is not None else self._build()
 
     @classmethod
     def build(
@@ -73,6 +80,11 @@ class FirestoreDocumentStore:
     @contextlib.asynccontextmanager
     async def _boundary(self, timeout_s: float | None = None) -> AsyncIterator[None]:
         """Bound a call (the SDK's retries included) and translate whatever it raises."""
+        # The client's one-time build (the SDK's import, ≈ 0.3–2 s) runs on a worker thread, so the event loop
+        # keeps serving (health, Redis checks, other requests), and before the deadline starts: the deadline
+        # bounds Firestore's answer, not our own first import.
+        if self._built is None:
+            await asyncio.to_thread(self._build)
         limit = timeout_s or self._timeout_s
         try:
             # The SDK's own timeout= bounds one attempt only, and its retries on UNAVAILABLE run for
