@@ -1,18 +1,31 @@
-"""Cold start per service: process start to the first 200 from its ``/health``, idle RSS, and the import profile.
+"""Cold start per service: process start to ``/health`` and to ``/ready``, CPU spent, idle RSS, import profile.
 
-    .venv/bin/python -m bench.cold_start [--repeat 5] [--label after]
+    .venv/bin/python -m bench.cold_start [--repeat 5] [--label after] [--no-emulator]
 
 Each service is started as the image starts it (``uvicorn --factory functions.<svc>.main:create``) with a
-cloud-shaped configuration (Firestore store, Redis, Gemini configured; nothing is called at startup), bytecode
-already compiled (one unmeasured warm-up start first); ``run`` is ``python -m workplace_roleplay.web.gateway``
-(``make run``, embedded). Reports the median and max of ``--repeat`` starts, the RSS right after start, and
-the 25 slowest imports (cumulative, ``python -X importtime``) of the chat service's app factory.
+cloud-shaped configuration (Firestore store, Redis, Gemini configured), bytecode already compiled (one
+unmeasured warm-up start first); ``run`` is ``python -m workplace_roleplay.web.gateway`` (``make run``, embedded).
+
+Per start it records:
+
+- ``health``: seconds from ``Popen`` to the first 200 from the service's ``/health`` (the process serves);
+- ``ready``: seconds to the first 200 from ``/ready`` (store and cache answered: what Cloud Run's startup probe
+  waits for before sending traffic), polled only after ``/health`` answered;
+- the server's CPU seconds (user + system, ``/proc/<pid>/stat``) at both points: far less sensitive than wall
+  time to the other work on a shared machine;
+- RSS at ``/health`` and idle RSS 1 s after the first good ``/ready`` (the Firestore client built and used).
+
+With the emulator (default) the services' store is a real Firestore emulator, started here (tests/support) so
+``/ready`` is a real ping; ``--no-emulator`` points Firestore at a closed port (``/ready`` is then not timed).
+Reports the median and max of ``--repeat`` starts, and per service the slowest imports (cumulative,
+``python -X importtime``) of building the app and running its startup (lifespan), then of its first ``/ready``.
 Results: ``bench/results/cold_start-<label>.json`` and ``.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -20,13 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.settings import BenchSettings
-from bench.turn_cpu import memory_mb
+from bench.turn_cpu import cpu_seconds, memory_mb
 from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +53,7 @@ SERVICES = {
 }
 
 
-def environment(target: str, data_dir: Path, port: int) -> dict[str, str]:
+def environment(target: str, data_dir: Path, port: int, firestore: str = "127.0.0.1:9") -> dict[str, str]:
     env = {
         **os.environ,
         "ENV": "local",
@@ -52,7 +66,7 @@ def environment(target: str, data_dir: Path, port: int) -> dict[str, str]:
     if target != "run":
         env.update(
             STORE_BACKEND="firestore",
-            FIRESTORE_EMULATOR_HOST="127.0.0.1:9",
+            FIRESTORE_EMULATOR_HOST=firestore,
             GOOGLE_CLOUD_PROJECT="bench-cold-start",
             REDIS_URL=BenchSettings().REDIS_URL,
         )
@@ -68,103 +82,164 @@ def command(target: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def one_start(target: str, data_dir: Path) -> tuple[float, float]:
-    """(seconds to the first 200 from /health, RSS MB then)."""
+def _poll(client: httpx.Client, url: str, process: subprocess.Popen[bytes], started: float) -> float:
+    while time.perf_counter() - started < 60:
+        if process.poll() is not None:
+            raise SystemExit(f"{url}: the server exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if client.get(url).status_code == 200:
+                return time.perf_counter() - started
+        time.sleep(0.01)
+    raise SystemExit(f"{url} did not answer 200 within 60 s")
+
+
+def one_start(target: str, data_dir: Path, firestore: str | None) -> dict[str, float]:
+    """Seconds and CPU seconds to /health (and /ready when ``firestore`` is a real emulator), RSS."""
     port = free_port()
     path = SERVICES.get(target, "/api/v2/chat")
     started = time.perf_counter()
     process = subprocess.Popen(
         command(target, port),
         cwd=ROOT,
-        env=environment(target, data_dir, port),
+        env=environment(target, data_dir, port, firestore or "127.0.0.1:9"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        with httpx.Client(timeout=1.0) as client:
-            while time.perf_counter() - started < 30:
-                if process.poll() is not None:
-                    raise SystemExit(f"{target} exited with {process.returncode}")
-                try:
-                    if client.get(f"http://127.0.0.1:{port}{path}/health").status_code == 200:
-                        return time.perf_counter() - started, memory_mb(process.pid, "VmRSS")
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.01)
-        raise SystemExit(f"{target} was not healthy within 30 s")
+        with httpx.Client(timeout=5.0) as client:
+            row = {"health_s": _poll(client, f"http://127.0.0.1:{port}{path}/health", process, started)}
+            row["health_cpu_s"] = cpu_seconds(process.pid)
+            row["health_rss_mb"] = memory_mb(process.pid, "VmRSS")
+            if firestore is not None or target == "run":
+                row["ready_s"] = _poll(client, f"http://127.0.0.1:{port}{path}/ready", process, started)
+                row["ready_cpu_s"] = cpu_seconds(process.pid)
+                time.sleep(1.0)
+                row["idle_rss_mb"] = memory_mb(process.pid, "VmRSS")
+            return row
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
 _STARTUP = """
-import asyncio
-import functions.chat.main as main
+import asyncio, importlib, sys
+main = importlib.import_module("functions." + sys.argv[1] + ".main")
 app = main.create()
 async def start() -> None:
     async with app.router.lifespan_context(app):
-        pass
+        print("import time: ready-begins | 0 | ready-begins", file=sys.stderr, flush=True)
+        await asyncio.gather(app.state.resources.store.ping(), app.state.resources.cache.health())
 asyncio.run(start())
 """
 
 
-def import_profile(data_dir: Path, top: int = 25) -> list[tuple[float, str]]:
-    """The slowest imports (cumulative ms) of building the chat app and running its startup (cloud-shaped config)."""
+def import_profile(target: str, data_dir: Path, firestore: str | None, top: int) -> dict[str, list[Any]]:
+    """The slowest imports (cumulative ms) of building ``target``'s app and its startup, then of its first ready."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", _STARTUP],
+        [sys.executable, "-X", "importtime", "-c", _STARTUP, target],
         cwd=ROOT,
-        env=environment("chat", data_dir, free_port()),
+        env=environment(target, data_dir, free_port(), firestore or "127.0.0.1:9"),
         capture_output=True,
         text=True,
-        check=True,
+        check=firestore is not None,
     )
-    rows = []
+    phases: dict[str, list[tuple[float, str]]] = {"startup": [], "first_ready": []}
+    phase = "startup"
     for line in result.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line and "cumulative" not in line:
+        if "ready-begins" in line:
+            phase = "first_ready"
+        elif line.startswith("import time:") and "|" in line and "cumulative" not in line:
             _, cumulative, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
-            rows.append((int(cumulative) / 1000, name))
-    rows.sort(reverse=True)
-    return rows[:top]
+            phases[phase].append((int(cumulative) / 1000, name))
+    return {
+        name: [*sorted(rows, reverse=True)[:top], (round(sum(1 for _ in rows)), "modules imported")]
+        for name, rows in phases.items()
+    }
+
+
+@contextlib.contextmanager
+def emulator(workdir: Path, wanted: bool) -> Iterator[str | None]:
+    if not wanted:
+        yield None
+        return
+    from tests.support.firestore_emulator import FirestoreEmulatorSettings, _stop, start_emulator
+
+    process, running = start_emulator(workdir, FirestoreEmulatorSettings())
+    try:
+        yield running.address
+    finally:
+        _stop(process)
+
+
+def _median_max(rows: list[dict[str, float]], key: str) -> tuple[float, float] | None:
+    values = [r[key] for r in rows if key in r]
+    return (round(statistics.median(values), 3), round(max(values), 3)) if values else None
+
+
+def table(results: dict[str, Any], targets: list[str]) -> list[str]:
+    lines = [
+        "| target | to /health median (max) s | CPU s at /health | to /ready median (max) s | CPU s at /ready "
+        "| RSS at /health MB | idle RSS after /ready MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def cell(pair: list[float] | None) -> str:
+        return f"{pair[0]} ({pair[1]})" if pair else "—"
+
+    for t in targets:
+        r = results.get(t)
+        if not r:
+            continue
+        lines.append(
+            f"| {t} | {cell(r['health_s'])} | {cell(r['health_cpu_s'])} | {cell(r.get('ready_s'))} "
+            f"| {cell(r.get('ready_cpu_s'))} | {r['health_rss_mb']} | {r.get('idle_rss_mb') or '—'} |"
+        )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--label", default="latest")
-    parser.add_argument("--imports-only", action="store_true", help="only the import profile (into <label>-imports)")
+    parser.add_argument("--top", type=int, default=12, help="imports listed per service and phase")
+    parser.add_argument("--no-emulator", action="store_true", help="Firestore on a closed port; /ready not timed")
+    parser.add_argument("--targets", nargs="+", default=[*SERVICES, "run"])
     args = parser.parse_args()
-    results: dict[str, Any] = {"label": args.label, "loadavg": Path("/proc/loadavg").read_text().split()[:3]}
-    with tempfile.TemporaryDirectory() as tmp:
-        for target in [*SERVICES, "run"] if not args.imports_only else []:
+    results: dict[str, Any] = {"label": args.label, "loadavg_before": Path("/proc/loadavg").read_text().split()[:3]}
+    with tempfile.TemporaryDirectory() as tmp, emulator(Path(tmp), not args.no_emulator) as firestore:
+        for target in args.targets:
             data_dir = Path(tmp) / target
             data_dir.mkdir(exist_ok=True)
-            one_start(target, data_dir)  # warm-up: bytecode compiled, page cache warm
-            runs = [one_start(target, data_dir) for _ in range(args.repeat)]
-            seconds = [s for s, _ in runs]
+            one_start(target, data_dir, firestore)  # warm-up: bytecode compiled, page cache warm
+            runs = [one_start(target, data_dir, firestore) for _ in range(args.repeat)]
             results[target] = {
-                "median_s": round(statistics.median(seconds), 3),
-                "max_s": round(max(seconds), 3),
-                "rss_mb": max(r for _, r in runs),
+                key: _median_max(runs, key) for key in ("health_s", "health_cpu_s", "ready_s", "ready_cpu_s")
             }
-            print(target, results[target], flush=True)
-        results["chat_imports_ms"] = import_profile(Path(tmp) / "chat")
+            results[target]["health_rss_mb"] = max(r["health_rss_mb"] for r in runs)
+            results[target]["idle_rss_mb"] = max((r["idle_rss_mb"] for r in runs if "idle_rss_mb" in r), default=None)
+            if target != "run":
+                results[target]["imports"] = import_profile(target, data_dir, firestore, args.top)
+            print(target, {k: v for k, v in results[target].items() if k != "imports"}, flush=True)
+    results["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
     lines = [
-        f"`{args.label}` (load average {' '.join(results['loadavg'])}), {args.repeat} starts each after one warm-up",
+        f"`{args.label}`: load average {' '.join(results['loadavg_before'])} before, "
+        f"{' '.join(results['loadavg_after'])} after; {args.repeat} starts each after one warm-up; "
+        f"Firestore {'on a closed port' if args.no_emulator else 'emulator'}, real Redis",
         "",
-        "| target | start to healthy, median s | max s | RSS after start MB |",
-        "|---|---|---|---|",
+        *table(results, args.targets),
     ]
-    lines += [
-        f"| {t} | {results[t]['median_s']} | {results[t]['max_s']} | {results[t]['rss_mb']} |"
-        for t in [*SERVICES, "run"]
-        if t in results
-    ]
-    lines += ["", "Slowest imports of the chat app's construction and startup (lifespan), cumulative ms:", ""]
-    lines += [f"- {ms:.1f} ms `{name}`" for ms, name in results["chat_imports_ms"]]
+    for target in args.targets:
+        imports = results.get(target, {}).get("imports")
+        if not imports:
+            continue
+        for phase, title in (("startup", "app built and started"), ("first_ready", "first /ready")):
+            rows = imports[phase]
+            count = rows[-1][0]
+            lines += ["", f"`{target}`, slowest imports of {title} ({count} modules), cumulative ms:", ""]
+            lines += [f"- {ms:.1f} ms `{name}`" for ms, name in rows[:-1]] or ["- (none)"]
     RESULTS.mkdir(exist_ok=True)
-    name = f"{args.label}-imports" if args.imports_only else args.label
-    (RESULTS / f"cold_start-{name}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / f"cold_start-{name}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"cold_start-{args.label}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / f"cold_start-{args.label}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -32,7 +32,7 @@ def test_the_startup_probe_window_is_within_cloud_runs_240_seconds(real_tree: Tr
 
 
 def test_a_300_second_startup_window_is_caught(workspace: Workspace) -> None:
-    workspace.edit(RUN_SERVICE, "failure_threshold     = 24", "failure_threshold     = 30")
+    workspace.edit(RUN_SERVICE, "failure_threshold     = 120", "failure_threshold     = 150")
     problems = first_apply.startup_probe_window(workspace.tree())
     assert any("startup probe window 300 s > 240 s" in p for p in problems), problems
 

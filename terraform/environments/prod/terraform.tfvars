@@ -16,10 +16,12 @@ secret_versions = {
 # Cluster, redis_cluster = { shard_count = 3, replicas_per_shard = 1 }) when memory or connections pass ~60 % (ADR 0019).
 redis_topology  = "instance"
 redis_memory_gb = 5
+# Concurrency from the measured capacity (ADR 0032): 60 admitted streams (ADMISSION_MAX_IN_FLIGHT) + 10 short
+# requests for chat and scenario; watch sockets stay open for a whole run; migrate_session makes no model calls.
 scaling = {
-  chat            = { min_instances = 2, max_instances = 50, concurrency = 80 }
-  scenario        = { min_instances = 2, max_instances = 50, concurrency = 80 }
-  watch           = { min_instances = 1, max_instances = 30, concurrency = 80 }
+  chat            = { min_instances = 2, max_instances = 50, concurrency = 70 }
+  scenario        = { min_instances = 2, max_instances = 50, concurrency = 70 }
+  watch           = { min_instances = 1, max_instances = 30, concurrency = 60 }
   migrate_session = { min_instances = 1, max_instances = 20, concurrency = 80 }
 }
 breakglass_members = ["group:wr-oncall@example.jp"]

@@ -161,7 +161,7 @@ variable "max_instances" {
 }
 
 variable "concurrency" {
-  description = "Requests per instance; streams are I/O-bound (async server) so this is high."
+  description = "Requests per instance (Cloud Run max_instance_request_concurrency): the process's admission limit of streamed turns plus room for short requests (ADR 0027, 0032)."
   type        = number
   default     = 80
 

@@ -39,5 +39,6 @@ locals {
   # Secrets the services read whose values come from outside Terraform (redis-url/-ca are written by the redis module).
   bootstrap_secret_ids = toset([for id in values(module.config.secret_settings) : id if contains(keys(module.config.external_secrets), id)])
 
-  default_scaling = { min_instances = var.environment == "prod" ? 1 : 0, max_instances = 20, concurrency = 80 }
+  # 70: the admission limit of 60 streamed turns plus room for short requests (ADR 0032).
+  default_scaling = { min_instances = var.environment == "prod" ? 1 : 0, max_instances = 20, concurrency = 70 }
 }

@@ -14,7 +14,7 @@ from workplace_roleplay.adapters.trace_export import flush_tracing, install_trac
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.settings import ServiceSettings
-from workplace_roleplay.web.admission import Admission
+from workplace_roleplay.web.admission import Admission, AdmissionGate
 from workplace_roleplay.web.api_docs import docs_router
 from workplace_roleplay.web.compression import ReadCompressionMiddleware
 from workplace_roleplay.web.errors import install_error_handlers
@@ -80,6 +80,8 @@ def create_app(
     # Pages, fragments, JSON reads and scripts leave compressed from the app itself, so make run, the
     # nginx stack and the load balancer all serve the same bytes; streams bypass it (web/compression.py).
     app.add_middleware(ReadCompressionMiddleware, minimum_size=512, compresslevel=6)
+    # A process at capacity refuses model calls here, before routing, auth and the body (ADR 0032).
+    app.add_middleware(AdmissionGate, admission=app.state.admission)
     app.add_middleware(RequestContextMiddleware, service=name, max_body_bytes=settings.MAX_REQUEST_BYTES)
     # Outermost, so even the 413 of the body limit carries the security headers.
     app.add_middleware(SecurityHeadersMiddleware, path_policies=docs_policies)

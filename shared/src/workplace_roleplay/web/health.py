@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from workplace_roleplay.bootstrap import Resources
 from workplace_roleplay.errors import AppError
 from workplace_roleplay.ports import HealthStatus
+from workplace_roleplay.web.heap import release_free_memory
 
 
 class Health(BaseModel):
@@ -32,7 +33,9 @@ class Readiness(BaseModel):
     checks: dict[str, Check]
 
 
-READY_TIMEOUT_S = 2.0
+# A safety net: each store bounds its own ping (Firestore: 3 s after its one-time client build, which the first
+# check waits for off the event loop, ADR 0032; SQLite is local).
+READY_TIMEOUT_S = 10.0
 
 
 async def _store_check(resources: Resources) -> HealthStatus:
@@ -65,6 +68,11 @@ def health_router(*, service: str, version: str, prefix: str) -> APIRouter:
         elif cache.status != "ok":
             overall = "degraded"
         body = Readiness(status=overall, service=service, checks=checks)
+        if overall != "unavailable" and not getattr(request.app.state, "heap_released_after_ready", False):
+            # The first good check built the store's client (the Firestore SDK's import): give back its
+            # scratch memory once, as after startup (ADR 0032).
+            request.app.state.heap_released_after_ready = True
+            release_free_memory()
         return JSONResponse(body.model_dump(), status_code=503 if overall == "unavailable" else 200)
 
     for base in ("", prefix):

@@ -75,7 +75,8 @@ def rate_limit(route_class: RouteClass) -> Any:
     """Per-IP and per-user limits of ``route_class`` for an authenticated route.
 
     Model calls first take a slot of the process's admission limit (``web.admission``): a process at
-    capacity answers 503 at once, before any rate-limit or store round trip.
+    capacity answers 503 at once, before any rate-limit or store round trip — and, through
+    ``AdmissionGate``, before authentication and body parsing.
     """
 
     async def dependency(request: Request, user: Annotated[User, Depends(current_user)]) -> None:

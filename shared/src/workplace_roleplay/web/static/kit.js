@@ -6,6 +6,9 @@
 //  - keeps the typed text until the server has stored the turn (cleared on "done" only; a resend of the
 //    same text reuses its client_message_id, so the server never stores it twice);
 //  - refreshes an expired access token (refresh cookie) and retries once, for turns and htmx requests;
+//  - a turn answered 503 server_busy (the service is at capacity) shows 「ただいま混雑しています」 with a
+//    countdown and sends again by itself after Retry-After, a bounded number of times; the text stays in
+//    the box (same client_message_id) and nothing else is lost;
 //  - moves focus after each action: to [data-autofocus] in content swapped in by a user's action, to the
 //    composer after a streamed reply;
 //  - announces each completed reply once in #reply-live (a streamed one on "done", one rendered by the
@@ -18,6 +21,9 @@
   const REFRESH_URL = "/api/v2/auth/refresh";
   const SIGN_IN_URL = "/api/v2/auth/start?next=";
   const state = { busy: false, pending: null, refreshing: null };
+  // A turn refused as busy is sent again this many times at most (each after the server's Retry-After).
+  const BUSY_RETRIES = 4;
+  const BUSY_WAIT_MAX_S = 30;
 
   function csrf() {
     const meta = document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -140,6 +146,42 @@
     return "通信エラーが発生しました（" + response.status + "）。入力した文はそのまま残っています。もう一度お試しください。";
   }
 
+  // A 503 server_busy: how long the server asks us to wait (seconds), else null (any other answer).
+  async function busyWait(response) {
+    if (response.status !== 503) return null;
+    let body = null;
+    try { body = await response.clone().json(); } catch (e) { return null; }
+    if (!body || !body.error || body.error.code !== "server_busy") return null;
+    const asked = parseInt(response.headers.get("Retry-After") || String(body.error.retry_after || ""), 10);
+    return Math.min(BUSY_WAIT_MAX_S, Math.max(1, Number.isFinite(asked) ? asked : 2));
+  }
+
+  // Says once in #status (a polite live region) that the turn will go again, and counts down beside it in
+  // a span screen readers skip (a number spoken every second would drown the page).
+  function waitBusy(seconds, round) {
+    const box = $("status");
+    const count = document.createElement("span");
+    count.className = "countdown";
+    count.setAttribute("aria-hidden", "true");
+    if (box) {
+      box.replaceChildren(document.createTextNode("ただいま混雑しています。" + seconds + "秒後に自動でもう一度送信します（" +
+        round + "/" + BUSY_RETRIES + "回目）。入力した文はそのまま残っています。"), count);
+      box.classList.remove("error"); // a wait, not a mistake: the plain (amber) notice
+      box.hidden = false;
+    }
+    turnStatus("混雑のため待っています…");
+    return new Promise((resolve) => {
+      let left = seconds;
+      const tick = () => {
+        if (left <= 0) { resolve(); return; }
+        count.textContent = " あと" + left + "秒";
+        left -= 1;
+        window.setTimeout(tick, 1000);
+      };
+      tick();
+    });
+  }
+
   // Reads "event:/id:/data:" blocks from a streamed body and calls onEvent(name, data).
   async function readEvents(response, onEvent, seen) {
     const reader = response.body.getReader();
@@ -216,11 +258,26 @@
       }
     };
     const headers = { "Content-Type": "application/json", Accept: "text/event-stream", "X-CSRF-Token": csrf() };
+    let busyRounds = 0;
     for (let attempt = 0; attempt < 3 && !finished; attempt++) {
       try {
         const response = await fetchSignedIn(form.dataset.turnUrl, {
           method: "POST", headers: headers, body: JSON.stringify(payload), credentials: "same-origin",
         });
+        const wait = await busyWait(response);
+        if (wait !== null && busyRounds < BUSY_RETRIES) {
+          // Refused before the server did anything: the same turn (same id) goes again after the wait.
+          busyRounds += 1;
+          await waitBusy(wait, busyRounds);
+          showStatus("");
+          turnStatus("返答を作成中…");
+          attempt -= 1; // a busy answer is not one of the resume attempts
+          continue;
+        }
+        if (wait !== null) {
+          showStatus("混雑が続いています。入力した文はそのまま残っています。しばらくしてから、もう一度送信してください。", true);
+          break;
+        }
         if (!response.ok) {
           showStatus(await errorMessage(response), true);
           if (response.status === 401) signInAgain();
