@@ -81,6 +81,17 @@ class LazyClients:
         """The clients made so far (none if no unary call ever happened)."""
         return list(self._built or [])
 
+    async def ready(self) -> None:
+        """Build the clients on a worker thread: importing ``google.genai`` takes ~0.4 s of CPU (more under
+        load), and on the event loop it would stall every stream the process is serving."""
+        if self._built is None:
+            self._built = await asyncio.to_thread(self._build_with_wire)
+
+    def _build_with_wire(self) -> list[genai.Client]:
+        from workplace_roleplay.adapters import gemini_wire  # noqa: F401  (the SDK's types and errors, same import)
+
+        return self._build()
+
 
 def _vertex_credentials(settings: ModelSettings) -> google.auth.credentials.Credentials | None:
     """None: the SDK's Application Default Credentials (the runtime service account on Cloud Run).
@@ -236,13 +247,19 @@ class GeminiBackend:
         telemetry.record_tokens(model, usage.input_tokens, usage.output_tokens)
         yield Completion(text="".join(parts), model=model, mode=GenerationMode.MODEL, finish_reason=finish, usage=usage)
 
+    async def _client(self) -> genai.Client:
+        """The active credential's SDK client, built off the event loop the first time."""
+        if isinstance(self._clients, LazyClients):
+            await self._clients.ready()
+        return self._clients[self._active]
+
     async def generate(
         self, model: str, request: GenerationRequest, *, schema: type[BaseModel] | None = None
     ) -> Completion:
         """One unary call (JSON text validated by the caller when ``schema`` is given)."""
+        client = await self._client()  # first: it imports the SDK off the event loop
         from workplace_roleplay.adapters import gemini_wire as wire
 
-        client = self._clients[self._active]
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.total_timeout_s):
@@ -269,11 +286,11 @@ class GeminiBackend:
         self, model: str, texts: Sequence[str], *, task: str, dimensions: int, timeout_s: float
     ) -> list[list[float]]:
         """One vector per text (``:batchEmbedContents``; Vertex: ``:embedContent`` for a single text)."""
+        client = await self._client()  # first: it imports the SDK off the event loop
         from google.genai import types
 
         from workplace_roleplay.adapters import gemini_wire as wire
 
-        client = self._clients[self._active]
         config = types.EmbedContentConfig(task_type=task, output_dimensionality=dimensions)
         vectors: list[list[float]] = []
         started = time.monotonic()
@@ -293,11 +310,11 @@ class GeminiBackend:
 
     async def synthesize(self, model: str, text: str, voice: str) -> tuple[bytes, str]:
         """Speech for ``text`` in ``voice`` as WAV (Gemini TTS answers raw 16-bit PCM)."""
+        client = await self._client()  # first: it imports the SDK off the event loop
         from google.genai import types
 
         from workplace_roleplay.adapters import gemini_wire as wire
 
-        client = self._clients[self._active]
         config = types.GenerateContentConfig(
             response_modalities=["AUDIO"],
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
