@@ -5,54 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
 import websockets
-from websockets.asyncio.client import ClientConnection
 
 from tests.support.chat_server import parse_sse
 from tests.support.fake_gemini import FakeGeminiControl
 from tests.support.watch_server import PREFIX, WatchServer, start_run
+from tests.support.watch_socket import lines_done, read_until, send, socket, stored_lines
 
 pytestmark = pytest.mark.integration
 
 FAST = {"WATCH_LINE_PAUSE_S": 0.05, "WATCH_QUIZ_EVERY": 0}
-
-
-def ws_url(server: WatchServer, cid: str, **query: str) -> str:
-    url = server.url.replace("http://", "ws://") + f"{PREFIX}/ws/{cid}"
-    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
-
-
-@asynccontextmanager
-async def socket(
-    server: WatchServer, cid: str, headers: dict[str, str], **query: str
-) -> AsyncIterator[ClientConnection]:
-    async with websockets.connect(ws_url(server, cid, **query), additional_headers=headers) as ws:
-        yield ws
-
-
-async def send(ws: ClientConnection, **message: Any) -> None:
-    await ws.send(json.dumps(message))
-
-
-async def read_until(ws: ClientConnection, stop: Any, *, timeout_s: float = 15.0) -> list[dict[str, Any]]:
-    """Frames until ``stop(frame)`` is true (that frame included)."""
-    frames: list[dict[str, Any]] = []
-    async with asyncio.timeout(timeout_s):
-        while True:
-            frame = json.loads(await ws.recv())
-            frames.append(frame)
-            if stop(frame):
-                return frames
-
-
-def lines_done(frames: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    return [(f["data"]["speaker"], f["data"]["text"]) for f in frames if f["event"] == "line_done"]
 
 
 def nth_line_done(n: int) -> Any:
@@ -63,11 +29,6 @@ def nth_line_done(n: int) -> Any:
         return seen["count"] >= n
 
     return stop
-
-
-async def stored_lines(client: httpx.AsyncClient, headers: dict[str, str], cid: str) -> list[tuple[str, str]]:
-    detail = (await client.get(f"{PREFIX}/conversations/{cid}", headers=headers)).json()
-    return [(m["speaker"], m["text"]) for m in detail["messages"]]
 
 
 async def test_play_streams_alternating_lines_and_pause_stops_and_step_speaks_one(
