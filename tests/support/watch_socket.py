@@ -55,6 +55,17 @@ def lines_done(frames: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(f["data"]["speaker"], f["data"]["text"]) for f in frames if f["event"] == "line_done"]
 
 
+def nth_line_done(n: int) -> Any:
+    """A ``read_until`` stop: true at the ``n``-th ``line_done`` frame."""
+    seen = {"count": 0}
+
+    def stop(frame: dict[str, Any]) -> bool:
+        seen["count"] += frame["event"] == "line_done"
+        return seen["count"] >= n
+
+    return stop
+
+
 async def stored_lines(client: httpx.AsyncClient, headers: dict[str, str], cid: str) -> list[tuple[str, str]]:
     detail = (await client.get(f"{PREFIX}/conversations/{cid}", headers=headers)).json()
     return [(m["speaker"], m["text"]) for m in detail["messages"]]

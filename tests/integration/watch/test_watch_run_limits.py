@@ -16,21 +16,11 @@ import pytest
 
 from tests.support.fake_gemini import FakeGeminiControl
 from tests.support.watch_server import PREFIX, WatchServer, next_line, post_stream, start_run
-from tests.support.watch_socket import StalledClient, read_until, send, socket, state_is, stored_lines
+from tests.support.watch_socket import StalledClient, nth_line_done, read_until, send, socket, state_is, stored_lines
 
 pytestmark = pytest.mark.integration
 
 FAST = {"WATCH_LINE_PAUSE_S": 0.05, "WATCH_QUIZ_EVERY": 0}
-
-
-def nth_line_done(n: int) -> Any:
-    seen = {"count": 0}
-
-    def stop(frame: dict[str, Any]) -> bool:
-        seen["count"] += frame["event"] == "line_done"
-        return seen["count"] >= n
-
-    return stop
 
 
 async def test_an_http_next_racing_a_socket_play_logs_each_line_exactly_once(

@@ -14,21 +14,11 @@ import websockets
 from tests.support.chat_server import parse_sse
 from tests.support.fake_gemini import FakeGeminiControl
 from tests.support.watch_server import PREFIX, WatchServer, start_run
-from tests.support.watch_socket import lines_done, read_until, send, socket, stored_lines
+from tests.support.watch_socket import lines_done, nth_line_done, read_until, send, socket, stored_lines
 
 pytestmark = pytest.mark.integration
 
 FAST = {"WATCH_LINE_PAUSE_S": 0.05, "WATCH_QUIZ_EVERY": 0}
-
-
-def nth_line_done(n: int) -> Any:
-    seen = {"count": 0}
-
-    def stop(frame: dict[str, Any]) -> bool:
-        seen["count"] += frame["event"] == "line_done"
-        return seen["count"] >= n
-
-    return stop
 
 
 async def test_play_streams_alternating_lines_and_pause_stops_and_step_speaks_one(
