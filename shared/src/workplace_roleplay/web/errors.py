@@ -122,7 +122,11 @@ def error_response(
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.AppError)
     status = status_for(exc)
-    if status >= 500:
+    if isinstance(exc, errors.ServerBusy):
+        # Expected under load (the admission limit at work): no traceback, whose formatting costs more CPU than
+        # the refusal itself; the admission_rejected_total counter has the rate.
+        log.warning("request refused: %s", exc.code, extra={"error_code": exc.code})
+    elif status >= 500:
         log.error("request failed: %s", exc.code, exc_info=exc, extra={"error_code": exc.code})
     return error_response(request, exc, status)
 
