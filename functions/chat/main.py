@@ -13,38 +13,17 @@ from functions.chat.routes import router
 from workplace_roleplay.bootstrap import Resources, open_resources
 from workplace_roleplay.catalog import load_catalog
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.coaching.moderation import Moderator
-from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
+from workplace_roleplay.domain.conversation.service import ConversationService
 from workplace_roleplay.domain.modes.chat import ChatMode
 from workplace_roleplay.settings import ChatSettings, load_settings
 from workplace_roleplay.web.app import ResourceOpener, create_app
+from workplace_roleplay.web.engine import build_engine
 from workplace_roleplay.web.ratings import ratings_router
-from workplace_roleplay.web.sse import CacheStreamBuffers
 
 
 def build_chat(settings: ChatSettings, res: Resources, background: BackgroundWork) -> ConversationService:
     """The conversation engine in chat mode over this service's resources."""
-    ctx = EngineContext(
-        store=res.store,
-        cache=res.cache,
-        model=res.model,
-        clock=res.clock,
-        moderator=Moderator.from_files(settings.NG_WORDS_FILE),
-        background=background,
-        streams=CacheStreamBuffers(res.cache, sealer=res.security.sealer, ttl_s=settings.STREAM_BUFFER_TTL_S),
-        sealer=res.security.sealer,
-    )
-    return ConversationService(
-        ctx,
-        ChatMode(),
-        EngineOptions(
-            context_tokens=settings.CONTEXT_TOKENS,
-            memory_every_turns=settings.MEMORY_EVERY_TURNS,
-            memories_in_prompt=settings.MEMORIES_IN_PROMPT,
-            max_message_chars=settings.MAX_MESSAGE_CHARS,
-            turn_lease_s=settings.TURN_LEASE_S,
-        ),
-    )
+    return build_engine(settings, res, background, ChatMode())
 
 
 def create(settings: ChatSettings | None = None, *, resources: ResourceOpener = open_resources) -> FastAPI:

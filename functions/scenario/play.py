@@ -9,16 +9,15 @@ from fastapi import Depends, Request
 from functions.scenario.deps import ScenarioContext
 from workplace_roleplay.bootstrap import Resources
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.coaching.moderation import Moderator
 from workplace_roleplay.domain.conversation.records import ConversationRepository
-from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
+from workplace_roleplay.domain.conversation.service import ConversationService
 from workplace_roleplay.domain.modes.scenario import ScenarioMode
 from workplace_roleplay.domain.scenario.growth import Growth
 from workplace_roleplay.domain.scenario.listing import ScenarioCatalogService
 from workplace_roleplay.domain.scenario.play import ScenarioPlay
 from workplace_roleplay.settings import ScenarioSettings
+from workplace_roleplay.web.engine import build_engine
 from workplace_roleplay.web.service_context import service_context
-from workplace_roleplay.web.sse import CacheStreamBuffers
 
 
 def build_play(
@@ -26,27 +25,7 @@ def build_play(
 ) -> tuple[ConversationService, ScenarioPlay]:
     """The engine in scenario mode (the mode reads learner lines for the mood event) and the play service."""
     mode = ScenarioMode(scenarios.catalog, ConversationRepository(res.store, res.clock, res.security.sealer))
-    ctx = EngineContext(
-        store=res.store,
-        cache=res.cache,
-        model=res.model,
-        clock=res.clock,
-        moderator=Moderator.from_files(settings.NG_WORDS_FILE),
-        background=background,
-        streams=CacheStreamBuffers(res.cache, sealer=res.security.sealer, ttl_s=settings.STREAM_BUFFER_TTL_S),
-        sealer=res.security.sealer,
-    )
-    engine = ConversationService(
-        ctx,
-        mode,
-        EngineOptions(
-            context_tokens=settings.CONTEXT_TOKENS,
-            memory_every_turns=settings.MEMORY_EVERY_TURNS,
-            memories_in_prompt=settings.MEMORIES_IN_PROMPT,
-            max_message_chars=settings.MAX_MESSAGE_CHARS,
-            turn_lease_s=settings.TURN_LEASE_S,
-        ),
-    )
+    engine = build_engine(settings, res, background, mode)
     play = ScenarioPlay(
         engine=engine,
         catalog=scenarios.catalog,

@@ -13,40 +13,18 @@ from functions.watch.pages import pages
 from functions.watch.routes import router
 from workplace_roleplay.bootstrap import Resources, build_pubsub, open_resources
 from workplace_roleplay.domain.background import BackgroundWork
-from workplace_roleplay.domain.coaching.moderation import Moderator
-from workplace_roleplay.domain.conversation.service import ConversationService, EngineContext, EngineOptions
 from workplace_roleplay.domain.modes.watch import WatchMode
 from workplace_roleplay.domain.modes.watch.quiz import QuizBook
 from workplace_roleplay.domain.modes.watch.run import RunOptions, WatchRuns
 from workplace_roleplay.domain.modes.watch.takes import TakesBook
 from workplace_roleplay.settings import WatchSettings, load_settings
 from workplace_roleplay.web.app import ResourceOpener, create_app
-from workplace_roleplay.web.sse import CacheStreamBuffers
+from workplace_roleplay.web.engine import build_engine
 
 
 def build_watch(settings: WatchSettings, res: Resources, background: BackgroundWork) -> WatchRuns:
     """The conversation engine in watch mode, and the runs over it."""
-    ctx = EngineContext(
-        store=res.store,
-        cache=res.cache,
-        model=res.model,
-        clock=res.clock,
-        moderator=Moderator.from_files(settings.NG_WORDS_FILE),
-        background=background,
-        streams=CacheStreamBuffers(res.cache, sealer=res.security.sealer, ttl_s=settings.STREAM_BUFFER_TTL_S),
-        sealer=res.security.sealer,
-    )
-    engine = ConversationService(
-        ctx,
-        WatchMode(),
-        EngineOptions(
-            context_tokens=settings.CONTEXT_TOKENS,
-            memory_every_turns=settings.MEMORY_EVERY_TURNS,
-            memories_in_prompt=settings.MEMORIES_IN_PROMPT,
-            max_message_chars=settings.MAX_MESSAGE_CHARS,
-            turn_lease_s=settings.TURN_LEASE_S,
-        ),
-    )
+    engine = build_engine(settings, res, background, WatchMode())
     res.conversations = engine
     quizzes = QuizBook(res.store, res.model, res.clock, res.security.sealer)
     takes = TakesBook(res.store, res.model, res.clock, res.security.sealer)
